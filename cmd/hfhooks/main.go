@@ -1,0 +1,13 @@
+// Command hfhooks receives, sends and manages Hugging Face Hub webhooks.
+//
+// Run "hfhooks help" for the list of commands.
+package main
+
+import (
+	"context"
+	"os"
+)
+
+func main() {
+	os.Exit(execute(context.Background(), os.Args[1:], &ioStreams{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr}))
+}
