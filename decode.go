@@ -62,11 +62,12 @@ func DecodePayload(body []byte) (*Payload, error) {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return nil, &PayloadError{Kind: ErrInvalidJSON, Detail: "the request body is empty"}
 	}
-	p := new(Payload)
-	if err := json.Unmarshal(body, p); err != nil {
+	var w wirePayload
+	if err := json.Unmarshal(body, &w); err != nil {
 		return nil, jsonError(err)
 	}
-	if err := p.validate(); err != nil {
+	p, err := w.payload()
+	if err != nil {
 		return nil, err
 	}
 	return p, nil
@@ -81,12 +82,16 @@ func jsonError(err error) *PayloadError {
 	case errors.As(err, &typ) && typ.Field == "":
 		return &PayloadError{Kind: ErrInvalidPayload, Detail: fmt.Sprintf("the payload must be a JSON object, not %s", typ.Value)}
 	case errors.As(err, &typ):
-		// The aliases the UnmarshalJSON methods embed show up as "plain".
-		field := strings.ReplaceAll(typ.Field, ".plain", "")
+		// Fields of the public types embedded in the wire types show up
+		// with the type's name in the path.
+		field := embedded.Replace(typ.Field)
 		return &PayloadError{Kind: ErrInvalidPayload, Field: field, Detail: fmt.Sprintf("expected %s, got %s", jsonKind(typ.Type.Kind().String()), typ.Value)}
 	}
 	return &PayloadError{Kind: ErrInvalidPayload, Detail: err.Error()}
 }
+
+// embedded removes the names of embedded types from a field path.
+var embedded = strings.NewReplacer("Payload.", "", ".Repo.", ".", ".Discussion.", ".", ".Comment.", ".")
 
 // jsonKind names a Go kind as JSON does.
 func jsonKind(goKind string) string {
@@ -103,72 +108,67 @@ func jsonKind(goKind string) string {
 	return goKind
 }
 
-// presence records which required non-string fields were present, since their
-// zero value cannot tell "false" or 0 from "missing".
-type presence uint8
-
-const (
-	hasPrivate presence = 1 << iota
-	hasNum
-	hasIsPullRequest
-	hasHidden
-)
-
-// UnmarshalJSON decodes a repo and notes whether "private" was present.
-func (r *Repo) UnmarshalJSON(b []byte) error {
-	type plain Repo
-	aux := struct {
-		*plain
-		Private *bool `json:"private"`
-	}{plain: (*plain)(r)}
-	if err := json.Unmarshal(b, &aux); err != nil {
-		return err
-	}
-	if aux.Private != nil {
-		r.Private, r.present = *aux.Private, r.present|hasPrivate
-	}
-	return nil
+// wirePayload is what DecodePayload unmarshals into, in one pass: the
+// public types, with the required fields whose zero value cannot tell
+// "false" or 0 from "missing" shadowed by pointers.
+type wirePayload struct {
+	Payload
+	Repo       wireRepo        `json:"repo"`
+	Discussion *wireDiscussion `json:"discussion"`
+	Comment    *wireComment    `json:"comment"`
 }
 
-// UnmarshalJSON decodes a discussion and notes whether "num" and
-// "isPullRequest" were present.
-func (d *Discussion) UnmarshalJSON(b []byte) error {
-	type plain Discussion
-	aux := struct {
-		*plain
-		Num           *int  `json:"num"`
-		IsPullRequest *bool `json:"isPullRequest"`
-	}{plain: (*plain)(d)}
-	if err := json.Unmarshal(b, &aux); err != nil {
-		return err
-	}
-	if aux.Num != nil {
-		d.Num, d.present = *aux.Num, d.present|hasNum
-	}
-	if aux.IsPullRequest != nil {
-		d.IsPullRequest, d.present = *aux.IsPullRequest, d.present|hasIsPullRequest
-	}
-	return nil
+type wireRepo struct {
+	Repo
+	Private *bool `json:"private"`
 }
 
-// UnmarshalJSON decodes a comment and notes whether "hidden" was present.
-func (c *Comment) UnmarshalJSON(b []byte) error {
-	type plain Comment
-	aux := struct {
-		*plain
-		Hidden *bool `json:"hidden"`
-	}{plain: (*plain)(c)}
-	if err := json.Unmarshal(b, &aux); err != nil {
-		return err
-	}
-	if aux.Hidden != nil {
-		c.Hidden, c.present = *aux.Hidden, c.present|hasHidden
-	}
-	return nil
+type wireDiscussion struct {
+	Discussion
+	Num           *int  `json:"num"`
+	IsPullRequest *bool `json:"isPullRequest"`
 }
 
-// validate checks the required fields of spec §3.2 and the version.
-func (p *Payload) validate() error {
+type wireComment struct {
+	Comment
+	Hidden *bool `json:"hidden"`
+}
+
+// payload validates w and returns the public Payload.
+func (w *wirePayload) payload() (*Payload, error) {
+	p := &w.Payload
+	seen := seen{private: w.Repo.Private != nil}
+	p.Repo = w.Repo.Repo
+	p.Repo.Private = deref(w.Repo.Private)
+	if d := w.Discussion; d != nil {
+		seen.num, seen.isPullRequest = d.Num != nil, d.IsPullRequest != nil
+		p.Discussion = &d.Discussion
+		p.Discussion.Num = deref(d.Num)
+		p.Discussion.IsPullRequest = deref(d.IsPullRequest)
+	}
+	if c := w.Comment; c != nil {
+		seen.hidden = c.Hidden != nil
+		p.Comment = &c.Comment
+		p.Comment.Hidden = deref(c.Hidden)
+	}
+	return p, p.validate(seen)
+}
+
+// seen tells which required fields of the wire form were present, where
+// the zero value of the public field cannot tell.
+type seen struct{ private, num, isPullRequest, hidden bool }
+
+func deref[T any](p *T) T {
+	var zero T
+	if p == nil {
+		return zero
+	}
+	return *p
+}
+
+// validate checks the required fields of spec §3.2, in its order, and the
+// version.
+func (p *Payload) validate(seen seen) error {
 	v := validator{}
 	v.str("event.action", string(p.Event.Action))
 	v.str("event.scope", p.Event.Scope)
@@ -177,7 +177,7 @@ func (p *Payload) validate() error {
 	v.str("repo.id", r.ID)
 	v.str("repo.owner.id", r.Owner.ID)
 	v.str("repo.name", r.Name)
-	v.has("repo.private", r.present&hasPrivate != 0)
+	v.has("repo.private", seen.private)
 	v.str("repo.type", string(r.Type))
 	v.str("repo.url.web", r.URL.Web)
 
@@ -186,11 +186,11 @@ func (p *Payload) validate() error {
 
 	if d := p.Discussion; d != nil {
 		v.str("discussion.id", d.ID)
-		v.has("discussion.num", d.present&hasNum != 0)
+		v.has("discussion.num", seen.num)
 		v.str("discussion.author.id", d.Author.ID)
 		v.str("discussion.url.web", d.URL.Web)
 		v.str("discussion.title", d.Title)
-		v.has("discussion.isPullRequest", d.present&hasIsPullRequest != 0)
+		v.has("discussion.isPullRequest", seen.isPullRequest)
 		v.str("discussion.status", string(d.Status))
 		if d.Changes != nil {
 			v.str("discussion.changes.base", d.Changes.Base)
@@ -199,7 +199,7 @@ func (p *Payload) validate() error {
 	if c := p.Comment; c != nil {
 		v.str("comment.id", c.ID)
 		v.str("comment.author.id", c.Author.ID)
-		v.has("comment.hidden", c.present&hasHidden != 0)
+		v.has("comment.hidden", seen.hidden)
 		v.str("comment.url.web", c.URL.Web)
 	}
 	for i := range p.UpdatedRefs {

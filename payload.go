@@ -129,8 +129,6 @@ type Repo struct {
 	// HeadSha is the latest commit on main; sent only on repo scopes.
 	// huggingface_hub reads it from a wrong key and always gets None.
 	HeadSha string `json:"headSha,omitempty"`
-
-	present presence
 }
 
 // Discussion is the discussion or pull request of a community event.
@@ -144,8 +142,6 @@ type Discussion struct {
 	Status        DiscussionStatus   `json:"status"`
 	Changes       *DiscussionChanges `json:"changes,omitempty"`
 	Pinned        *bool              `json:"pinned,omitempty"`
-
-	present presence
 }
 
 // DiscussionChanges describes a pull request's target.
@@ -162,8 +158,6 @@ type Comment struct {
 	Hidden  bool     `json:"hidden"`
 	Content string   `json:"content,omitempty"`
 	URL     URL      `json:"url"`
-
-	present presence
 }
 
 // WebhookRef names the webhook that sent the payload.

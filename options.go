@@ -1,0 +1,108 @@
+package hfhooks
+
+import (
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"time"
+)
+
+// Defaults of a Server.
+const (
+	// DefaultPort is the port Run listens on, as a Gradio app does.
+	DefaultPort = "7860"
+	// DefaultMaxBodyBytes is the largest request body accepted (1 MiB).
+	DefaultMaxBodyBytes = 1 << 20
+	// DefaultResponseDeadline is how long the server waits for a handler
+	// before answering 202, under the Hub's timeout of about 30 s.
+	DefaultResponseDeadline = 25 * time.Second
+	// DefaultShutdownGrace bounds how long shutdown waits for handlers.
+	DefaultShutdownGrace = 30 * time.Second
+	// DefaultHistorySize is how many deliveries the in-memory history keeps.
+	DefaultHistorySize = 200
+)
+
+// config is what the options set.
+type config struct {
+	secrets          []string
+	addr             string
+	ui               http.Handler
+	logger           *slog.Logger
+	out              io.Writer
+	maxBodyBytes     int64
+	responseDeadline time.Duration
+	shutdownGrace    time.Duration
+	history          History
+}
+
+func defaultConfig() config {
+	return config{
+		logger:           slog.Default(),
+		out:              os.Stdout,
+		maxBodyBytes:     DefaultMaxBodyBytes,
+		responseDeadline: DefaultResponseDeadline,
+		shutdownGrace:    DefaultShutdownGrace,
+		history:          NewMemoryHistory(DefaultHistorySize),
+	}
+}
+
+// An Option configures a Server.
+type Option func(*config)
+
+// WithSecret sets the secrets a request must carry, in the X-Webhook-Secret
+// header or the "secret" query parameter. Several secrets may be given, so
+// that a secret can be rotated without downtime. Empty strings are ignored;
+// with no secret at all, the WEBHOOK_SECRET environment variable is used.
+func WithSecret(secrets ...string) Option {
+	return func(c *config) { c.secrets = append(c.secrets, secrets...) }
+}
+
+// WithAddr sets the address Run listens on. The default is 127.0.0.1:7860,
+// or 0.0.0.0:7860 when SPACE_ID is set (on a Hugging Face Space).
+func WithAddr(addr string) Option {
+	return func(c *config) { c.addr = addr }
+}
+
+// WithUI replaces the landing page at / with h, as huggingface_hub's
+// WebhooksServer(ui=...) does. The webhook routes, /api/*, /healthz and
+// /metrics are still served by the Server.
+func WithUI(h http.Handler) Option {
+	return func(c *config) { c.ui = h }
+}
+
+// WithLogger sets the structured logger (slog.Default() by default).
+func WithLogger(l *slog.Logger) Option {
+	return func(c *config) { c.logger = l }
+}
+
+// WithOutput sets where Run prints its start-up instructions (os.Stdout by
+// default), as huggingface_hub prints them.
+func WithOutput(w io.Writer) Option {
+	return func(c *config) { c.out = w }
+}
+
+// WithMaxBodyBytes sets the largest request body accepted; larger ones are
+// answered 413 without being read in full.
+func WithMaxBodyBytes(n int64) Option {
+	return func(c *config) { c.maxBodyBytes = n }
+}
+
+// WithResponseDeadline sets how long the server waits for a handler before
+// it answers 202 {"status":"accepted"} and lets the handler finish in the
+// background.
+func WithResponseDeadline(d time.Duration) Option {
+	return func(c *config) { c.responseDeadline = d }
+}
+
+// WithShutdownGrace bounds how long Run waits, on SIGINT, SIGTERM or the
+// end of its context, for in-flight requests and handlers to finish.
+func WithShutdownGrace(d time.Duration) Option {
+	return func(c *config) { c.shutdownGrace = d }
+}
+
+// WithHistory sets where recent deliveries are recorded (an in-memory ring
+// of DefaultHistorySize by default).
+func WithHistory(h History) Option {
+	return func(c *config) { c.history = h }
+}

@@ -1,0 +1,146 @@
+package hfhooks
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// Addr returns the address Run listens on: the one given with WithAddr,
+// else 0.0.0.0:7860 on a Space (SPACE_ID is set), else 127.0.0.1:7860.
+func (s *Server) Addr() string {
+	switch {
+	case s.cfg.addr != "":
+		return s.cfg.addr
+	case os.Getenv("SPACE_ID") != "":
+		return "0.0.0.0:" + DefaultPort
+	}
+	return "127.0.0.1:" + DefaultPort
+}
+
+// Run listens on Addr and serves until ctx is done or the process gets
+// SIGINT or SIGTERM; then it stops accepting requests and waits, up to the
+// shutdown grace period, for in-flight requests and handlers to finish.
+func (s *Server) Run(ctx context.Context) error {
+	ln, err := net.Listen("tcp", s.Addr())
+	if err != nil {
+		return fmt.Errorf("hfhooks: %w", err)
+	}
+	return s.Serve(ctx, ln)
+}
+
+// Serve is Run on a listener of the caller's.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	hs := &http.Server{
+		Handler:           s,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       time.Minute,
+		WriteTimeout:      s.cfg.responseDeadline + 30*time.Second,
+		IdleTimeout:       2 * time.Minute,
+	}
+	s.printBanner(listenURL(ln.Addr()))
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+
+	select {
+	case err := <-errc:
+		return fmt.Errorf("hfhooks: %w", err)
+	case <-ctx.Done():
+	}
+	s.log.Info("shutting down", "grace", s.cfg.shutdownGrace)
+	graceCtx, cancel := context.WithTimeout(context.Background(), s.cfg.shutdownGrace)
+	defer cancel()
+	err := hs.Shutdown(graceCtx)
+	if herr := s.Shutdown(graceCtx); herr != nil {
+		err = errors.Join(err, herr)
+	}
+	if err != nil {
+		return fmt.Errorf("hfhooks: shutdown: %w", err)
+	}
+	return nil
+}
+
+// listenURL is the local URL of a listener, with a wildcard host replaced
+// by one a browser can open.
+func listenURL(a net.Addr) string {
+	host, port, err := net.SplitHostPort(a.String())
+	if err != nil {
+		return "http://" + a.String()
+	}
+	if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
+		host = "127.0.0.1"
+	}
+	return "http://" + net.JoinHostPort(host, port)
+}
+
+// printBanner prints the start-up instructions huggingface_hub prints.
+func (s *Server) printBanner(localURL string) {
+	base := localURL
+	if host := os.Getenv("SPACE_HOST"); host != "" {
+		base = "https://" + strings.Trim(host, "/")
+	}
+	var b strings.Builder
+	if len(s.secrets) > 0 {
+		b.WriteString("Webhook secret is correctly defined.\n")
+	} else {
+		b.WriteString("Webhook secret is not defined. This means your webhook endpoints will be open to everyone.\n" +
+			"To add a secret, set `WEBHOOK_SECRET` as environment variable or pass it at initialization:\n" +
+			"\t`hfhooks.NewServer(hfhooks.WithSecret(\"my_secret\"))` or `hfhooks serve --secret my_secret`\n" +
+			"For more details about webhook secrets, please refer to https://huggingface.co/docs/hub/webhooks#webhook-secret.\n")
+		s.log.Warn("webhook secret is not defined: endpoints are open to everyone")
+	}
+	fmt.Fprintf(&b, "Running on local URL:  %s\n\nWebhooks are correctly setup and ready to use:\n", localURL)
+	for _, name := range s.Endpoints() {
+		fmt.Fprintf(&b, "  - POST %s/webhooks/%s\n", base, name)
+	}
+	b.WriteString("Go to https://huggingface.co/settings/webhooks to setup your webhooks.\n")
+	_, _ = fmt.Fprint(s.cfg.out, b.String())
+}
+
+// The default server behind Endpoint and Run, created on first use as
+// huggingface_hub's webhook_endpoint creates its global WebhooksServer.
+var (
+	defaultOnce   sync.Once
+	defaultServer *Server
+	defaultErrs   []error
+	defaultMu     sync.Mutex
+)
+
+// DefaultServer returns the server that Endpoint registers on and Run runs.
+func DefaultServer() *Server {
+	defaultOnce.Do(func() { defaultServer = NewServer() })
+	return defaultServer
+}
+
+// Endpoint registers h on the default server under /webhooks/<path>: the
+// Go form of huggingface_hub's @webhook_endpoint. A registration error (a
+// duplicate path, say) is returned by Run, which then does not start.
+func Endpoint(path string, h HandlerFunc) {
+	if err := DefaultServer().AddWebhook(path, h); err != nil {
+		defaultMu.Lock()
+		defaultErrs = append(defaultErrs, err)
+		defaultMu.Unlock()
+	}
+}
+
+// Run runs the default server until SIGINT or SIGTERM (see Server.Run).
+func Run() error {
+	defaultMu.Lock()
+	err := errors.Join(defaultErrs...)
+	defaultMu.Unlock()
+	if err != nil {
+		return err
+	}
+	return DefaultServer().Run(context.Background())
+}

@@ -1,0 +1,371 @@
+package hfhooks
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"runtime/debug"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Delivery is one accepted webhook request, as a handler receives it.
+type Delivery struct {
+	// ID identifies the delivery in the server's history.
+	ID string
+	// Endpoint is the name the handler was registered under (the part of the
+	// path after /webhooks/).
+	Endpoint string
+	// Payload is the decoded body.
+	Payload *Payload
+	// Body is the raw request body, byte for byte.
+	Body []byte
+	// Header holds the request headers.
+	Header http.Header
+	// ReceivedAt is when the request arrived.
+	ReceivedAt time.Time
+}
+
+// HandlerFunc handles a delivery. Its result is encoded as the JSON response
+// body with status 200 (nil is encoded as null). An error answers with the
+// status it carries (see Error) or 500, and a JSON body {"error": "..."}. A
+// panic is recovered and answered with 500.
+//
+// The context is not the request's: it stays valid when the handler outlives
+// the response deadline, and is cancelled only when the server shuts down and
+// its grace period runs out.
+type HandlerFunc func(ctx context.Context, d *Delivery) (any, error)
+
+// StatusError is an error that carries the HTTP status to answer with.
+type StatusError struct {
+	Code int
+	Err  error
+}
+
+func (e *StatusError) Error() string { return e.Err.Error() }
+
+// Unwrap returns the underlying error.
+func (e *StatusError) Unwrap() error { return e.Err }
+
+// Error returns an error that makes the server answer with status code and
+// the message as {"error": message}. The Hub counts anything but a 2xx as a
+// failed delivery and retries it.
+func Error(code int, message string) error {
+	return &StatusError{Code: code, Err: errors.New(message)}
+}
+
+// ErrDuplicatePath is returned by AddWebhook when the path is taken.
+var ErrDuplicatePath = errors.New("webhook path already registered")
+
+// endpoint is one registered webhook handler.
+type endpoint struct {
+	name    string
+	handler HandlerFunc
+	metrics *endpointMetrics
+}
+
+// Server receives webhooks from the Hub. It is an http.Handler serving:
+//
+//	POST /webhooks/<name>  the registered handlers
+//	GET  /                 the landing page (or the custom UI)
+//	GET  /api/deliveries   the recent deliveries, as JSON
+//	POST /api/test         the landing page's form that sends a sample event
+//	GET  /healthz          a liveness check
+//	GET  /metrics          Prometheus metrics
+//
+// Create one with NewServer; the zero value is not usable.
+type Server struct {
+	cfg     config
+	secrets secrets
+	mux     *http.ServeMux
+	metrics *metrics
+	log     *slog.Logger
+
+	regMu  sync.Mutex                           // serializes registrations
+	routes atomic.Pointer[map[string]*endpoint] // copy-on-write: lock-free reads
+
+	// handlerCtx is the context handlers run in; cancelHandlers ends it
+	// when shutdown's grace period is over.
+	handlerCtx     context.Context
+	cancelHandlers context.CancelFunc
+	inflight       sync.WaitGroup
+}
+
+// NewServer returns a Server configured by opts. Without WithSecret, the
+// secret is read from the WEBHOOK_SECRET environment variable; without
+// either, every request is accepted and a warning is logged at start.
+func NewServer(opts ...Option) *Server {
+	cfg := defaultConfig()
+	for _, o := range opts {
+		o(&cfg)
+	}
+	if len(newSecrets(cfg.secrets)) == 0 {
+		cfg.secrets = []string{os.Getenv("WEBHOOK_SECRET")}
+	}
+	s := &Server{
+		cfg:     cfg,
+		secrets: newSecrets(cfg.secrets),
+		metrics: newMetrics(),
+		log:     cfg.logger,
+	}
+	s.handlerCtx, s.cancelHandlers = context.WithCancel(context.Background())
+	s.routes.Store(&map[string]*endpoint{})
+	s.mux = s.routesMux()
+	return s
+}
+
+// AddWebhook registers h under /webhooks/<path>, with path trimmed of
+// leading and trailing slashes as huggingface_hub does ("/say_hello" and
+// "say_hello/" both give /webhooks/say_hello). Registering a path twice
+// returns an error wrapping ErrDuplicatePath. Unlike huggingface_hub,
+// webhooks added while the server runs are served at once.
+func (s *Server) AddWebhook(path string, h HandlerFunc) error {
+	name := strings.Trim(path, "/")
+	switch {
+	case name == "":
+		return errors.New("hfhooks: AddWebhook: empty path")
+	case h == nil:
+		return fmt.Errorf("hfhooks: AddWebhook %q: nil handler", name)
+	}
+	s.regMu.Lock()
+	defer s.regMu.Unlock()
+	old := *s.routes.Load()
+	if _, ok := old[name]; ok {
+		return fmt.Errorf("hfhooks: webhook /webhooks/%s: %w", name, ErrDuplicatePath)
+	}
+	next := make(map[string]*endpoint, len(old)+1)
+	for k, v := range old {
+		next[k] = v
+	}
+	next[name] = &endpoint{name: name, handler: h, metrics: s.metrics.forEndpoint(name)}
+	s.routes.Store(&next)
+	return nil
+}
+
+// Endpoints returns the names of the registered webhooks, sorted.
+func (s *Server) Endpoints() []string {
+	routes := *s.routes.Load()
+	names := make([]string, 0, len(routes))
+	for name := range routes {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	return names
+}
+
+// ServeHTTP routes webhook deliveries to their handlers and everything else
+// to the pages and APIs listed on Server.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if name, ok := strings.CutPrefix(r.URL.Path, "/webhooks/"); ok {
+		ep := (*s.routes.Load())[name]
+		if ep == nil {
+			writeJSON(w, http.StatusNotFound, errorBody{Error: "no webhook is registered at /webhooks/" + name})
+			return
+		}
+		s.serveWebhook(w, r, ep)
+		return
+	}
+	s.mux.ServeHTTP(w, r)
+}
+
+// errorBody is the JSON body of every error response.
+type errorBody struct {
+	Error string `json:"error"`
+}
+
+// statusBody is the JSON body of the 202 answer given for slow handlers.
+type statusBody struct {
+	Status string `json:"status"`
+}
+
+// serveWebhook runs the request path: method, secret, size, decode, handler.
+func (s *Server) serveWebhook(w http.ResponseWriter, r *http.Request, ep *endpoint) {
+	rec := DeliveryRecord{Time: time.Now(), Endpoint: ep.name}
+	status, body := s.process(w, r, ep, &rec)
+	writeJSON(w, status, body)
+	rec.StatusCode = status
+	rec.Duration = time.Since(rec.Time)
+	ep.metrics.count(status)
+	if err := s.cfg.history.Record(r.Context(), rec); err != nil {
+		s.log.Error("recording delivery", "endpoint", ep.name, "err", err)
+	}
+	s.logDelivery(rec)
+}
+
+// process checks the request and runs the handler; it returns the status and
+// body to answer with, and fills rec.
+func (s *Server) process(w http.ResponseWriter, r *http.Request, ep *endpoint, rec *DeliveryRecord) (int, any) {
+	fail := func(code int, msg string) (int, any) {
+		rec.Error = msg
+		return code, errorBody{Error: msg}
+	}
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		return fail(http.StatusMethodNotAllowed, "method "+r.Method+" not allowed: the Hub delivers webhooks with POST")
+	}
+	switch s.secrets.check(r) {
+	case secretMissing:
+		return fail(http.StatusUnauthorized, "x-webhook-secret header not set.")
+	case secretWrong:
+		return fail(http.StatusForbidden, "Invalid webhook secret.")
+	}
+	body, err := s.readBody(w, r)
+	if err != nil {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			return fail(http.StatusRequestEntityTooLarge, fmt.Sprintf("request body is larger than %d bytes", s.cfg.maxBodyBytes))
+		}
+		return fail(http.StatusBadRequest, "reading request body: "+err.Error())
+	}
+	p, err := DecodePayload(body)
+	if err != nil {
+		var perr *PayloadError
+		errors.As(err, &perr)
+		return fail(perr.StatusCode(), perr.Error())
+	}
+	rec.Scope, rec.Action, rec.RepoType, rec.RepoName = p.Event.Scope, p.Event.Action, p.Repo.Type, p.Repo.Name
+	d := &Delivery{ID: newID(), Endpoint: ep.name, Payload: p, Body: body, Header: r.Header, ReceivedAt: rec.Time}
+	rec.ID = d.ID
+	return s.runHandler(ep, d, rec)
+}
+
+// readBody reads the body up to the size limit; a Content-Length over the
+// limit is refused without reading anything.
+func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
+	limit := s.cfg.maxBodyBytes
+	if r.ContentLength > limit {
+		return nil, &http.MaxBytesError{Limit: limit}
+	}
+	var buf bytes.Buffer
+	if r.ContentLength > 0 {
+		buf.Grow(int(r.ContentLength))
+	}
+	_, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, limit))
+	return buf.Bytes(), err
+}
+
+// handlerResult is what a handler returned.
+type handlerResult struct {
+	value any
+	err   error
+}
+
+// runHandler runs the handler and waits for it up to the response deadline;
+// past it, the answer is 202 and the handler goes on in the background.
+func (s *Server) runHandler(ep *endpoint, d *Delivery, rec *DeliveryRecord) (int, any) {
+	done := make(chan handlerResult, 1)
+	s.inflight.Add(1)
+	go func() {
+		defer s.inflight.Done()
+		start := time.Now()
+		v, err := s.call(s.handlerCtx, ep, d)
+		ep.metrics.duration.Observe(time.Since(start).Seconds())
+		done <- handlerResult{v, err}
+	}()
+	timer := time.NewTimer(s.cfg.responseDeadline)
+	defer timer.Stop()
+	select {
+	case res := <-done:
+		return s.respond(res, rec)
+	case <-timer.C:
+		s.inflight.Add(1)
+		go func() {
+			defer s.inflight.Done()
+			if res := <-done; res.err != nil {
+				s.log.Error("webhook handler failed after answering 202", "endpoint", ep.name, "delivery", d.ID, "err", res.err)
+			}
+		}()
+		return http.StatusAccepted, statusBody{Status: "accepted"}
+	}
+}
+
+// respond turns a handler's result into a status and body.
+func (s *Server) respond(res handlerResult, rec *DeliveryRecord) (int, any) {
+	if res.err == nil {
+		return http.StatusOK, res.value
+	}
+	rec.Error = res.err.Error()
+	code := http.StatusInternalServerError
+	var se *StatusError
+	if errors.As(res.err, &se) && se.Code >= 400 && se.Code <= 599 {
+		code = se.Code
+	}
+	if errors.Is(res.err, errPanic) {
+		return code, errorBody{Error: "internal server error"}
+	}
+	return code, errorBody{Error: res.err.Error()}
+}
+
+// errPanic marks the error a recovered panic becomes.
+var errPanic = errors.New("handler panicked")
+
+// call runs the handler, turning a panic into an error.
+func (s *Server) call(ctx context.Context, ep *endpoint, d *Delivery) (v any, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			s.log.Error("webhook handler panicked", "endpoint", ep.name, "delivery", d.ID, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+			v, err = nil, fmt.Errorf("%w: %v", errPanic, p)
+		}
+	}()
+	return ep.handler(ctx, d)
+}
+
+func (s *Server) logDelivery(rec DeliveryRecord) {
+	attrs := []any{"endpoint", rec.Endpoint, "status", rec.StatusCode, "duration", rec.Duration.Round(time.Microsecond)}
+	if rec.Scope != "" {
+		attrs = append(attrs, "scope", rec.Scope, "action", rec.Action, "repo", string(rec.RepoType)+":"+rec.RepoName)
+	}
+	if rec.Error != "" {
+		s.log.Warn("delivery failed", append(attrs, "err", rec.Error)...)
+		return
+	}
+	s.log.Info("delivery", attrs...)
+}
+
+// Shutdown waits for running handlers, including those that outlived their
+// response deadline, until ctx is done; then it cancels their context.
+// Run calls it; call it yourself when you serve the Server with your own
+// http.Server.
+func (s *Server) Shutdown(ctx context.Context) error {
+	defer s.cancelHandlers()
+	done := make(chan struct{})
+	go func() {
+		s.inflight.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("hfhooks: handlers still running at shutdown: %w", ctx.Err())
+	}
+}
+
+// writeJSON writes v as a JSON response with status code.
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		code = http.StatusInternalServerError
+		b, _ = json.Marshal(errorBody{Error: "encoding the handler's result: " + err.Error()})
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	_, _ = w.Write(append(b, '\n'))
+}
+
+// newID returns 12 random hex digits.
+func newID() string {
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}

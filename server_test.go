@@ -1,0 +1,675 @@
+package hfhooks
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// syncBuffer is a bytes.Buffer safe for concurrent writes (logs).
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// testServer is a Server behind a real loopback HTTP server.
+type testServer struct {
+	*Server
+	URL  string
+	logs *syncBuffer
+}
+
+func newTestServer(t *testing.T, opts ...Option) *testServer {
+	t.Helper()
+	t.Setenv("WEBHOOK_SECRET", "")
+	logs := &syncBuffer{}
+	opts = append([]Option{WithLogger(slog.New(slog.NewTextHandler(logs, nil))), WithOutput(io.Discard)}, opts...)
+	s := NewServer(opts...)
+	hs := httptest.NewServer(s)
+	t.Cleanup(hs.Close)
+	return &testServer{Server: s, URL: hs.URL, logs: logs}
+}
+
+func (ts *testServer) add(t *testing.T, path string, h HandlerFunc) {
+	t.Helper()
+	if err := ts.AddWebhook(path, h); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// post sends body to path with the given headers and returns the status and
+// the decoded JSON body.
+func post(t *testing.T, method, u string, body []byte, header map[string]string) (int, map[string]any, http.Header) {
+	t.Helper()
+	req, err := http.NewRequest(method, u, bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range header {
+		req.Header.Set(k, v)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out map[string]any
+	if len(bytes.TrimSpace(raw)) > 0 && raw[0] == '{' {
+		if err := json.Unmarshal(raw, &out); err != nil {
+			t.Fatalf("response %q: %v", raw, err)
+		}
+	}
+	return resp.StatusCode, out, resp.Header
+}
+
+func scopeHandler(_ context.Context, d *Delivery) (any, error) {
+	return map[string]string{"scope": d.Payload.Event.Scope}, nil
+}
+
+func TestRequestPath(t *testing.T) {
+	valid := fixture(t, "discussion-pr-create-with-comment.json")
+	tests := []struct {
+		name      string
+		secrets   []string
+		method    string
+		path      string
+		body      []byte
+		header    map[string]string
+		want      int
+		wantError string
+	}{
+		{name: "valid secret", secrets: []string{"s3cret"}, header: map[string]string{"X-Webhook-Secret": "s3cret"}, want: 200},
+		{name: "header name is case-insensitive", secrets: []string{"s3cret"}, header: map[string]string{"x-webhook-secret": "s3cret"}, want: 200},
+		{name: "missing secret", secrets: []string{"s3cret"}, want: 401, wantError: "x-webhook-secret header not set."},
+		{name: "wrong secret", secrets: []string{"s3cret"}, header: map[string]string{"X-Webhook-Secret": "nope"}, want: 403, wantError: "Invalid webhook secret."},
+		{name: "longer wrong secret", secrets: []string{"s3cret"}, header: map[string]string{"X-Webhook-Secret": "s3cret-and-more"}, want: 403, wantError: "Invalid webhook secret."},
+		{name: "empty secret", secrets: []string{"s3cret"}, header: map[string]string{"X-Webhook-Secret": ""}, want: 403, wantError: "Invalid webhook secret."},
+		{name: "secret in query", secrets: []string{"s3cret"}, path: "/webhooks/hook?secret=s3cret", want: 200},
+		{name: "wrong secret in query", secrets: []string{"s3cret"}, path: "/webhooks/hook?secret=x", want: 403},
+		{name: "rotation: old secret", secrets: []string{"new", "old"}, header: map[string]string{"X-Webhook-Secret": "old"}, want: 200},
+		{name: "rotation: new secret", secrets: []string{"new", "old"}, header: map[string]string{"X-Webhook-Secret": "new"}, want: 200},
+		{name: "no secret configured", want: 200},
+		{name: "secret checked before body", secrets: []string{"s3cret"}, body: []byte("not json"), want: 401},
+		{name: "wrong method", method: http.MethodGet, want: 405, wantError: "method GET not allowed"},
+		{name: "method checked before secret", secrets: []string{"s3cret"}, method: http.MethodPut, want: 405},
+		{name: "unknown path", path: "/webhooks/other", want: 404, wantError: "no webhook is registered at /webhooks/other"},
+		{name: "no body", body: []byte{}, want: 400, wantError: "empty"},
+		{name: "invalid JSON", body: []byte(`{"event"`), want: 400, wantError: "invalid JSON"},
+		{name: "JSON array", body: []byte(`[]`), want: 422, wantError: "JSON object, not array"},
+		{name: "JSON string", body: []byte(`"x"`), want: 422, wantError: "JSON object, not string"},
+		{name: "missing field", body: mutate(t, "discussion-pr-create-with-comment.json", del("repo.owner.id")), want: 422, wantError: "repo.owner.id"},
+		{name: "wrong version", body: mutate(t, "discussion-pr-create-with-comment.json", set("webhook.version", 2)), want: 422, wantError: "got version 2"},
+		{name: "unknown action accepted", body: mutate(t, "discussion-pr-create-with-comment.json", set("event.action", "rename")), want: 200},
+		{name: "extra fields accepted", body: mutate(t, "discussion-pr-create-with-comment.json", set("brandNew.field", 1)), want: 200},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ts := newTestServer(t, WithSecret(tt.secrets...))
+			ts.add(t, "hook", scopeHandler)
+			method, path, body := tt.method, tt.path, tt.body
+			if method == "" {
+				method = http.MethodPost
+			}
+			if path == "" {
+				path = "/webhooks/hook"
+			}
+			if body == nil {
+				body = valid
+			}
+			code, out, header := post(t, method, ts.URL+path, body, tt.header)
+			if code != tt.want {
+				t.Fatalf("status = %d (%v), want %d", code, out, tt.want)
+			}
+			if tt.want == 405 && header.Get("Allow") != "POST" {
+				t.Errorf("Allow = %q, want POST", header.Get("Allow"))
+			}
+			if tt.wantError != "" {
+				if msg, _ := out["error"].(string); !strings.Contains(msg, tt.wantError) {
+					t.Errorf("error = %q, want it to contain %q", msg, tt.wantError)
+				}
+			}
+			if tt.want == 200 && out["scope"] != "discussion" {
+				t.Errorf("body = %v, want the handler's result", out)
+			}
+		})
+	}
+}
+
+func TestSecretFromEnvironment(t *testing.T) {
+	t.Setenv("WEBHOOK_SECRET", "from-env")
+	s := NewServer(WithLogger(slog.New(slog.DiscardHandler)))
+	s.AddWebhook("hook", scopeHandler)
+	hs := httptest.NewServer(s)
+	defer hs.Close()
+	body := fixture(t, "discussion-pr-create-with-comment.json")
+	if code, _, _ := post(t, "POST", hs.URL+"/webhooks/hook", body, nil); code != 401 {
+		t.Errorf("without secret: %d, want 401", code)
+	}
+	if code, _, _ := post(t, "POST", hs.URL+"/webhooks/hook", body, map[string]string{SecretHeader: "from-env"}); code != 200 {
+		t.Errorf("with env secret: %d, want 200", code)
+	}
+	// The option wins over the environment.
+	s2 := NewServer(WithSecret("option"), WithLogger(slog.New(slog.DiscardHandler)))
+	if s2.secrets.check(httptest.NewRequest("POST", "/?secret=from-env", nil)) != secretWrong {
+		t.Error("WithSecret must take precedence over WEBHOOK_SECRET")
+	}
+}
+
+// countingReader counts the bytes read from it.
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}
+
+func TestBodyLimit(t *testing.T) {
+	s := NewServer(WithMaxBodyBytes(1024), WithLogger(slog.New(slog.DiscardHandler)))
+	s.AddWebhook("hook", scopeHandler)
+
+	t.Run("declared length over the limit is refused unread", func(t *testing.T) {
+		body := &countingReader{r: bytes.NewReader(make([]byte, 10<<20))}
+		req := httptest.NewRequest("POST", "/webhooks/hook", body)
+		req.ContentLength = 10 << 20
+		rec := httptest.NewRecorder()
+		s.ServeHTTP(rec, req)
+		if rec.Code != 413 || body.n != 0 {
+			t.Errorf("status %d after reading %d bytes, want 413 after 0", rec.Code, body.n)
+		}
+	})
+	t.Run("unknown length stops at the limit", func(t *testing.T) {
+		body := &countingReader{r: bytes.NewReader(make([]byte, 10<<20))}
+		req := httptest.NewRequest("POST", "/webhooks/hook", body)
+		req.ContentLength = -1
+		rec := httptest.NewRecorder()
+		s.ServeHTTP(rec, req)
+		if rec.Code != 413 || body.n > 64<<10 {
+			t.Errorf("status %d after reading %d bytes, want 413 after about 1 KiB", rec.Code, body.n)
+		}
+		if !strings.Contains(rec.Body.String(), "larger than 1024 bytes") {
+			t.Errorf("body = %s", rec.Body)
+		}
+	})
+	t.Run("over a real connection", func(t *testing.T) {
+		hs := httptest.NewServer(s)
+		defer hs.Close()
+		code, out, _ := post(t, "POST", hs.URL+"/webhooks/hook", bytes.Repeat([]byte(" "), 4096), nil)
+		if code != 413 {
+			t.Errorf("status %d (%v), want 413", code, out)
+		}
+	})
+}
+
+func TestHandlerReceivesDelivery(t *testing.T) {
+	ts := newTestServer(t)
+	got := make(chan *Delivery, 1)
+	ts.add(t, "/a/b/", func(_ context.Context, d *Delivery) (any, error) {
+		got <- d
+		return nil, nil
+	})
+	body := fixture(t, "repo-content-updated-refs.json")
+	code, _, _ := post(t, "POST", ts.URL+"/webhooks/a/b", body, map[string]string{"X-Custom": "v"})
+	if code != 200 {
+		t.Fatalf("status %d", code)
+	}
+	d := <-got
+	if !bytes.Equal(d.Body, body) {
+		t.Error("raw body differs from what was sent")
+	}
+	if d.Endpoint != "a/b" || d.Header.Get("X-Custom") != "v" || d.ID == "" || d.ReceivedAt.IsZero() {
+		t.Errorf("delivery = %+v", d)
+	}
+	if d.Payload.Repo.HeadSha == "" || d.Payload.Event.Scope != ScopeRepoContent {
+		t.Errorf("payload = %+v", d.Payload)
+	}
+}
+
+func TestNilResultIsJSONNull(t *testing.T) {
+	ts := newTestServer(t)
+	ts.add(t, "hook", func(context.Context, *Delivery) (any, error) { return nil, nil })
+	resp, err := http.Post(ts.URL+"/webhooks/hook", "application/json", bytes.NewReader(fixture(t, "discussion-update-no-comment.json")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 || strings.TrimSpace(string(raw)) != "null" || resp.Header.Get("Content-Type") != "application/json" {
+		t.Errorf("got %d %q %q", resp.StatusCode, raw, resp.Header.Get("Content-Type"))
+	}
+}
+
+func TestHandlerErrors(t *testing.T) {
+	ts := newTestServer(t)
+	ts.add(t, "fail", func(context.Context, *Delivery) (any, error) { return nil, errors.New("cluster down") })
+	ts.add(t, "teapot", func(context.Context, *Delivery) (any, error) { return nil, Error(http.StatusTeapot, "no coffee") })
+	ts.add(t, "wrapped", func(context.Context, *Delivery) (any, error) {
+		return nil, &StatusError{Code: http.StatusServiceUnavailable, Err: errors.New("busy")}
+	})
+	ts.add(t, "panic", func(context.Context, *Delivery) (any, error) { panic("boom") })
+	ts.add(t, "unencodable", func(context.Context, *Delivery) (any, error) { return func() {}, nil })
+	ts.add(t, "ok", scopeHandler)
+	body := fixture(t, "discussion-pr-create-with-comment.json")
+	tests := []struct {
+		path, wantErr string
+		want          int
+	}{
+		{"fail", "cluster down", 500},
+		{"teapot", "no coffee", 418},
+		{"wrapped", "busy", 503},
+		{"panic", "internal server error", 500},
+		{"unencodable", "encoding the handler's result", 500},
+		{"ok", "", 200}, // the server keeps serving after a panic
+	}
+	for _, tt := range tests {
+		code, out, _ := post(t, "POST", ts.URL+"/webhooks/"+tt.path, body, nil)
+		if code != tt.want || (tt.wantErr != "" && !strings.Contains(out["error"].(string), tt.wantErr)) {
+			t.Errorf("%s: %d %v, want %d %q", tt.path, code, out, tt.want, tt.wantErr)
+		}
+	}
+	logs := ts.logs.String()
+	if !strings.Contains(logs, "webhook handler panicked") || !strings.Contains(logs, "goroutine") {
+		t.Errorf("panic not logged with its stack:\n%s", logs)
+	}
+}
+
+func TestSlowHandlerAnswers202AndFinishes(t *testing.T) {
+	ts := newTestServer(t, WithResponseDeadline(50*time.Millisecond))
+	release, finished := make(chan struct{}), make(chan struct{})
+	ts.add(t, "slow", func(ctx context.Context, _ *Delivery) (any, error) {
+		<-release
+		close(finished)
+		return nil, ctx.Err()
+	})
+	code, out, _ := post(t, "POST", ts.URL+"/webhooks/slow", fixture(t, "discussion-pr-create-with-comment.json"), nil)
+	if code != 202 || out["status"] != "accepted" {
+		t.Fatalf("got %d %v, want 202 accepted", code, out)
+	}
+	// Shutdown waits for the background handler.
+	shut := make(chan error, 1)
+	go func() { shut <- ts.Shutdown(context.Background()) }()
+	select {
+	case <-shut:
+		t.Fatal("Shutdown returned while a handler was running")
+	case <-time.After(50 * time.Millisecond):
+	}
+	close(release)
+	<-finished
+	if err := <-shut; err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestShutdownGraceIsBounded(t *testing.T) {
+	ts := newTestServer(t, WithResponseDeadline(10*time.Millisecond))
+	cancelled := make(chan struct{})
+	ts.add(t, "stuck", func(ctx context.Context, _ *Delivery) (any, error) {
+		<-ctx.Done()
+		close(cancelled)
+		return nil, ctx.Err()
+	})
+	post(t, "POST", ts.URL+"/webhooks/stuck", fixture(t, "discussion-pr-create-with-comment.json"), nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	if err := ts.Shutdown(ctx); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("Shutdown = %v, want deadline exceeded", err)
+	}
+	select {
+	case <-cancelled:
+	case <-time.After(5 * time.Second):
+		t.Fatal("handler context was not cancelled after the grace period")
+	}
+}
+
+func TestAddWebhookPaths(t *testing.T) {
+	s := NewServer(WithLogger(slog.New(slog.DiscardHandler)))
+	for _, p := range []string{"/say_hello", "goodbye", "a/b/", "webhooks/x"} {
+		if err := s.AddWebhook(p, scopeHandler); err != nil {
+			t.Fatalf("AddWebhook(%q): %v", p, err)
+		}
+	}
+	want := []string{"a/b", "goodbye", "say_hello", "webhooks/x"}
+	if got := s.Endpoints(); strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Errorf("Endpoints() = %v, want %v", got, want)
+	}
+	if err := s.AddWebhook("/say_hello/", scopeHandler); !errors.Is(err, ErrDuplicatePath) || !strings.Contains(err.Error(), "/webhooks/say_hello") {
+		t.Errorf("duplicate: %v", err)
+	}
+	if err := s.AddWebhook("//", scopeHandler); err == nil {
+		t.Error("empty path accepted")
+	}
+	if err := s.AddWebhook("x", nil); err == nil {
+		t.Error("nil handler accepted")
+	}
+}
+
+func TestWebhookAddedWhileServing(t *testing.T) {
+	ts := newTestServer(t)
+	body := fixture(t, "discussion-pr-create-with-comment.json")
+	if code, _, _ := post(t, "POST", ts.URL+"/webhooks/late", body, nil); code != 404 {
+		t.Fatalf("before registration: %d", code)
+	}
+	ts.add(t, "late", scopeHandler)
+	if code, _, _ := post(t, "POST", ts.URL+"/webhooks/late", body, nil); code != 200 {
+		t.Fatalf("after registration: %d", code)
+	}
+}
+
+func TestDeliveriesAPIAndMetrics(t *testing.T) {
+	ts := newTestServer(t, WithSecret("s"))
+	ts.add(t, "hook", scopeHandler)
+	post(t, "POST", ts.URL+"/webhooks/hook", fixture(t, "repo-content-updated-refs.json"), map[string]string{SecretHeader: "s"})
+	post(t, "POST", ts.URL+"/webhooks/hook", fixture(t, "repo-content-updated-refs.json"), nil)
+
+	code, out, _ := post(t, "GET", ts.URL+"/api/deliveries", nil, nil)
+	if code != 200 {
+		t.Fatal(code)
+	}
+	recs := out["deliveries"].([]any)
+	if len(recs) != 2 {
+		t.Fatalf("deliveries = %v", recs)
+	}
+	newest, oldest := recs[0].(map[string]any), recs[1].(map[string]any)
+	if newest["statusCode"] != 401.0 || newest["error"] != "x-webhook-secret header not set." {
+		t.Errorf("newest = %v", newest)
+	}
+	for k, v := range map[string]any{"endpoint": "hook", "scope": "repo.content", "action": "update", "repoType": "space", "repoName": "Wauplin/gradio-user-history", "statusCode": 200.0} {
+		if oldest[k] != v {
+			t.Errorf("oldest[%s] = %v, want %v", k, oldest[k], v)
+		}
+	}
+	if _, ok := oldest["durationNs"]; !ok || oldest["time"] == nil || oldest["id"] == "" {
+		t.Errorf("oldest lacks time, id or duration: %v", oldest)
+	}
+	if code, out, _ := post(t, "GET", ts.URL+"/api/deliveries?limit=1", nil, nil); code != 200 || len(out["deliveries"].([]any)) != 1 {
+		t.Errorf("limit=1: %d %v", code, out)
+	}
+	if code, _, _ := post(t, "GET", ts.URL+"/api/deliveries?limit=x", nil, nil); code != 400 {
+		t.Errorf("limit=x: %d", code)
+	}
+	if code, out, _ := post(t, "GET", ts.URL+"/healthz", nil, nil); code != 200 || out["status"] != "ok" {
+		t.Errorf("healthz: %d %v", code, out)
+	}
+
+	resp, err := http.Get(ts.URL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	metrics, _ := io.ReadAll(resp.Body)
+	for _, want := range []string{
+		`hfhooks_deliveries_total{endpoint="hook",status="200"} 1`,
+		`hfhooks_deliveries_total{endpoint="hook",status="401"} 1`,
+		`hfhooks_handler_duration_seconds_count{endpoint="hook"} 1`,
+	} {
+		if !bytes.Contains(metrics, []byte(want)) {
+			t.Errorf("metrics lack %s", want)
+		}
+	}
+}
+
+func TestMemoryHistoryRing(t *testing.T) {
+	h := NewMemoryHistory(3)
+	ctx := context.Background()
+	if recs, _ := h.Recent(ctx, 10); len(recs) != 0 {
+		t.Fatalf("empty history: %v", recs)
+	}
+	for i := range 5 {
+		h.Record(ctx, DeliveryRecord{StatusCode: 200 + i})
+	}
+	recs, _ := h.Recent(ctx, 10)
+	var got []int
+	for _, r := range recs {
+		got = append(got, r.StatusCode)
+	}
+	if len(got) != 3 || got[0] != 204 || got[1] != 203 || got[2] != 202 {
+		t.Errorf("recent = %v, want [204 203 202]", got)
+	}
+	if recs, _ := h.Recent(ctx, 1); len(recs) != 1 || recs[0].StatusCode != 204 {
+		t.Errorf("recent(1) = %v", recs)
+	}
+}
+
+func TestLandingPage(t *testing.T) {
+	t.Setenv("SPACE_HOST", "")
+	ts := newTestServer(t, WithSecret("super-secret-value"))
+	ts.add(t, "trigger_training", scopeHandler)
+	resp, err := http.Get(ts.URL + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	page, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") {
+		t.Fatalf("%d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+	for _, want := range []string{ts.URL + "/webhooks/trigger_training", "1 webhook(s) are registered", "Secret: <span class=\"ok\">set", "huggingface.co/settings/webhooks", "repo.content", `name="secret"`} {
+		if !strings.Contains(string(page), want) {
+			t.Errorf("page lacks %q", want)
+		}
+	}
+	if strings.Contains(string(page), "super-secret-value") {
+		t.Error("page shows the secret")
+	}
+	if bytes.Contains(page, []byte("http://cdn")) || bytes.Contains(page, []byte("<script src")) || bytes.Contains(page, []byte("<link")) {
+		t.Error("page loads external resources")
+	}
+}
+
+func TestLandingPageOnSpace(t *testing.T) {
+	t.Setenv("SPACE_HOST", "acme-hooks.hf.space")
+	t.Setenv("SPACE_ID", "acme/hooks")
+	ts := newTestServer(t)
+	ts.add(t, "hook", scopeHandler)
+	resp, err := http.Get(ts.URL + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	page, _ := io.ReadAll(resp.Body)
+	for _, want := range []string{"https://acme-hooks.hf.space/webhooks/hook", "running on a Space", "not set</span>: these endpoints are open"} {
+		if !strings.Contains(string(page), want) {
+			t.Errorf("page lacks %q", want)
+		}
+	}
+}
+
+func TestTestForm(t *testing.T) {
+	ts := newTestServer(t, WithSecret("s"))
+	var got []string
+	var mu sync.Mutex
+	ts.add(t, "hook", func(_ context.Context, d *Delivery) (any, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		got = append(got, d.Payload.Event.Scope+"/"+string(d.Payload.Event.Action))
+		return nil, nil
+	})
+	noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	send := func(form url.Values) *http.Response {
+		resp, err := noRedirect.PostForm(ts.URL+"/api/test", form)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp
+	}
+	resp := send(url.Values{"kind": {"repo.content"}, "endpoint": {"hook"}, "secret": {"s"}})
+	if resp.StatusCode != http.StatusSeeOther || !strings.Contains(resp.Header.Get("Location"), "ok=1") {
+		t.Errorf("good send: %d %s", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	resp = send(url.Values{"kind": {"discussion.create"}, "endpoint": {"hook"}, "secret": {"wrong"}})
+	if loc := resp.Header.Get("Location"); strings.Contains(loc, "ok=1") || !strings.Contains(loc, "403") {
+		t.Errorf("wrong secret: %s", loc)
+	}
+	resp = send(url.Values{"kind": {"nope"}, "endpoint": {"hook"}, "secret": {"s"}})
+	if loc, _ := url.QueryUnescape(resp.Header.Get("Location")); !strings.Contains(loc, "nope") {
+		t.Errorf("unknown kind: %s", loc)
+	}
+	resp = send(url.Values{"kind": {"repo.content"}, "endpoint": {"missing"}})
+	if loc, _ := url.QueryUnescape(resp.Header.Get("Location")); !strings.Contains(loc, `no webhook endpoint named "missing"`) {
+		t.Errorf("unknown endpoint: %s", loc)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(got) != 1 || got[0] != "repo.content/update" {
+		t.Errorf("handler saw %v, want [repo.content/update]", got)
+	}
+	recs, _ := ts.cfg.history.Recent(context.Background(), 10)
+	if len(recs) != 2 || recs[0].StatusCode != 403 || recs[1].StatusCode != 200 {
+		t.Errorf("history = %+v", recs)
+	}
+}
+
+func TestCustomUIAndMounting(t *testing.T) {
+	t.Setenv("WEBHOOK_SECRET", "")
+	ui := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "my own page") })
+	s := NewServer(WithUI(ui), WithLogger(slog.New(slog.DiscardHandler)))
+	s.AddWebhook("hook", scopeHandler)
+	mux := http.NewServeMux()
+	mux.Handle("/hooks/", http.StripPrefix("/hooks", s))
+	hs := httptest.NewServer(mux)
+	defer hs.Close()
+
+	resp, err := http.Get(hs.URL + "/hooks/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if string(page) != "my own page" {
+		t.Errorf("page = %q", page)
+	}
+	if code, _, _ := post(t, "POST", hs.URL+"/hooks/webhooks/hook", fixture(t, "discussion-pr-create-with-comment.json"), nil); code != 200 {
+		t.Errorf("mounted webhook: %d", code)
+	}
+	if code, _, _ := post(t, "GET", hs.URL+"/hooks/healthz", nil, nil); code != 200 {
+		t.Errorf("mounted healthz: %d", code)
+	}
+}
+
+func TestServeBannerAndGracefulShutdown(t *testing.T) {
+	t.Setenv("SPACE_HOST", "")
+	t.Setenv("WEBHOOK_SECRET", "")
+	var out bytes.Buffer
+	s := NewServer(WithOutput(&out), WithLogger(slog.New(slog.DiscardHandler)), WithShutdownGrace(5*time.Second))
+	started, release := make(chan struct{}), make(chan struct{})
+	s.AddWebhook("trigger_training", func(context.Context, *Delivery) (any, error) {
+		close(started)
+		<-release
+		return "done", nil
+	})
+	s.AddWebhook("trigger_evaluation", scopeHandler)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() { served <- s.Serve(ctx, ln) }()
+
+	base := "http://" + ln.Addr().String()
+	type result struct {
+		code int
+		body string
+	}
+	answered := make(chan result, 1)
+	go func() {
+		resp, err := http.Post(base+"/webhooks/trigger_training", "application/json", bytes.NewReader(fixture(t, "discussion-pr-create-with-comment.json")))
+		if err != nil {
+			answered <- result{code: -1, body: err.Error()}
+			return
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		answered <- result{resp.StatusCode, strings.TrimSpace(string(b))}
+	}()
+	<-started
+	cancel() // as SIGTERM would
+	time.Sleep(50 * time.Millisecond)
+	close(release)
+	if r := <-answered; r.code != 200 || r.body != `"done"` {
+		t.Errorf("in-flight request got %d %s, want 200 \"done\"", r.code, r.body)
+	}
+	if err := <-served; err != nil {
+		t.Errorf("Serve = %v", err)
+	}
+	want := "Webhook secret is not defined. This means your webhook endpoints will be open to everyone.\n"
+	if !strings.HasPrefix(out.String(), want) {
+		t.Errorf("banner starts %q", out.String())
+	}
+	for _, line := range []string{
+		"Webhooks are correctly setup and ready to use:\n",
+		"  - POST " + base + "/webhooks/trigger_evaluation\n  - POST " + base + "/webhooks/trigger_training\n",
+		"Go to https://huggingface.co/settings/webhooks to setup your webhooks.\n",
+	} {
+		if !strings.Contains(out.String(), line) {
+			t.Errorf("banner lacks %q:\n%s", line, out.String())
+		}
+	}
+}
+
+func TestBannerWithSecretOnSpace(t *testing.T) {
+	t.Setenv("SPACE_HOST", "acme-hooks.hf.space")
+	var out bytes.Buffer
+	s := NewServer(WithSecret("x"), WithOutput(&out), WithLogger(slog.New(slog.DiscardHandler)))
+	s.AddWebhook("hook", scopeHandler)
+	s.printBanner("http://127.0.0.1:7860")
+	if !strings.HasPrefix(out.String(), "Webhook secret is correctly defined.\n") || !strings.Contains(out.String(), "  - POST https://acme-hooks.hf.space/webhooks/hook\n") {
+		t.Errorf("banner:\n%s", out.String())
+	}
+}
+
+func TestAddr(t *testing.T) {
+	t.Setenv("SPACE_ID", "")
+	if got := NewServer().Addr(); got != "127.0.0.1:7860" {
+		t.Errorf("local default = %s", got)
+	}
+	t.Setenv("SPACE_ID", "acme/hooks")
+	if got := NewServer().Addr(); got != "0.0.0.0:7860" {
+		t.Errorf("Space default = %s", got)
+	}
+	if got := NewServer(WithAddr(":9000")).Addr(); got != ":9000" {
+		t.Errorf("explicit = %s", got)
+	}
+}
+
+func TestDefaultServerRejectsDuplicateBeforeStarting(t *testing.T) {
+	Endpoint("dup_default", scopeHandler)
+	Endpoint("/dup_default/", scopeHandler)
+	if err := Run(); !errors.Is(err, ErrDuplicatePath) {
+		t.Errorf("Run = %v, want ErrDuplicatePath", err)
+	}
+	if got := DefaultServer().Endpoints(); len(got) != 1 || got[0] != "dup_default" {
+		t.Errorf("endpoints = %v", got)
+	}
+}
