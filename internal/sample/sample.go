@@ -20,8 +20,8 @@ import (
 type Options struct {
 	// RepoType is "model" (the default), "dataset" or "space".
 	RepoType string
-	// RepoName is "owner/name"; the default depends on RepoType, for
-	// example "acme/sentiment-model".
+	// RepoName is "owner/name"; the default depends on RepoType:
+	// "acme/sentiment-model", "acme/product-reviews" or "acme/sentiment-demo".
 	RepoName string
 	// WebhookID is the id of the sending webhook; the default is a random
 	// Hub-like id.
@@ -35,18 +35,13 @@ type Options struct {
 	Now time.Time
 }
 
-// defaultRepoNames are the repos used when Options.RepoName is empty, by type.
-var defaultRepoNames = map[string]string{
-	"model":   "acme/sentiment-model",
-	"dataset": "acme/product-reviews",
-	"space":   "acme/sentiment-demo",
-}
-
-// repoPaths are the URL path prefixes of each repo type (models have none).
-var repoPaths = map[string]struct{ web, api string }{
-	"model":   {web: "", api: "models/"},
-	"dataset": {web: "datasets/", api: "datasets/"},
-	"space":   {web: "spaces/", api: "spaces/"},
+// repoTypes are the repository types, with the repo used when
+// Options.RepoName is empty and the URL path prefixes (models have none on
+// the web).
+var repoTypes = map[string]struct{ defaultName, web, api string }{
+	"model":   {defaultName: "acme/sentiment-model", web: "", api: "models/"},
+	"dataset": {defaultName: "acme/product-reviews", web: "datasets/", api: "datasets/"},
+	"space":   {defaultName: "acme/sentiment-demo", web: "spaces/", api: "spaces/"},
 }
 
 // hubURL is the Hub the sample URLs point to.
@@ -170,19 +165,19 @@ func newBuilder(o Options) (*builder, error) {
 	if b.typ == "" {
 		b.typ = "model"
 	}
-	paths, ok := repoPaths[b.typ]
+	rt, ok := repoTypes[b.typ]
 	if !ok {
 		return nil, fmt.Errorf("unknown repo type %q (valid types: model, dataset, space)", b.typ)
 	}
 	if b.name == "" {
-		b.name = defaultRepoNames[b.typ]
+		b.name = rt.defaultName
 	}
 	owner, repo, ok := strings.Cut(b.name, "/")
 	if !ok || owner == "" || repo == "" || strings.Contains(repo, "/") {
-		return nil, fmt.Errorf("repo name %q: want owner/name, for example %s", b.name, defaultRepoNames[b.typ])
+		return nil, fmt.Errorf("repo name %q: want owner/name, for example %s", b.name, rt.defaultName)
 	}
-	b.web = hubURL + paths.web + b.name
-	b.api = hubURL + "api/" + paths.api + b.name
+	b.web = hubURL + rt.web + b.name
+	b.api = hubURL + "api/" + rt.api + b.name
 	b.userID = b.id(b.ago(365*24*time.Hour, 3*365*24*time.Hour)).String()
 	return b, nil
 }
