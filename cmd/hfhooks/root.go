@@ -59,7 +59,10 @@ func newRootCmd(s *ioStreams) *cobra.Command {
 	root.SetOut(s.Out)
 	root.SetErr(s.ErrOut)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err: err} })
-	root.AddCommand(newTriggerCmd(s))
+	root.AddCommand(
+		newServeCmd(s),
+		newTriggerCmd(s),
+	)
 	return root
 }
 
@@ -83,6 +86,9 @@ func execute(ctx context.Context, args []string, s *ioStreams) int {
 // what is missing.
 func exactArgs(names ...string) cobra.PositionalArgs {
 	return func(cmd *cobra.Command, args []string) error {
+		if len(names) == 0 && len(args) > 0 {
+			return usageErrorf("%s takes no arguments (got %q)", cmd.CommandPath(), args)
+		}
 		if len(args) != len(names) {
 			return usageErrorf("%s takes %d argument(s): %s (got %d)", cmd.CommandPath(), len(names), strings.Join(names, " "), len(args))
 		}

@@ -1,0 +1,124 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// syncBuffer is a bytes.Buffer safe for a command writing while a test reads.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// startServe runs "hfhooks serve args..." on a free port until the test
+// ends, and returns its base URL and its output streams.
+func startServe(t *testing.T, args ...string) (base string, out, errOut *syncBuffer) {
+	t.Helper()
+	t.Setenv("WEBHOOK_SECRET", "")
+	t.Setenv("SPACE_HOST", "")
+	out, errOut = &syncBuffer{}, &syncBuffer{}
+	ctx, cancel := context.WithCancel(context.Background())
+	code := make(chan int, 1)
+	go func() {
+		code <- execute(ctx, append([]string{"serve", "--addr", "127.0.0.1:0"}, args...), &ioStreams{In: strings.NewReader(""), Out: out, ErrOut: errOut})
+	}()
+	t.Cleanup(func() {
+		cancel()
+		if c := <-code; c != exitOK {
+			t.Errorf("serve exited %d: %s", c, errOut)
+		}
+	})
+	re := regexp.MustCompile(`Running on local URL:\s+(\S+)`)
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		if m := re.FindStringSubmatch(out.String()); m != nil {
+			return m[1], out, errOut
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Fatalf("serve did not start:\nstdout: %s\nstderr: %s", out, errOut)
+	return "", nil, nil
+}
+
+func TestServeReceivesTriggeredEvents(t *testing.T) {
+	base, out, errOut := startServe(t, "--secret", "old", "--secret", "new")
+	if !strings.Contains(out.String(), "Webhook secret is correctly defined.") || !strings.Contains(out.String(), "  - POST "+base+"/webhooks/inbox\n") {
+		t.Errorf("banner:\n%s", out)
+	}
+	for _, secret := range []string{"old", "new"} {
+		var tout, terr bytes.Buffer
+		code := execute(context.Background(), []string{"trigger", "repo.content", "--url", base + "/webhooks/inbox", "--secret", secret, "--repo", "dataset:acme/reviews"}, &ioStreams{In: strings.NewReader(""), Out: &tout, ErrOut: &terr})
+		if code != exitOK || !strings.Contains(tout.String(), "200") || !strings.Contains(tout.String(), `"status":"received"`) {
+			t.Errorf("trigger with %q: exit %d\n%s%s", secret, code, tout.String(), terr.String())
+		}
+	}
+	var tout bytes.Buffer
+	if code := execute(context.Background(), []string{"trigger", "repo.content", "--url", base + "/webhooks/inbox", "--secret", "wrong"}, &ioStreams{In: strings.NewReader(""), Out: &tout, ErrOut: io.Discard}); code != exitFailure || !strings.Contains(tout.String(), "403") {
+		t.Errorf("wrong secret: exit %d, %s", code, tout.String())
+	}
+
+	logs := errOut.String()
+	if n := strings.Count(logs, "msg=delivery endpoint=inbox status=200"); n != 2 {
+		t.Errorf("want 2 delivery log lines, got %d:\n%s", n, logs)
+	}
+	for _, want := range []string{"scope=repo.content action=update repo=dataset:acme/reviews", "msg=\"delivery failed\" endpoint=inbox status=403"} {
+		if !strings.Contains(logs, want) {
+			t.Errorf("logs lack %q:\n%s", want, logs)
+		}
+	}
+	resp, err := http.Get(base + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	page, _ := io.ReadAll(resp.Body)
+	if n := strings.Count(string(page), "acme/reviews"); n != 2 {
+		t.Errorf("page shows %d deliveries of acme/reviews, want 2", n)
+	}
+}
+
+func TestServeUsageErrors(t *testing.T) {
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"serve", "extra"}, `takes no arguments (got ["extra"])`},
+		{[]string{"serve", "--nope"}, "unknown flag: --nope"},
+		{[]string{"nope"}, "unknown command"},
+	}
+	for _, tt := range tests {
+		var errOut bytes.Buffer
+		code := execute(context.Background(), tt.args, &ioStreams{In: strings.NewReader(""), Out: io.Discard, ErrOut: &errOut})
+		if code != exitUsage || !strings.Contains(errOut.String(), tt.want) {
+			t.Errorf("%v: exit %d, %q; want 2 and %q", tt.args, code, errOut.String(), tt.want)
+		}
+	}
+}
+
+func TestServeListenError(t *testing.T) {
+	var errOut bytes.Buffer
+	code := execute(context.Background(), []string{"serve", "--addr", "256.0.0.1:99999"}, &ioStreams{In: strings.NewReader(""), Out: io.Discard, ErrOut: &errOut})
+	if code != exitFailure || !strings.Contains(errOut.String(), "listen tcp") {
+		t.Errorf("exit %d, %q", code, errOut.String())
+	}
+}
