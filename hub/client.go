@@ -56,16 +56,15 @@ const (
 // fmt's %v, %+v and %#v verbs, print only whether a token is set.
 type Client struct {
 	endpoint   string
-	cred       *credential // nil when no token is known
+	// authorize adds the Authorization header; nil when no token is known.
+	// The token lives only in this closure, which fmt prints as an address,
+	// so that not even a reflective dump of a Client shows it.
+	authorize func(*http.Request)
 	httpClient *http.Client
 	userAgent  string
 	attempts   int
 	backoff    time.Duration
 }
-
-// credential holds the token behind a pointer, so that even printing a
-// dereferenced Client with %+v shows an address and not the token.
-type credential struct{ token string }
 
 // options collects what the Options set before NewClient resolves it.
 type options struct {
@@ -155,7 +154,7 @@ func NewClient(opts ...Option) (*Client, error) {
 		c.userAgent = o.userAgent + " " + c.userAgent
 	}
 	if token != "" {
-		c.cred = &credential{token: token}
+		c.authorize = func(r *http.Request) { r.Header.Set("Authorization", "Bearer "+token) }
 	}
 	return c, nil
 }
@@ -164,7 +163,7 @@ func NewClient(opts ...Option) (*Client, error) {
 func (c *Client) Endpoint() string { return c.endpoint }
 
 // HasToken reports whether the Client sends a token.
-func (c *Client) HasToken() bool { return c.cred != nil }
+func (c *Client) HasToken() bool { return c.authorize != nil }
 
 // String describes the Client without revealing its token.
 func (c *Client) String() string {
@@ -300,8 +299,8 @@ func (c *Client) send(ctx context.Context, method, u string, body []byte) (*http
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	if c.cred != nil {
-		req.Header.Set("Authorization", "Bearer "+c.cred.token)
+	if c.authorize != nil {
+		c.authorize(req)
 	}
 	return c.httpClient.Do(req)
 }
