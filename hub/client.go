@@ -55,11 +55,11 @@ const (
 // A Client never reveals its token: its String and GoString methods, and so
 // fmt's %v, %+v and %#v verbs, print only whether a token is set.
 type Client struct {
-	endpoint   string
+	endpoint string
 	// authorize adds the Authorization header; nil when no token is known.
 	// The token lives only in this closure, which fmt prints as an address,
 	// so that not even a reflective dump of a Client shows it.
-	authorize func(*http.Request)
+	authorize  func(*http.Request)
 	httpClient *http.Client
 	userAgent  string
 	attempts   int
