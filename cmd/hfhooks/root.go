@@ -59,6 +59,7 @@ func newRootCmd(s *ioStreams) *cobra.Command {
 	root.SetOut(s.Out)
 	root.SetErr(s.ErrOut)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err: err} })
+	root.AddCommand(newWebhooksCmd(s))
 	return root
 }
 
