@@ -27,7 +27,7 @@ func newWebhooksCreateCmd(f *webhooksFactory) *cobra.Command {
 		Example: `  hfhooks webhooks create --watch user:julien-c --watch org:HuggingFaceH4 \
     --url https://webhook.site/your-custom-url --domain repo --domain discussion --secret my-secret
   hfhooks webhooks create --watch dataset:me/data --job-id 687f911eaea852de79c4a50a`,
-		Args: exactArgs(),
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return createRun(cmd.Context(), opts)
 		},

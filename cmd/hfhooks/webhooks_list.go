@@ -22,7 +22,7 @@ func newWebhooksListCmd(f *webhooksFactory) *cobra.Command {
 		Use:     "list",
 		Aliases: []string{"ls"},
 		Short:   "List your webhooks",
-		Args:    exactArgs(),
+		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return listRun(cmd.Context(), opts)
 		},
