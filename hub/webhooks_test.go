@@ -418,6 +418,9 @@ func TestArgumentsCheckedBeforeRequest(t *testing.T) {
 			if argErr.Arg != tt.wantArg {
 				t.Errorf("Arg = %q, want %q (error: %v)", argErr.Arg, tt.wantArg, err)
 			}
+			if want := "hub: invalid argument " + tt.wantArg + ": " + argErr.Problem; err.Error() != want || argErr.Problem == "" {
+				t.Errorf("Error() = %q, want %q with a problem", err, want)
+			}
 		})
 	}
 }

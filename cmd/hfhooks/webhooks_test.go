@@ -198,6 +198,7 @@ func TestWebhooksCommands(t *testing.T) {
 		{name: "update_watch_bad_type", args: []string{"update", urlHookID, "--watch", "repo:x"}},
 		{name: "update_not_found", args: []string{"update", "000000000000000000000000", "--secret", "s"}},
 		{name: "enable", args: []string{"enable", jobHookID}},
+		{name: "enable_not_found", args: []string{"enable", "000000000000000000000000"}},
 		{name: "disable", args: []string{"disable", urlHookID}},
 		{name: "delete_yes", args: []string{"delete", urlHookID, "--yes"}},
 		{name: "delete_y", args: []string{"delete", urlHookID, "-y"}},
