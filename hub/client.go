@@ -337,7 +337,7 @@ func (c *Client) backoffFor(attempt int) time.Duration {
 		d *= 2
 	}
 	d = min(d, maxBackoff)
-	if d <= 1 {
+	if d <= 0 {
 		return d
 	}
 	return d/2 + rand.N(d/2+1)
