@@ -62,6 +62,7 @@ func newRootCmd(s *ioStreams) *cobra.Command {
 	root.AddCommand(
 		newServeCmd(s),
 		newTriggerCmd(s),
+		newWebhooksCmd(s),
 	)
 	return root
 }

@@ -1,0 +1,188 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"maps"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/hfhooks/hfhooks/hub"
+	"github.com/spf13/cobra"
+)
+
+// webhooksFactory is what the webhooks commands share: the streams, a way to
+// build a Hub client from the persistent flags, and whether stdin is a
+// terminal. Tests replace the last two.
+type webhooksFactory struct {
+	io         *ioStreams
+	hubClient  func() (*hub.Client, error)
+	isTerminal func() bool
+}
+
+// newWebhooksCmd builds "hfhooks webhooks" and its subcommands.
+func newWebhooksCmd(s *ioStreams) *cobra.Command {
+	var token, endpoint string
+	f := &webhooksFactory{
+		io: s,
+		hubClient: func() (*hub.Client, error) {
+			return hub.NewClient(hub.WithToken(token), hub.WithEndpoint(endpoint))
+		},
+		isTerminal: s.stdinIsTerminal,
+	}
+	cmd := &cobra.Command{
+		Use:   "webhooks",
+		Short: "Manage your Hugging Face Hub webhooks",
+		Long: `Manage the webhooks of your Hugging Face account (https://huggingface.co/settings/webhooks).
+
+The token is taken from --token, else HF_TOKEN, else the file written by
+"huggingface-cli login". The Hub is --endpoint, else HF_ENDPOINT, else
+https://huggingface.co.`,
+	}
+	cmd.PersistentFlags().StringVar(&token, "token", "", "Hugging Face token (default: HF_TOKEN or the cached login token)")
+	cmd.PersistentFlags().StringVar(&endpoint, "endpoint", "", "Hub URL (default: HF_ENDPOINT or https://huggingface.co)")
+	cmd.AddCommand(
+		newWebhooksListCmd(f),
+		newWebhooksInfoCmd(f),
+		newWebhooksCreateCmd(f),
+		newWebhooksUpdateCmd(f),
+		newWebhooksToggleCmd(f, true),
+		newWebhooksToggleCmd(f, false),
+		newWebhooksDeleteCmd(f),
+	)
+	return cmd
+}
+
+// Output formats of list and info.
+const (
+	formatTable = "table"
+	formatJSON  = "json"
+	formatQuiet = "quiet"
+)
+
+// outputFlags are the flags of the commands that print webhooks.
+type outputFlags struct {
+	Format     string
+	ShowSecret bool
+}
+
+// add registers the output flags on cmd.
+func (o *outputFlags) add(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&o.Format, "format", formatTable, "output format: table, json or quiet (ids only)")
+	cmd.Flags().BoolVar(&o.ShowSecret, "show-secret", false, "print secrets instead of masking them")
+}
+
+// check rejects an unknown format as a usage error.
+func (o *outputFlags) check() error {
+	switch o.Format {
+	case formatTable, formatJSON, formatQuiet:
+		return nil
+	}
+	return usageErrorf("invalid --format %q: want table, json or quiet", o.Format)
+}
+
+// secretMask replaces secrets in output unless --show-secret is given.
+const secretMask = "****"
+
+// masked returns w with its secrets (its own and its Job's) masked, unless show.
+func masked(w hub.Webhook, show bool) hub.Webhook {
+	if show {
+		return w
+	}
+	if w.Secret != "" {
+		w.Secret = secretMask
+	}
+	if w.Job != nil && len(w.Job.Secrets) > 0 {
+		job := *w.Job
+		job.Secrets = maps.Clone(job.Secrets)
+		for k := range job.Secrets {
+			job.Secrets[k] = secretMask
+		}
+		w.Job = &job
+	}
+	return w
+}
+
+// writeJSON prints v as indented JSON.
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+// newTable returns a tabwriter for aligned columns; call Flush when done.
+func newTable(w io.Writer) *tabwriter.Writer {
+	return tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+}
+
+// target is the URL of a webhook, or "(job)" for one that runs a Job.
+func target(w hub.Webhook) string {
+	if w.URL == "" && w.Job != nil {
+		return "(job)"
+	}
+	return w.URL
+}
+
+// joinDomains prints domains as "repo,discussion".
+func joinDomains(ds []hub.Domain) string {
+	s := make([]string, len(ds))
+	for i, d := range ds {
+		s[i] = string(d)
+	}
+	return strings.Join(s, ",")
+}
+
+// joinWatched prints watched items as "type:name,type:name".
+func joinWatched(ws []hub.WatchedItem) string {
+	s := make([]string, len(ws))
+	for i, w := range ws {
+		s[i] = string(w.Type) + ":" + w.Name
+	}
+	return strings.Join(s, ",")
+}
+
+// parseWatched parses --watch values of the form type:name, split at the
+// first colon.
+func parseWatched(values []string) ([]hub.WatchedItem, error) {
+	items := make([]hub.WatchedItem, 0, len(values))
+	for _, v := range values {
+		typ, name, ok := strings.Cut(v, ":")
+		if !ok || typ == "" || name == "" {
+			return nil, usageErrorf("Expected format 'type:name' (e.g. 'model:bert-base-uncased') for --watch, got '%s'.", v)
+		}
+		if !hub.WatchedType(typ).Known() {
+			return nil, usageErrorf("Invalid type '%s'. Valid types: dataset, model, org, space, user.", typ)
+		}
+		items = append(items, hub.WatchedItem{Type: hub.WatchedType(typ), Name: name})
+	}
+	return items, nil
+}
+
+// parseDomains converts --domain values; the Hub client checks them.
+func parseDomains(values []string) []hub.Domain {
+	ds := make([]hub.Domain, len(values))
+	for i, v := range values {
+		ds[i] = hub.Domain(v)
+	}
+	return ds
+}
+
+// argFlags maps the arguments hub.ArgumentError names to the CLI's flags.
+var argFlags = map[string]string{
+	"id": "ID", "url": "--url", "job_id": "--job-id", "watched": "--watch", "domains": "--domain", "secret": "--secret",
+}
+
+// cliError turns an invalid argument the hub package found into a usage
+// error (exit code 2) that names the flag.
+func cliError(err error) error {
+	var argErr *hub.ArgumentError
+	if errors.As(err, &argErr) {
+		name := argFlags[argErr.Arg]
+		if name == "" {
+			name = argErr.Arg
+		}
+		return usageErrorf("invalid %s: %s", name, argErr.Problem)
+	}
+	return err
+}

@@ -1,0 +1,70 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+
+	"github.com/hfhooks/hfhooks/hub"
+	"github.com/spf13/cobra"
+)
+
+// listOptions are the inputs of "webhooks list".
+type listOptions struct {
+	IO        *ioStreams
+	HubClient func() (*hub.Client, error)
+	outputFlags
+}
+
+func newWebhooksListCmd(f *webhooksFactory) *cobra.Command {
+	opts := &listOptions{IO: f.io, HubClient: f.hubClient}
+	cmd := &cobra.Command{
+		Use:     "list",
+		Aliases: []string{"ls"},
+		Short:   "List your webhooks",
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return listRun(cmd.Context(), opts)
+		},
+	}
+	opts.add(cmd)
+	return cmd
+}
+
+func listRun(ctx context.Context, opts *listOptions) error {
+	if err := opts.check(); err != nil {
+		return err
+	}
+	client, err := opts.HubClient()
+	if err != nil {
+		return err
+	}
+	hooks, err := client.ListWebhooks(ctx)
+	if err != nil {
+		return err
+	}
+	out := opts.IO.Out
+	switch opts.Format {
+	case formatJSON:
+		shown := make([]hub.Webhook, len(hooks))
+		for i, h := range hooks {
+			shown[i] = masked(h, opts.ShowSecret)
+		}
+		return writeJSON(out, shown)
+	case formatQuiet:
+		for _, h := range hooks {
+			fmt.Fprintln(out, h.ID)
+		}
+		return nil
+	}
+	if len(hooks) == 0 {
+		fmt.Fprintln(out, "No webhooks found.")
+		return nil
+	}
+	tw := newTable(out)
+	fmt.Fprintln(tw, "ID\tURL\tDISABLED\tDOMAINS\tWATCHED")
+	for _, h := range hooks {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", h.ID, target(h), strconv.FormatBool(h.Disabled), joinDomains(h.Domains), joinWatched(h.Watched))
+	}
+	return tw.Flush()
+}

@@ -1,0 +1,53 @@
+package main
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/hfhooks/hfhooks/hub"
+	"github.com/spf13/cobra"
+)
+
+// toggleOptions are the inputs of "webhooks enable" and "webhooks disable".
+type toggleOptions struct {
+	IO        *ioStreams
+	HubClient func() (*hub.Client, error)
+	ID        string
+	Enable    bool
+}
+
+// newWebhooksToggleCmd builds "webhooks enable" when enable, else
+// "webhooks disable".
+func newWebhooksToggleCmd(f *webhooksFactory, enable bool) *cobra.Command {
+	opts := &toggleOptions{IO: f.io, HubClient: f.hubClient, Enable: enable}
+	cmd := &cobra.Command{
+		Use:   "disable ID",
+		Short: "Pause the deliveries of a webhook",
+		Args:  exactArgs("ID"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.ID = args[0]
+			return toggleRun(cmd.Context(), opts)
+		},
+	}
+	if enable {
+		cmd.Use, cmd.Short = "enable ID", "Resume the deliveries of a disabled webhook"
+	}
+	return cmd
+}
+
+func toggleRun(ctx context.Context, opts *toggleOptions) error {
+	client, err := opts.HubClient()
+	if err != nil {
+		return err
+	}
+	toggle, done := client.DisableWebhook, "disabled"
+	if opts.Enable {
+		toggle, done = client.EnableWebhook, "enabled"
+	}
+	h, err := toggle(ctx, opts.ID)
+	if err != nil {
+		return cliError(err)
+	}
+	fmt.Fprintf(opts.IO.Out, "Webhook %s %s.\n", h.ID, done)
+	return nil
+}
