@@ -96,11 +96,17 @@ func New(opts ...Option) *Hub {
 	return h
 }
 
-// deliveryClient returns c, or a client that does not follow redirects,
-// with no overall timeout (each attempt has its own).
+// deliveryClient returns c, or a client that does not follow redirects
+// and keeps enough idle connections for many webhooks on one host, with no
+// overall timeout (each attempt has its own).
 func deliveryClient(c *http.Client) *http.Client {
 	if c == nil {
-		return &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+		tr := http.DefaultTransport.(*http.Transport).Clone()
+		tr.MaxIdleConnsPerHost = 64
+		return &http.Client{
+			Transport:     tr,
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		}
 	}
 	cc := *c
 	cc.Timeout = 0
