@@ -97,8 +97,11 @@ func TestTokenIsolation(t *testing.T) {
 		t.Fatalf("bob's list = %+v, %v", list, err)
 	}
 	for name, call := range map[string]func() error{
-		"get":     func() error { _, err := bob.GetWebhook(ctxT(t), w.ID); return err },
-		"update":  func() error { _, err := bob.UpdateWebhook(ctxT(t), w.ID, hub.UpdateWebhookOptions{Secret: hub.Ptr("x")}); return err },
+		"get": func() error { _, err := bob.GetWebhook(ctxT(t), w.ID); return err },
+		"update": func() error {
+			_, err := bob.UpdateWebhook(ctxT(t), w.ID, hub.UpdateWebhookOptions{Secret: hub.Ptr("x")})
+			return err
+		},
 		"enable":  func() error { _, err := bob.EnableWebhook(ctxT(t), w.ID); return err },
 		"disable": func() error { _, err := bob.DisableWebhook(ctxT(t), w.ID); return err },
 		"delete":  func() error { return bob.DeleteWebhook(ctxT(t), w.ID) },
