@@ -183,6 +183,9 @@ func (h *Hub) Replay(ctx context.Context, webhookID, eventID string) (Delivery, 
 func (h *Hub) replay(webhookID, eventID, owner string) (Delivery, error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	if h.closed {
+		return Delivery{}, fmt.Errorf("hubtest: replay: the hub is closed")
+	}
 	hk := h.hooks[webhookID]
 	if hk == nil || (owner != "" && hk.owner != owner) {
 		return Delivery{}, fmt.Errorf("webhook %s: %w", webhookID, ErrNotFound)

@@ -199,6 +199,7 @@ func (h *Hub) finish(hk *hook, d *Delivery, state State, reason string) {
 			h.cfg.logger.Warn("webhook suspended", "webhook", hk.ID, "failures", hk.failures)
 		}
 	}
+	h.cfg.logger.Info("delivery", "webhook", hk.ID, "event", d.EventID, "state", state, "attempts", len(d.Attempts), "reason", reason)
 	h.pending--
 	h.trimLocked(hk)
 	h.notifyLocked()

@@ -493,4 +493,7 @@ func TestWait(t *testing.T) {
 	if _, err := srv.Emit(ctxT(t), hubtest.Event{Kind: "repo.update"}); err == nil {
 		t.Error("Emit after Close succeeded")
 	}
+	if _, err := srv.Replay(ctxT(t), e.Deliveries[0].WebhookID, e.EventID); err == nil {
+		t.Error("Replay after Close succeeded")
+	}
 }

@@ -3,6 +3,7 @@ package hubtest
 import (
 	"bytes"
 	"embed"
+	"encoding/json"
 	"errors"
 	"html/template"
 	"net/http"
@@ -24,6 +25,13 @@ var pageTemplate = template.Must(template.New("page.html").Funcs(template.FuncMa
 	},
 	"utc":     func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05.000") },
 	"summary": sample.Summary,
+	"indent": func(b []byte) string {
+		var buf bytes.Buffer
+		if json.Indent(&buf, b, "", "  ") != nil {
+			return string(b)
+		}
+		return buf.String()
+	},
 	"watched": func(ws []hub.WatchedItem) string {
 		s := make([]string, len(ws))
 		for i, w := range ws {

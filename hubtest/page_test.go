@@ -97,7 +97,7 @@ func TestPage(t *testing.T) {
 	code, page = b.do("/webhook/"+mine.ID, nil)
 	a := activity(t, srv, mine.ID)
 	if code != 200 || !strings.Contains(page, `id="delivery-`+a[0].ID+`"`) || !strings.Contains(page, ">200</span>") ||
-		!strings.Contains(page, "&#34;scope&#34;:&#34;repo.config&#34;") || !strings.Contains(page, `name="event" value="`+a[0].EventID+`"`) {
+		!strings.Contains(page, "&#34;scope&#34;: &#34;repo.config&#34;") || !strings.Contains(page, `name="event" value="`+a[0].EventID+`"`) {
 		t.Fatalf("activity page: %d\n%s", code, page)
 	}
 	noLeak(page)
