@@ -51,7 +51,7 @@ func (h *Hub) drain(hk *hook) {
 	}
 }
 
-// target is where one attempt goes, read from the webhook when the attempt
+// attemptTarget is where one attempt goes, read from the webhook when the attempt
 // starts, so that a retry or a replay uses the current URL and secret.
 type attemptTarget struct {
 	url, secret, jobSourceID string
