@@ -63,6 +63,7 @@ func newRootCmd(s *ioStreams) *cobra.Command {
 		newServeCmd(s),
 		newTriggerCmd(s),
 		newWebhooksCmd(s),
+		newHubCmd(s),
 	)
 	return root
 }

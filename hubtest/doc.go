@@ -1,0 +1,21 @@
+// Package hubtest is a local emulator of the Hugging Face Hub's side of
+// webhooks, for tests and for trying receivers offline.
+//
+// It serves the webhook management API exactly where the Hub does
+// (/api/settings/webhooks, with the same bodies, wrapping and errors), so
+// that the hub package, huggingface_hub and "hfhooks webhooks" work against
+// it unchanged. It makes the emulated Hub emit any event that internal/sample
+// builds, matches it against the webhooks as the Hub does, and delivers it
+// with the Hub's rules: one ordered queue per webhook, a timeout, retries on
+// a backoff schedule, suspension after repeated failures and a rate limit.
+// Every delivery is kept in the webhook's activity, which can be read and
+// replayed, over HTTP, in Go and on a small web page at /.
+//
+// Use [NewServer] in Go tests, as net/http/httptest's NewServer:
+//
+//	srv := hubtest.NewServer(hubtest.WithRetrySchedule(10 * time.Millisecond))
+//	defer srv.Close()
+//	client, _ := hub.NewClient(hub.WithEndpoint(srv.URL), hub.WithToken(srv.Token))
+//
+// and [New] for an [http.Handler] to serve yourself, as "hfhooks hub" does.
+package hubtest

@@ -1,0 +1,65 @@
+package hubtest_test
+
+import (
+	"context"
+	"fmt"
+	"log"
+	"log/slog"
+	"net/http/httptest"
+	"time"
+
+	"github.com/hfhooks/hfhooks"
+	"github.com/hfhooks/hfhooks/hub"
+	"github.com/hfhooks/hfhooks/hubtest"
+)
+
+// A complete test of a receiver against the emulated Hub: create a webhook
+// with the hub client, make the Hub emit an event, wait for the delivery and
+// check what the handler saw.
+func ExampleNewServer() {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+
+	// The receiver under test.
+	seen := make(chan string, 1)
+	receiver := hfhooks.NewServer(hfhooks.WithSecret("s3cret"), hfhooks.WithLogger(slog.New(slog.DiscardHandler)))
+	err := receiver.AddWebhook("sync", func(ctx context.Context, d *hfhooks.Delivery) (any, error) {
+		seen <- fmt.Sprintf("%s %s on %s %s", d.Payload.Event.Scope, d.Payload.Event.Action, d.Payload.Repo.Type, d.Payload.Repo.Name)
+		return nil, nil
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	rs := httptest.NewServer(receiver)
+	defer rs.Close()
+
+	// The emulated Hub, with short retries for a test.
+	h := hubtest.NewServer(hubtest.WithRetrySchedule(10 * time.Millisecond))
+	defer h.Close()
+	client, err := hub.NewClient(hub.WithEndpoint(h.URL), hub.WithToken(h.Token))
+	if err != nil {
+		log.Fatal(err)
+	}
+	_, err = client.CreateWebhook(ctx, hub.CreateWebhookOptions{
+		URL:     rs.URL + "/webhooks/sync",
+		Secret:  "s3cret",
+		Watched: []hub.WatchedItem{{Type: hub.WatchedDataset, Name: "acme/reviews"}},
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+
+	sent, err := h.Emit(ctx, hubtest.Event{Kind: "repo.content", Repo: "dataset:acme/reviews"})
+	if err != nil {
+		log.Fatal(err)
+	}
+	d, err := h.WaitForDelivery(ctx, sent.Deliveries[0].ID)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(d.State, d.Attempts[0].StatusCode)
+	fmt.Println(<-seen)
+	// Output:
+	// delivered 200
+	// repo.content update on dataset acme/reviews
+}
