@@ -334,7 +334,9 @@ func record(job *rivertype.JobRow) hfhooks.DeliveryRecord {
 		rec.Duration = job.FinalizedAt.Sub(*job.AttemptedAt)
 	}
 	if n := len(job.Errors); n > 0 {
-		rec.Error = job.Errors[n-1].Error
+		// A permanent failure is recorded through river.JobCancel, which
+		// prefixes its error.
+		rec.Error = strings.TrimPrefix(job.Errors[n-1].Error, "JobCancelError: ")
 	}
 	return rec
 }
