@@ -89,6 +89,9 @@ func testSchema(t testing.TB) string {
 	return schema
 }
 
+// testSecret is the webhook secret of the test servers.
+const testSecret = "s3cret"
+
 // fastOptions make retries quick.
 var fastOptions = []Option{WithBackoff(5*time.Millisecond, 20*time.Millisecond), WithLogger(slog.New(slog.DiscardHandler))}
 
@@ -114,8 +117,7 @@ type durable struct {
 
 func startDurable(t *testing.T, q *Queue, handlers map[string]hfhooks.HandlerFunc) *durable {
 	t.Helper()
-	t.Setenv("WEBHOOK_SECRET", "")
-	srv := hfhooks.NewServer(hfhooks.WithQueue(q), hfhooks.WithLogger(slog.New(slog.DiscardHandler)), hfhooks.WithOutput(io.Discard))
+	srv := hfhooks.NewServer(hfhooks.WithQueue(q), hfhooks.WithSecret(testSecret), hfhooks.WithLogger(slog.New(slog.DiscardHandler)), hfhooks.WithOutput(io.Discard))
 	for name, h := range handlers {
 		if err := srv.AddWebhook(name, h); err != nil {
 			t.Fatal(err)
@@ -164,6 +166,9 @@ func send(t testing.TB, url string, body []byte, header http.Header) answer {
 	}
 	if header != nil {
 		req.Header = header.Clone()
+	}
+	if req.Header.Get(hfhooks.SecretHeader) == "" {
+		req.Header.Set(hfhooks.SecretHeader, testSecret)
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -218,8 +223,10 @@ func waitFor(t testing.TB, url, id string, states ...hfhooks.DeliveryState) hfho
 
 // forEachBackend runs test on every backend, in parallel.
 func forEachBackend(t *testing.T, test func(t *testing.T, bc backendCase)) {
+	t.Parallel()
 	for _, bc := range backends() {
 		t.Run(bc.name, func(t *testing.T) {
+			t.Parallel()
 			test(t, bc)
 		})
 	}
@@ -465,9 +472,8 @@ func TestGracefulShutdown(t *testing.T) {
 			}
 			return nil, nil
 		}
-		t.Setenv("WEBHOOK_SECRET", "")
 		q := openQueue(t, bc, WithWorkers(1))
-		srv := hfhooks.NewServer(hfhooks.WithQueue(q), hfhooks.WithLogger(slog.New(slog.DiscardHandler)), hfhooks.WithOutput(io.Discard), hfhooks.WithShutdownGrace(10*time.Second))
+		srv := hfhooks.NewServer(hfhooks.WithQueue(q), hfhooks.WithSecret(testSecret), hfhooks.WithLogger(slog.New(slog.DiscardHandler)), hfhooks.WithOutput(io.Discard), hfhooks.WithShutdownGrace(10*time.Second))
 		srv.AddWebhook("hook", handler)
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
