@@ -34,15 +34,15 @@ type backendCase struct {
 	name string
 	// dsn returns the data source and options of a database of the test's
 	// own, the same on every call within one test.
-	dsn func(t *testing.T) (string, []Option)
+	dsn func(t testing.TB) (string, []Option)
 }
 
 func backends() []backendCase {
 	return []backendCase{
-		{"sqlite", func(t *testing.T) (string, []Option) {
+		{"sqlite", func(t testing.TB) (string, []Option) {
 			return "sqlite:" + filepath.Join(testDir(t), "queue.db"), nil
 		}},
-		{"postgres", func(t *testing.T) (string, []Option) {
+		{"postgres", func(t testing.TB) (string, []Option) {
 			return postgresURL(t), []Option{WithSchema(testSchema(t))}
 		}},
 	}
@@ -53,9 +53,14 @@ var (
 	testSchemas sync.Map // *testing.T → string
 )
 
-func testDir(t *testing.T) string {
-	dir, _ := testDirs.LoadOrStore(t, t.TempDir())
-	return dir.(string)
+func testDir(t testing.TB) string {
+	if dir, ok := testDirs.Load(t); ok {
+		return dir.(string)
+	}
+	dir := t.TempDir()
+	testDirs.Store(t, dir)
+	t.Cleanup(func() { testDirs.Delete(t) }) // a benchmark's B runs again
+	return dir
 }
 
 func postgresURL(t testing.TB) string {
@@ -76,6 +81,7 @@ func testSchema(t testing.TB) string {
 	schema := "hfhooks_test_" + hex.EncodeToString(b[:])
 	testSchemas.Store(t, schema)
 	t.Cleanup(func() {
+		testSchemas.Delete(t)
 		conn, err := pgx.Connect(context.Background(), postgresURL(t))
 		if err != nil {
 			t.Error(err)
@@ -96,7 +102,7 @@ const testSecret = "s3cret"
 var fastOptions = []Option{WithBackoff(5*time.Millisecond, 20*time.Millisecond), WithLogger(slog.New(slog.DiscardHandler))}
 
 // openQueue opens the test's queue, closed when the test ends.
-func openQueue(t *testing.T, bc backendCase, opts ...Option) *Queue {
+func openQueue(t testing.TB, bc backendCase, opts ...Option) *Queue {
 	t.Helper()
 	dsn, base := bc.dsn(t)
 	q, err := Open(context.Background(), dsn, append(append(base, fastOptions...), opts...)...)
@@ -115,7 +121,7 @@ type durable struct {
 	url string
 }
 
-func startDurable(t *testing.T, q *Queue, handlers map[string]hfhooks.HandlerFunc) *durable {
+func startDurable(t testing.TB, q *Queue, handlers map[string]hfhooks.HandlerFunc) *durable {
 	t.Helper()
 	srv := hfhooks.NewServer(hfhooks.WithQueue(q), hfhooks.WithSecret(testSecret), hfhooks.WithLogger(slog.New(slog.DiscardHandler)), hfhooks.WithOutput(io.Discard))
 	for name, h := range handlers {
