@@ -34,6 +34,7 @@ type config struct {
 	responseDeadline time.Duration
 	shutdownGrace    time.Duration
 	history          History
+	queue            Queue
 }
 
 func defaultConfig() config {
@@ -102,7 +103,8 @@ func WithShutdownGrace(d time.Duration) Option {
 }
 
 // WithHistory sets where recent deliveries are recorded (an in-memory ring
-// of DefaultHistorySize by default).
+// of DefaultHistorySize by default). In durable mode (WithQueue) it records
+// only the requests that did not reach the queue.
 func WithHistory(h History) Option {
 	return func(c *config) { c.history = h }
 }

@@ -3,6 +3,8 @@ package hfhooks
 import (
 	"bytes"
 	"embed"
+	"errors"
+	"fmt"
 	"html/template"
 	"net/http"
 	"net/url"
@@ -23,6 +25,12 @@ var pageTemplate = template.Must(template.New("index.html").Funcs(template.FuncM
 		return strconv.FormatFloat(float64(d)/float64(time.Millisecond), 'f', 1, 64) + " ms"
 	},
 	"ok": func(code int) bool { return code >= 200 && code < 300 },
+	"states": func(durable bool) []DeliveryState {
+		if durable {
+			return []DeliveryState{StateQueued, StateRunning, StateRetrying, StateSucceeded, StateFailed, StateRejected}
+		}
+		return []DeliveryState{StateSucceeded, StateFailed, StateRejected}
+	},
 }).ParseFS(templatesFS, "templates/index.html"))
 
 // pageDeliveries is how many recent deliveries the landing page shows.
@@ -42,29 +50,88 @@ func (s *Server) routesMux() *http.ServeMux {
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics.registry, promhttp.HandlerOpts{}))
 	mux.HandleFunc("GET /api/deliveries", s.serveDeliveries)
 	mux.HandleFunc("POST /api/test", s.serveTest)
+	mux.HandleFunc("POST /api/deliveries/{id}/retry", s.serveRetry)
 	return mux
 }
 
-// serveDeliveries answers GET /api/deliveries[?limit=N] with the recent
-// deliveries, newest first.
+// serveDeliveries answers GET /api/deliveries[?state=S&limit=N&before=C]
+// with a page of deliveries, newest first, and the cursor of the next page.
 func (s *Server) serveDeliveries(w http.ResponseWriter, r *http.Request) {
-	limit := DefaultHistorySize
-	if v := r.URL.Query().Get("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 {
-			writeJSON(w, http.StatusBadRequest, errorBody{Error: "limit must be a positive integer, got " + strconv.Quote(v)})
-			return
-		}
-		limit = n
+	q, err := historyQuery(r, DefaultHistorySize)
+	if err != nil {
+		writeJSON(w, http.StatusBadRequest, errorBody{Error: err.Error()})
+		return
 	}
-	recs, err := s.cfg.history.Recent(r.Context(), limit)
+	page, err := s.history.List(r.Context(), q)
 	if err != nil {
 		writeJSON(w, http.StatusInternalServerError, errorBody{Error: "reading delivery history: " + err.Error()})
 		return
 	}
-	writeJSON(w, http.StatusOK, struct {
-		Deliveries []DeliveryRecord `json:"deliveries"`
-	}{recs})
+	if page.Deliveries == nil {
+		page.Deliveries = []DeliveryRecord{}
+	}
+	writeJSON(w, http.StatusOK, page)
+}
+
+// historyQuery reads the state, limit and before query parameters.
+func historyQuery(r *http.Request, limit int) (HistoryQuery, error) {
+	v := r.URL.Query()
+	q := HistoryQuery{State: DeliveryState(v.Get("state")), Limit: limit, Before: v.Get("before")}
+	if q.State != "" && !q.State.Valid() {
+		return q, fmt.Errorf("state must be one of queued, running, succeeded, retrying, failed, rejected; got %q", q.State)
+	}
+	if l := v.Get("limit"); l != "" {
+		n, err := strconv.Atoi(l)
+		if err != nil || n < 1 {
+			return q, fmt.Errorf("limit must be a positive integer, got %q", l)
+		}
+		q.Limit = n
+	}
+	return q, nil
+}
+
+// serveRetry handles POST /api/deliveries/{id}/retry: the failed delivery
+// runs again. A form post (from the landing page) is sent back to the page;
+// other clients get JSON.
+func (s *Server) serveRetry(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	code, msg := http.StatusOK, "delivery "+id+" queued to run again"
+	qh, ok := s.history.(mergedHistory)
+	var err error
+	if !ok {
+		err = errors.New("re-running deliveries needs a durable queue")
+		code = http.StatusNotFound
+	} else if err = qh.queue.Retry(r.Context(), id); err != nil {
+		code = http.StatusInternalServerError
+		switch {
+		case errors.Is(err, ErrNotFound):
+			code = http.StatusNotFound
+		case errors.Is(err, ErrNotFailed):
+			code = http.StatusConflict
+		}
+	}
+	if err != nil {
+		msg = err.Error()
+	}
+	if r.Header.Get("Content-Type") == "application/x-www-form-urlencoded" {
+		_, prefix := publicBase(r)
+		redirectHome(w, r, prefix, msg, err == nil)
+		return
+	}
+	if err != nil {
+		writeJSON(w, code, errorBody{Error: msg})
+		return
+	}
+	writeJSON(w, code, queuedBody{Status: "queued", ID: id})
+}
+
+// redirectHome sends the browser to the landing page with a message.
+func redirectHome(w http.ResponseWriter, r *http.Request, prefix, msg string, ok bool) {
+	v := url.Values{"sent": {msg}}
+	if ok {
+		v.Set("ok", "1")
+	}
+	http.Redirect(w, r, prefix+"/?"+v.Encode(), http.StatusSeeOther)
 }
 
 // pageData is what the landing page template shows.
@@ -73,6 +140,9 @@ type pageData struct {
 	SecretSet  bool
 	OnSpace    bool
 	Deliveries []DeliveryRecord
+	Durable    bool   // deliveries are queued: show states and re-run
+	State      string // the state filter
+	Next       string // the cursor of the next page
 	Kinds      []string
 	Flash      string
 	FlashOK    bool
@@ -85,16 +155,25 @@ type pageEndpoint struct {
 }
 
 func (s *Server) servePage(w http.ResponseWriter, r *http.Request) {
-	recs, err := s.cfg.history.Recent(r.Context(), pageDeliveries)
+	q, err := historyQuery(r, pageDeliveries)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	page, err := s.history.List(r.Context(), q)
 	if err != nil {
 		http.Error(w, "reading delivery history: "+err.Error(), http.StatusInternalServerError)
 		return
 	}
+	_, durable := s.history.(mergedHistory)
 	base, prefix := publicBase(r)
 	data := pageData{
 		SecretSet:  len(s.secrets) > 0,
 		OnSpace:    os.Getenv("SPACE_ID") != "",
-		Deliveries: recs,
+		Deliveries: page.Deliveries,
+		Durable:    durable,
+		State:      string(q.State),
+		Next:       page.Next,
 		Kinds:      sample.Kinds(),
 		Prefix:     prefix,
 	}
@@ -119,13 +198,7 @@ func (s *Server) servePage(w http.ResponseWriter, r *http.Request) {
 // secret typed in the form, then sends the browser back to the page.
 func (s *Server) serveTest(w http.ResponseWriter, r *http.Request) {
 	_, prefix := publicBase(r)
-	back := func(msg string, ok bool) {
-		v := url.Values{"sent": {msg}}
-		if ok {
-			v.Set("ok", "1")
-		}
-		http.Redirect(w, r, prefix+"/?"+v.Encode(), http.StatusSeeOther)
-	}
+	back := func(msg string, ok bool) { redirectHome(w, r, prefix, msg, ok) }
 	if err := r.ParseForm(); err != nil {
 		back("bad form: "+err.Error(), false)
 		return

@@ -37,11 +37,19 @@ func (s *Server) Run(ctx context.Context) error {
 	return s.Serve(ctx, ln)
 }
 
-// Serve is Run on a listener of the caller's.
+// Serve is Run on a listener of the caller's. In durable mode it starts the
+// queue's workers before it accepts requests and, at shutdown, stops taking
+// requests first, then stops the queue: running handlers get the rest of the
+// grace period and queued deliveries stay queued for the next start.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
+	if q := s.cfg.queue; q != nil {
+		if err := q.Start(s.handlerCtx, s); err != nil {
+			return fmt.Errorf("hfhooks: starting the queue: %w", err)
+		}
+	}
 	hs := &http.Server{
 		Handler:           s,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -53,22 +61,30 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 
+	var err error
 	select {
-	case err := <-errc:
-		return fmt.Errorf("hfhooks: %w", err)
+	case err = <-errc:
+		err = fmt.Errorf("hfhooks: %w", err)
 	case <-ctx.Done():
+		s.log.Info("shutting down", "grace", s.cfg.shutdownGrace)
 	}
-	s.log.Info("shutting down", "grace", s.cfg.shutdownGrace)
 	graceCtx, cancel := context.WithTimeout(context.Background(), s.cfg.shutdownGrace)
 	defer cancel()
-	err := hs.Shutdown(graceCtx)
+	if serr := hs.Shutdown(graceCtx); serr != nil {
+		err = errors.Join(err, serr)
+	}
+	if q := s.cfg.queue; q != nil {
+		if qerr := q.Stop(graceCtx); qerr != nil {
+			err = errors.Join(err, fmt.Errorf("stopping the queue: %w", qerr))
+		}
+	}
 	if herr := s.Shutdown(graceCtx); herr != nil {
 		err = errors.Join(err, herr)
 	}
-	if err != nil {
+	if err != nil && ctx.Err() != nil {
 		return fmt.Errorf("hfhooks: shutdown: %w", err)
 	}
-	return nil
+	return err
 }
 
 // listenURL is the local URL of a listener, with a wildcard host replaced

@@ -90,6 +90,7 @@ type Server struct {
 	mux     *http.ServeMux
 	metrics *metrics
 	log     *slog.Logger
+	history History // cfg.history, merged with the queue's in durable mode
 
 	regMu  sync.Mutex                           // serializes registrations
 	routes atomic.Pointer[map[string]*endpoint] // copy-on-write: lock-free reads
@@ -117,6 +118,10 @@ func NewServer(opts ...Option) *Server {
 		secrets: newSecrets(cfg.secrets),
 		metrics: newMetrics(),
 		log:     cfg.logger,
+		history: cfg.history,
+	}
+	if qh, ok := cfg.queue.(QueueHistory); ok {
+		s.history = mergedHistory{mem: cfg.history, queue: qh}
 	}
 	s.handlerCtx, s.cancelHandlers = context.WithCancel(context.Background())
 	s.routes.Store(&map[string]*endpoint{})
@@ -190,23 +195,32 @@ type statusBody struct {
 
 // serveWebhook runs the request path: method, secret, size, decode, handler.
 func (s *Server) serveWebhook(w http.ResponseWriter, r *http.Request, ep *endpoint) {
-	rec := DeliveryRecord{Time: time.Now(), Endpoint: ep.name}
+	rec := DeliveryRecord{ID: newID(), Time: time.Now(), Endpoint: ep.name}
 	status, body := s.process(w, r, ep, &rec)
 	writeJSON(w, status, body)
 	rec.StatusCode = status
 	rec.Duration = time.Since(rec.Time)
 	ep.metrics.count(status)
-	if err := s.cfg.history.Record(r.Context(), rec); err != nil {
-		s.log.Error("recording delivery", "endpoint", ep.name, "err", err)
-	}
 	s.logDelivery(rec)
+	// A queued delivery is in the queue's history; one whose handler still
+	// runs is recorded when it ends.
+	if rec.State != StateQueued && rec.State != StateRunning {
+		s.record(r.Context(), rec)
+	}
+}
+
+// record stores rec in the history, logging a failure.
+func (s *Server) record(ctx context.Context, rec DeliveryRecord) {
+	if err := s.history.Record(ctx, rec); err != nil {
+		s.log.Error("recording delivery", "endpoint", rec.Endpoint, "err", err)
+	}
 }
 
 // process checks the request and runs the handler; it returns the status and
 // body to answer with, and fills rec.
 func (s *Server) process(w http.ResponseWriter, r *http.Request, ep *endpoint, rec *DeliveryRecord) (int, any) {
 	fail := func(code int, msg string) (int, any) {
-		rec.Error = msg
+		rec.State, rec.Error = StateRejected, msg
 		return code, errorBody{Error: msg}
 	}
 	if r.Method != http.MethodPost {
@@ -234,8 +248,10 @@ func (s *Server) process(w http.ResponseWriter, r *http.Request, ep *endpoint, r
 		return fail(perr.StatusCode(), perr.Error())
 	}
 	rec.Scope, rec.Action, rec.RepoType, rec.RepoName = p.Event.Scope, p.Event.Action, p.Repo.Type, p.Repo.Name
-	d := &Delivery{ID: newID(), Endpoint: ep.name, Payload: p, Body: body, Header: r.Header, ReceivedAt: rec.Time}
-	rec.ID = d.ID
+	d := &Delivery{ID: rec.ID, Endpoint: ep.name, Payload: p, Body: body, Header: r.Header, ReceivedAt: rec.Time}
+	if s.cfg.queue != nil {
+		return s.enqueue(r.Context(), d, rec)
+	}
 	return s.runHandler(ep, d, rec)
 }
 
@@ -261,7 +277,8 @@ type handlerResult struct {
 }
 
 // runHandler runs the handler and waits for it up to the response deadline;
-// past it, the answer is 202 and the handler goes on in the background.
+// past it, the answer is 202 and the handler goes on in the background, to be
+// recorded when it ends.
 func (s *Server) runHandler(ep *endpoint, d *Delivery, rec *DeliveryRecord) (int, any) {
 	done := make(chan handlerResult, 1)
 	s.inflight.Add(1)
@@ -278,23 +295,32 @@ func (s *Server) runHandler(ep *endpoint, d *Delivery, rec *DeliveryRecord) (int
 	case res := <-done:
 		return s.respond(res, rec)
 	case <-timer.C:
+		rec.State = StateRunning
+		late := *rec
+		late.StatusCode = http.StatusAccepted
 		s.inflight.Add(1)
 		go func() {
 			defer s.inflight.Done()
-			if res := <-done; res.err != nil {
+			res := <-done
+			late.Duration = time.Since(late.Time)
+			s.respond(res, &late)
+			if res.err != nil {
 				s.log.Error("webhook handler failed after answering 202", "endpoint", ep.name, "delivery", d.ID, "err", res.err)
 			}
+			s.record(s.handlerCtx, late)
 		}()
 		return http.StatusAccepted, statusBody{Status: "accepted"}
 	}
 }
 
-// respond turns a handler's result into a status and body.
+// respond turns a handler's result into a status and body, and fills rec.
 func (s *Server) respond(res handlerResult, rec *DeliveryRecord) (int, any) {
+	rec.Attempts = 1
 	if res.err == nil {
+		rec.State = StateSucceeded
 		return http.StatusOK, res.value
 	}
-	rec.Error = res.err.Error()
+	rec.State, rec.Error = StateFailed, res.err.Error()
 	code := http.StatusInternalServerError
 	var se *StatusError
 	if errors.As(res.err, &se) && se.Code >= 400 && se.Code <= 599 {

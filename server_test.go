@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -441,22 +442,41 @@ func TestDeliveriesAPIAndMetrics(t *testing.T) {
 func TestMemoryHistoryRing(t *testing.T) {
 	h := NewMemoryHistory(3)
 	ctx := context.Background()
-	if recs, _ := h.Recent(ctx, 10); len(recs) != 0 {
-		t.Fatalf("empty history: %v", recs)
+	if page, _ := h.List(ctx, HistoryQuery{Limit: 10}); len(page.Deliveries) != 0 || page.Next != "" {
+		t.Fatalf("empty history: %+v", page)
 	}
 	for i := range 5 {
-		h.Record(ctx, DeliveryRecord{StatusCode: 200 + i})
+		state := StateSucceeded
+		if i%2 == 1 {
+			state = StateRejected
+		}
+		h.Record(ctx, DeliveryRecord{ID: fmt.Sprint("r", i), StatusCode: 200 + i, State: state})
 	}
-	recs, _ := h.Recent(ctx, 10)
-	var got []int
-	for _, r := range recs {
-		got = append(got, r.StatusCode)
+	codes := func(q HistoryQuery) (got []int, next string) {
+		page, err := h.List(ctx, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range page.Deliveries {
+			got = append(got, r.StatusCode)
+		}
+		return got, page.Next
 	}
-	if len(got) != 3 || got[0] != 204 || got[1] != 203 || got[2] != 202 {
-		t.Errorf("recent = %v, want [204 203 202]", got)
+	if got, next := codes(HistoryQuery{Limit: 10}); fmt.Sprint(got) != "[204 203 202]" || next != "" {
+		t.Errorf("recent = %v %q, want [204 203 202] and no next page", got, next)
 	}
-	if recs, _ := h.Recent(ctx, 1); len(recs) != 1 || recs[0].StatusCode != 204 {
-		t.Errorf("recent(1) = %v", recs)
+	got, next := codes(HistoryQuery{Limit: 2})
+	if fmt.Sprint(got) != "[204 203]" || next != "r3" {
+		t.Errorf("first page = %v %q", got, next)
+	}
+	if got, next := codes(HistoryQuery{Limit: 2, Before: next}); fmt.Sprint(got) != "[202]" || next != "" {
+		t.Errorf("second page = %v %q", got, next)
+	}
+	if got, _ := codes(HistoryQuery{Limit: 10, State: StateRejected}); fmt.Sprint(got) != "[203]" {
+		t.Errorf("rejected = %v", got)
+	}
+	if got, _ := codes(HistoryQuery{Limit: 10, Before: "r0"}); len(got) != 0 {
+		t.Errorf("before an overwritten record = %v, want nothing", got)
 	}
 }
 
@@ -544,7 +564,8 @@ func TestTestForm(t *testing.T) {
 	if len(got) != 1 || got[0] != "repo.content/update" {
 		t.Errorf("handler saw %v, want [repo.content/update]", got)
 	}
-	recs, _ := ts.cfg.history.Recent(context.Background(), 10)
+	page, _ := ts.history.List(context.Background(), HistoryQuery{Limit: 10})
+	recs := page.Deliveries
 	if len(recs) != 2 || recs[0].StatusCode != 403 || recs[1].StatusCode != 200 {
 		t.Errorf("history = %+v", recs)
 	}

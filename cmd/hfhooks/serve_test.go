@@ -5,6 +5,7 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"os"
 	"regexp"
 	"strings"
 	"sync"
@@ -61,7 +62,7 @@ func startServe(t *testing.T, args ...string) (base string, out, errOut *syncBuf
 }
 
 func TestServeReceivesTriggeredEvents(t *testing.T) {
-	base, out, errOut := startServe(t, "--secret", "old", "--secret", "new")
+	base, out, errOut := startServe(t, "--queue", "none", "--secret", "old", "--secret", "new")
 	if !strings.Contains(out.String(), "Webhook secret is correctly defined.") || !strings.Contains(out.String(), "  - POST "+base+"/webhooks/inbox\n") {
 		t.Errorf("banner:\n%s", out)
 	}
@@ -97,6 +98,43 @@ func TestServeReceivesTriggeredEvents(t *testing.T) {
 	}
 }
 
+func TestServeQueuesInSQLiteByDefault(t *testing.T) {
+	t.Chdir(t.TempDir())
+	base, _, errOut := startServe(t, "--secret", "s")
+	var tout bytes.Buffer
+	code := execute(context.Background(), []string{"trigger", "repo.content", "--url", base + "/webhooks/inbox", "--secret", "s"}, &ioStreams{In: strings.NewReader(""), Out: &tout, ErrOut: io.Discard})
+	if code != exitOK || !strings.Contains(tout.String(), "202") || !strings.Contains(tout.String(), `"status":"queued"`) {
+		t.Fatalf("trigger: exit %d\n%s", code, tout.String())
+	}
+	if _, err := os.Stat("hfhooks.db"); err != nil {
+		t.Errorf("no queue file in the working directory: %v", err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		resp, err := http.Get(base + "/api/deliveries?state=succeeded")
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if strings.Contains(string(b), `"attempts":1`) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the delivery did not succeed: %s\n%s", b, errOut)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func TestServeBadQueue(t *testing.T) {
+	var errOut bytes.Buffer
+	code := execute(context.Background(), []string{"serve", "--queue", "redis://x"}, &ioStreams{In: strings.NewReader(""), Out: io.Discard, ErrOut: &errOut})
+	if code != exitFailure || !strings.Contains(errOut.String(), "want sqlite:PATH or postgres://") {
+		t.Errorf("exit %d, %q", code, errOut.String())
+	}
+}
+
 func TestServeUsageErrors(t *testing.T) {
 	tests := []struct {
 		args []string
@@ -116,6 +154,7 @@ func TestServeUsageErrors(t *testing.T) {
 }
 
 func TestServeListenError(t *testing.T) {
+	t.Chdir(t.TempDir())
 	var errOut bytes.Buffer
 	code := execute(context.Background(), []string{"serve", "--addr", "256.0.0.1:99999"}, &ioStreams{In: strings.NewReader(""), Out: io.Discard, ErrOut: &errOut})
 	if code != exitFailure || !strings.Contains(errOut.String(), "listen tcp") {

@@ -1,0 +1,324 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/hfhooks/hfhooks"
+	"github.com/hfhooks/hfhooks/internal/sample"
+	"github.com/jackc/pgx/v5"
+)
+
+// The crash tests run "hfhooks serve" as child processes, send deliveries
+// concurrently, SIGKILL a process part-way, and check that every delivery
+// answered with a 2xx was processed (the inbox handler ran to completion and
+// appended "ID SHA256-OF-BODY" to the --inbox-log file), by one job only,
+// and that a job ran more than once only when its process died under it (a
+// job never runs more times than it has attempts).
+
+const crashDeliveries = 300
+
+// buildHfhooks builds the hfhooks binary into a temporary directory.
+func buildHfhooks(t *testing.T) string {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("crash test skipped in -short mode")
+	}
+	bin := filepath.Join(t.TempDir(), "hfhooks")
+	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// proc is a running "hfhooks serve".
+type proc struct {
+	cmd    *exec.Cmd
+	url    string
+	stderr *syncBuffer
+	exited chan struct{}
+}
+
+// startProc starts "hfhooks serve" with args on a free port and waits for
+// its banner. The process is killed when the test ends.
+func startProc(t *testing.T, bin string, env []string, args ...string) *proc {
+	t.Helper()
+	cmd := exec.Command(bin, append([]string{"serve", "--addr", "127.0.0.1:0", "--secret", "s"}, args...)...)
+	cmd.Env = append(os.Environ(), env...)
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &proc{cmd: cmd, stderr: &syncBuffer{}, exited: make(chan struct{})}
+	cmd.Stderr = p.stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = cmd.Wait(); close(p.exited) }()
+	t.Cleanup(func() { p.kill() })
+	urlc := make(chan string, 1)
+	go func() {
+		re := regexp.MustCompile(`Running on local URL:\s+(\S+)`)
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			if m := re.FindStringSubmatch(sc.Text()); m != nil {
+				urlc <- m[1]
+			}
+		}
+	}()
+	select {
+	case p.url = <-urlc:
+	case <-p.exited:
+		t.Fatalf("hfhooks serve exited:\n%s", p.stderr)
+	case <-time.After(30 * time.Second):
+		t.Fatalf("hfhooks serve did not start:\n%s", p.stderr)
+	}
+	return p
+}
+
+func (p *proc) kill() {
+	_ = p.cmd.Process.Signal(syscall.SIGKILL)
+	<-p.exited
+}
+
+// crashBody is the body of delivery i of a test run.
+func crashBody(t *testing.T, run string, i int) []byte {
+	t.Helper()
+	m, err := sample.Build("repo.content", sample.Options{RepoName: fmt.Sprintf("crash-%s/repo-%d", run, i), WebhookID: "6540a7b9c8d7e6f5a4b3c2d1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := json.Marshal(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// sendAll sends crashDeliveries deliveries, 32 at a time, each to the
+// process target(i) picks; afterAcks is called once, after that many acks.
+// It returns the SHA-256 of every body answered with a 2xx.
+func sendAll(t *testing.T, run string, target func(i int) string, afterAcks int, then func()) map[string]bool {
+	t.Helper()
+	var mu sync.Mutex
+	acked := map[string]bool{}
+	var once sync.Once
+	work := make(chan int)
+	var wg sync.WaitGroup
+	client := &http.Client{Timeout: 10 * time.Second}
+	for range 32 {
+		wg.Go(func() {
+			for i := range work {
+				body := crashBody(t, run, i)
+				req, _ := http.NewRequest(http.MethodPost, target(i)+"/webhooks/inbox", bytes.NewReader(body))
+				req.Header.Set(hfhooks.SecretHeader, "s")
+				resp, err := client.Do(req)
+				if err != nil {
+					continue // the process is dead: no answer, no promise
+				}
+				_, _ = io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode/100 != 2 {
+					continue
+				}
+				sum := sha256.Sum256(body)
+				mu.Lock()
+				acked[hex.EncodeToString(sum[:])] = true
+				n := len(acked)
+				mu.Unlock()
+				if n == afterAcks {
+					once.Do(then)
+				}
+			}
+		})
+	}
+	for i := range crashDeliveries {
+		work <- i
+	}
+	close(work)
+	wg.Wait()
+	return acked
+}
+
+// runsOf reads the inbox log: the delivery IDs that ran, by body hash.
+func runsOf(t *testing.T, path string) map[string][]string {
+	t.Helper()
+	raw, err := os.ReadFile(path)
+	if err != nil && !os.IsNotExist(err) {
+		t.Fatal(err)
+	}
+	runs := map[string][]string{}
+	for line := range strings.Lines(string(raw)) {
+		id, sum, ok := strings.Cut(strings.TrimSpace(line), " ")
+		if ok {
+			runs[sum] = append(runs[sum], id)
+		}
+	}
+	return runs
+}
+
+// attemptsOf reads, from a process's /api/deliveries, the attempts of every
+// succeeded delivery.
+func attemptsOf(t *testing.T, url string) map[string]int {
+	t.Helper()
+	attempts := map[string]int{}
+	before := ""
+	for {
+		resp, err := http.Get(url + "/api/deliveries?state=succeeded&limit=500&before=" + before)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var page hfhooks.HistoryPage
+		err = json.NewDecoder(resp.Body).Decode(&page)
+		resp.Body.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, rec := range page.Deliveries {
+			attempts[rec.ID] = rec.Attempts
+		}
+		if page.Next == "" {
+			return attempts
+		}
+		before = page.Next
+	}
+}
+
+// checkProcessed waits until every acked delivery has run and succeeded,
+// then checks that each ran under one delivery ID, and no more often than
+// its attempts.
+func checkProcessed(t *testing.T, acked map[string]bool, logPath, url string) {
+	t.Helper()
+	if len(acked) < 50 {
+		t.Fatalf("only %d deliveries acknowledged", len(acked))
+	}
+	deadline := time.Now().Add(100 * time.Second)
+	for {
+		runs, attempts := runsOf(t, logPath), attemptsOf(t, url)
+		pending := 0
+		for sum := range acked {
+			if ids := runs[sum]; len(ids) == 0 || attempts[ids[len(ids)-1]] == 0 {
+				pending++
+			}
+		}
+		if pending == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of %d acknowledged deliveries not processed", pending, len(acked))
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	attempts := attemptsOf(t, url)
+	reruns := 0
+	for sum, ids := range runsOf(t, logPath) {
+		count := map[string]int{}
+		for _, id := range ids {
+			count[id]++
+		}
+		if len(count) != 1 {
+			t.Errorf("delivery %s ran as %d deliveries %v: want one", sum[:12], len(count), ids)
+		}
+		for id, n := range count {
+			if n > 1 {
+				reruns++
+			}
+			if n > attempts[id] {
+				t.Errorf("delivery %s ran %d times in %d attempts", id, n, attempts[id])
+			}
+		}
+	}
+	t.Logf("%d deliveries acknowledged, all processed once; %d ran again because their process died under them", len(acked), reruns)
+}
+
+func TestCrashSQLite(t *testing.T) {
+	t.Parallel()
+	bin := buildHfhooks(t)
+	dir := t.TempDir()
+	args := []string{"--queue", "sqlite:" + filepath.Join(dir, "q.db"), "--inbox-log", filepath.Join(dir, "runs.log"), "--attempt-timeout", "1s"}
+	p := startProc(t, bin, nil, args...)
+	acked := sendAll(t, "sqlite", func(int) string { return p.url }, crashDeliveries/3, p.kill)
+	p = startProc(t, bin, nil, args...)
+	checkProcessed(t, acked, filepath.Join(dir, "runs.log"), p.url)
+}
+
+func TestCrashPostgresTwoProcesses(t *testing.T) {
+	t.Parallel()
+	base := os.Getenv("HFHOOKS_TEST_POSTGRES_URL")
+	if base == "" {
+		t.Skip("PostgreSQL tests skipped: set HFHOOKS_TEST_POSTGRES_URL=postgres://postgres@127.0.0.1:5432/test?sslmode=disable to run them")
+	}
+	bin := buildHfhooks(t)
+	schema := createSchema(t, base)
+	dir := t.TempDir()
+	dsn := base + "&search_path=" + schema
+	if !strings.Contains(base, "?") {
+		dsn = base + "?search_path=" + schema
+	}
+	logPath := filepath.Join(dir, "runs.log")
+	args := []string{"--queue", dsn, "--inbox-log", logPath, "--attempt-timeout", "1s"}
+	a := startProc(t, bin, nil, args...)
+	b := startProc(t, bin, nil, args...)
+	var dead sync.Mutex
+	killed := false
+	target := func(i int) string {
+		dead.Lock()
+		defer dead.Unlock()
+		if i%2 == 0 && !killed {
+			return a.url
+		}
+		return b.url
+	}
+	acked := sendAll(t, "postgres", target, crashDeliveries/3, func() {
+		a.kill()
+		dead.Lock()
+		killed = true
+		dead.Unlock()
+	})
+	checkProcessed(t, acked, logPath, b.url)
+}
+
+// createSchema creates a schema of the test's own, dropped at its end.
+func createSchema(t *testing.T, url string) string {
+	t.Helper()
+	var r [6]byte
+	_, _ = rand.Read(r[:])
+	schema := "hfhooks_crash_" + hex.EncodeToString(r[:])
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		conn, err := pgx.Connect(ctx, url)
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		defer conn.Close(ctx)
+		_, _ = conn.Exec(ctx, "DROP SCHEMA "+schema+" CASCADE")
+	})
+	return schema
+}

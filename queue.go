@@ -1,0 +1,94 @@
+package hfhooks
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+)
+
+// Queue runs deliveries durably: a Server given one with WithQueue commits
+// each accepted delivery to it before answering, and its workers run the
+// handlers, with retries. Package queue implements it on River, with SQLite
+// or PostgreSQL.
+type Queue interface {
+	// Enqueue commits d before it returns. Receipt.Duplicate is true when
+	// the same delivery (same endpoint, webhook id and raw body) was
+	// accepted within the queue's deduplication window; it is then not
+	// queued again.
+	Enqueue(ctx context.Context, d *Delivery) (Receipt, error)
+	// Start begins running queued deliveries with exec until Stop.
+	Start(ctx context.Context, exec Executor) error
+	// Stop stops taking new jobs, lets running ones finish until ctx is
+	// done, and leaves the rest queued.
+	Stop(ctx context.Context) error
+}
+
+// Receipt is a queue's answer to Enqueue.
+type Receipt struct {
+	// ID identifies the queued delivery: for a duplicate, the one queued
+	// first.
+	ID string
+	// Duplicate is true when the delivery had already been accepted.
+	Duplicate bool
+}
+
+// Executor runs a delivery's handler. *Server implements it.
+type Executor interface {
+	Execute(ctx context.Context, d *Delivery) (any, error)
+}
+
+// WithQueue puts the server in durable mode: an accepted delivery is
+// committed to q and answered 202 {"status":"queued","id":...} (or 200
+// {"status":"duplicate","id":...} for a repeat), and q's workers run the
+// handlers. When q cannot take a delivery the answer is 503, so that the
+// Hub sends it again. Serve and Run start q and stop it at shutdown; a
+// server served otherwise must be passed to q.Start by its owner.
+//
+// When q implements QueueHistory, the landing page and /api/deliveries show
+// the queued deliveries from it, with their state, and can re-run failed
+// ones; requests refused before reaching the queue stay in memory.
+func WithQueue(q Queue) Option {
+	return func(c *config) { c.queue = q }
+}
+
+// ErrUnknownEndpoint is returned by Execute for a delivery to an endpoint
+// that is not registered (any more).
+var ErrUnknownEndpoint = errors.New("no webhook is registered for the delivery's endpoint")
+
+// Execute runs the handler registered for d.Endpoint, as a queue's worker
+// does: a panic becomes an error wrapping the panic value, and the time spent
+// is observed in the handler duration metric.
+func (s *Server) Execute(ctx context.Context, d *Delivery) (any, error) {
+	ep := (*s.routes.Load())[d.Endpoint]
+	if ep == nil {
+		return nil, fmt.Errorf("hfhooks: delivery %s to /webhooks/%s: %w", d.ID, d.Endpoint, ErrUnknownEndpoint)
+	}
+	start := time.Now()
+	v, err := s.call(ctx, ep, d)
+	ep.metrics.duration.Observe(time.Since(start).Seconds())
+	return v, err
+}
+
+// queuedBody is the JSON body of a durable-mode answer.
+type queuedBody struct {
+	Status string `json:"status"`
+	ID     string `json:"id"`
+}
+
+// enqueue hands d to the queue; it returns the status and body to answer
+// with, and fills rec.
+func (s *Server) enqueue(ctx context.Context, d *Delivery, rec *DeliveryRecord) (int, any) {
+	receipt, err := s.cfg.queue.Enqueue(ctx, d)
+	if err != nil {
+		s.log.Error("enqueueing delivery", "endpoint", d.Endpoint, "err", err)
+		rec.State, rec.Error = StateRejected, "queue unavailable: "+err.Error()
+		return http.StatusServiceUnavailable, errorBody{Error: "the delivery could not be queued; please retry"}
+	}
+	rec.ID, rec.State = receipt.ID, StateQueued
+	if receipt.Duplicate {
+		return http.StatusOK, queuedBody{Status: "duplicate", ID: receipt.ID}
+	}
+	return http.StatusAccepted, queuedBody{Status: "queued", ID: receipt.ID}
+}

@@ -1,0 +1,342 @@
+package queue
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/hfhooks/hfhooks"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver"
+	"github.com/riverqueue/river/rivermigrate"
+	"github.com/riverqueue/river/rivertype"
+)
+
+// backend is the database side of a Queue.
+type backend interface {
+	// insert commits the deliveries of reqs (no two with the same key) in
+	// one transaction, skipping those whose key was committed since
+	// now-window, and returns their receipts in order.
+	insert(ctx context.Context, reqs []*request, now time.Time, window time.Duration) ([]hfhooks.Receipt, error)
+	sweep(ctx context.Context, before time.Time) error
+	list(ctx context.Context, states []rivertype.JobState, limit int, before int64) (hfhooks.HistoryPage, error)
+	retry(ctx context.Context, id int64) error
+	start(ctx context.Context) error
+	stop(ctx context.Context) error
+	stopAndCancel(ctx context.Context) error
+	close() error
+}
+
+// sqlTx is what the queue's own SQL needs of a transaction, whatever the
+// driver. Queries are written with ? placeholders.
+type sqlTx interface {
+	// query calls each for every row, with the row's Scan.
+	query(ctx context.Context, sql string, args []any, each func(scan func(dest ...any) error) error) error
+	exec(ctx context.Context, sql string, args ...any) error
+}
+
+// riverBackend is a backend on a River client, for a driver whose
+// transactions are TTx.
+type riverBackend[TTx any] struct {
+	client *river.Client[TTx]
+	// begin starts a transaction and gives its sqlTx; end commits it when
+	// commit is true, else rolls it back.
+	begin   func(ctx context.Context) (TTx, sqlTx, error)
+	end     func(ctx context.Context, tx TTx, commit bool) error
+	closeDB func() error
+}
+
+// newRiverBackend builds the River client for q on driver, migrates the
+// schema (River's and the deduplication table) and returns the backend.
+func newRiverBackend[TTx any](ctx context.Context, q *Queue, driver riverdriver.Driver[TTx], schema string, b *riverBackend[TTx]) error {
+	workers := river.NewWorkers()
+	if err := river.AddWorkerSafely(workers, &worker{q: q}); err != nil {
+		return err
+	}
+	migrator, err := rivermigrate.New(driver, &rivermigrate.Config{Schema: schema, Logger: q.cfg.logger})
+	if err != nil {
+		return err
+	}
+	if _, err := migrator.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
+		return fmt.Errorf("migrating: %w", err)
+	}
+	if err := b.inTx(ctx, func(_ TTx, tx sqlTx) error {
+		return tx.exec(ctx, `CREATE TABLE IF NOT EXISTS hfhooks_dedup (
+			key TEXT PRIMARY KEY,
+			job_id BIGINT,
+			created_at BIGINT NOT NULL
+		)`)
+	}); err != nil {
+		return fmt.Errorf("creating the deduplication table: %w", err)
+	}
+	b.client, err = river.NewClient(driver, &river.Config{
+		Logger:               q.cfg.logger,
+		MaxAttempts:          q.cfg.maxAttempts,
+		JobTimeout:           q.cfg.attemptTimeout,
+		RescueStuckJobsAfter: q.cfg.attemptTimeout + rescueMargin,
+		RetryPolicy:          backoff{q.cfg.backoffBase, q.cfg.backoffCap},
+		Queues:               map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: q.cfg.workers}},
+		FetchCooldown:        10 * time.Millisecond,
+		FetchPollInterval:    time.Second,
+		Schema:               schema,
+		Workers:              workers,
+	})
+	return err
+}
+
+// rescueMargin is how long after its attempt timeout a job still marked
+// running is taken for the job of a dead process, and run again.
+const rescueMargin = 10 * time.Second
+
+// inTx runs f in a transaction, committed if f returns no error.
+func (b *riverBackend[TTx]) inTx(ctx context.Context, f func(TTx, sqlTx) error) (err error) {
+	tx, stx, err := b.begin(ctx)
+	if err != nil {
+		return err
+	}
+	if err := f(tx, stx); err != nil {
+		return errors.Join(err, b.end(ctx, tx, false))
+	}
+	return b.end(ctx, tx, true)
+}
+
+func (b *riverBackend[TTx]) insert(ctx context.Context, reqs []*request, now time.Time, window time.Duration) ([]hfhooks.Receipt, error) {
+	receipts := make([]hfhooks.Receipt, len(reqs))
+	err := b.inTx(ctx, func(tx TTx, stx sqlTx) error {
+		claimed, err := claim(ctx, stx, reqs, now, window)
+		if err != nil {
+			return err
+		}
+		var fresh []*request
+		var params []river.InsertManyParams
+		for _, r := range reqs {
+			if claimed[r.key] {
+				fresh = append(fresh, r)
+				params = append(params, river.InsertManyParams{Args: r.args})
+			}
+		}
+		ids := make(map[string]int64, len(reqs))
+		if len(params) > 0 {
+			res, err := b.client.InsertManyTx(ctx, tx, params)
+			if err != nil {
+				return fmt.Errorf("inserting jobs: %w", err)
+			}
+			for i, r := range fresh {
+				ids[r.key] = res[i].Job.ID
+			}
+			if err := setJobIDs(ctx, stx, ids); err != nil {
+				return err
+			}
+		}
+		if len(fresh) < len(reqs) {
+			if err := originalIDs(ctx, stx, reqs, claimed, ids); err != nil {
+				return err
+			}
+		}
+		for i, r := range reqs {
+			receipts[i] = hfhooks.Receipt{ID: strconv.FormatInt(ids[r.key], 10), Duplicate: !claimed[r.key]}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("queue: committing %d deliveries: %w", len(reqs), err)
+	}
+	return receipts, nil
+}
+
+// claim records the keys of reqs as seen at now, unless a key was already
+// seen since now-window, and returns the keys it recorded. In PostgreSQL
+// the upsert locks each key, so two processes cannot both claim one.
+func claim(ctx context.Context, tx sqlTx, reqs []*request, now time.Time, window time.Duration) (map[string]bool, error) {
+	var sql strings.Builder
+	args := make([]any, 0, 2*len(reqs)+1)
+	sql.WriteString("INSERT INTO hfhooks_dedup (key, job_id, created_at) VALUES ")
+	for i, r := range reqs {
+		if i > 0 {
+			sql.WriteString(", ")
+		}
+		sql.WriteString("(?, NULL, ?)")
+		args = append(args, r.key, now.UnixNano())
+	}
+	sql.WriteString(` ON CONFLICT (key) DO UPDATE SET job_id = NULL, created_at = excluded.created_at
+		WHERE hfhooks_dedup.created_at <= ? RETURNING key`)
+	args = append(args, now.Add(-window).UnixNano())
+	claimed := make(map[string]bool, len(reqs))
+	err := tx.query(ctx, sql.String(), args, func(scan func(...any) error) error {
+		var key string
+		err := scan(&key)
+		claimed[key] = true
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("claiming deduplication keys: %w", err)
+	}
+	return claimed, nil
+}
+
+// setJobIDs records the job of each claimed key.
+func setJobIDs(ctx context.Context, tx sqlTx, ids map[string]int64) error {
+	var sql strings.Builder
+	args := make([]any, 0, 3*len(ids))
+	sql.WriteString("UPDATE hfhooks_dedup SET job_id = CASE key")
+	for key, id := range ids {
+		sql.WriteString(" WHEN ? THEN CAST(? AS BIGINT)")
+		args = append(args, key, id)
+	}
+	sql.WriteString(" END WHERE key IN (" + placeholders(len(ids)) + ")")
+	for key := range ids {
+		args = append(args, key)
+	}
+	if err := tx.exec(ctx, sql.String(), args...); err != nil {
+		return fmt.Errorf("recording deduplication keys: %w", err)
+	}
+	return nil
+}
+
+// originalIDs adds to ids the job of each key of reqs that was not claimed.
+func originalIDs(ctx context.Context, tx sqlTx, reqs []*request, claimed map[string]bool, ids map[string]int64) error {
+	var args []any
+	for _, r := range reqs {
+		if !claimed[r.key] {
+			args = append(args, r.key)
+		}
+	}
+	err := tx.query(ctx, "SELECT key, job_id FROM hfhooks_dedup WHERE key IN ("+placeholders(len(args))+")", args, func(scan func(...any) error) error {
+		var key string
+		var id int64
+		err := scan(&key, &id)
+		ids[key] = id
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("looking up duplicates: %w", err)
+	}
+	return nil
+}
+
+// eachRow calls each for every row of rs, with the row's Scan.
+func eachRow(rs interface {
+	Next() bool
+	Scan(dest ...any) error
+	Err() error
+}, each func(scan func(...any) error) error) error {
+	for rs.Next() {
+		if err := each(rs.Scan); err != nil {
+			return err
+		}
+	}
+	return rs.Err()
+}
+
+// placeholders returns n comma-separated ? placeholders.
+func placeholders(n int) string {
+	return strings.TrimSuffix(strings.Repeat("?,", n), ",")
+}
+
+func (b *riverBackend[TTx]) sweep(ctx context.Context, before time.Time) error {
+	return b.inTx(ctx, func(_ TTx, tx sqlTx) error {
+		return tx.exec(ctx, "DELETE FROM hfhooks_dedup WHERE created_at <= ?", before.UnixNano())
+	})
+}
+
+func (b *riverBackend[TTx]) list(ctx context.Context, states []rivertype.JobState, limit int, before int64) (hfhooks.HistoryPage, error) {
+	params := river.NewJobListParams().Kinds(deliveryArgs{}.Kind()).States(states...).OrderBy(river.JobListOrderByID, river.SortOrderDesc).First(limit + 1)
+	if before > 0 {
+		params = params.After(river.JobListCursorFromJob(&rivertype.JobRow{ID: before}))
+	}
+	res, err := b.client.JobList(ctx, params)
+	if err != nil {
+		return hfhooks.HistoryPage{}, fmt.Errorf("queue: listing deliveries: %w", err)
+	}
+	var page hfhooks.HistoryPage
+	for i, job := range res.Jobs {
+		if i == limit {
+			page.Next = page.Deliveries[limit-1].ID
+			break
+		}
+		page.Deliveries = append(page.Deliveries, record(job))
+	}
+	return page, nil
+}
+
+func (b *riverBackend[TTx]) retry(ctx context.Context, id int64) error {
+	job, err := b.client.JobGet(ctx, id)
+	switch {
+	case errors.Is(err, river.ErrNotFound) || (err == nil && job.Kind != deliveryArgs{}.Kind()):
+		return fmt.Errorf("queue: delivery %d: %w", id, hfhooks.ErrNotFound)
+	case err != nil:
+		return fmt.Errorf("queue: delivery %d: %w", id, err)
+	case stateOf(job.State) != hfhooks.StateFailed:
+		return fmt.Errorf("queue: delivery %d is %s: %w", id, stateOf(job.State), hfhooks.ErrNotFailed)
+	}
+	if _, err := b.client.JobRetry(ctx, id); err != nil {
+		return fmt.Errorf("queue: re-running delivery %d: %w", id, err)
+	}
+	return nil
+}
+
+func (b *riverBackend[TTx]) start(ctx context.Context) error { return b.client.Start(ctx) }
+func (b *riverBackend[TTx]) stop(ctx context.Context) error  { return b.client.Stop(ctx) }
+func (b *riverBackend[TTx]) stopAndCancel(ctx context.Context) error {
+	return b.client.StopAndCancel(ctx)
+}
+func (b *riverBackend[TTx]) close() error { return b.closeDB() }
+
+// stateOf maps a River job state to a delivery state.
+func stateOf(s rivertype.JobState) hfhooks.DeliveryState {
+	switch s {
+	case rivertype.JobStateRunning:
+		return hfhooks.StateRunning
+	case rivertype.JobStateRetryable:
+		return hfhooks.StateRetrying
+	case rivertype.JobStateCompleted:
+		return hfhooks.StateSucceeded
+	case rivertype.JobStateDiscarded, rivertype.JobStateCancelled:
+		return hfhooks.StateFailed
+	}
+	return hfhooks.StateQueued // available, pending, scheduled
+}
+
+// statesOf returns the River job states of a delivery state; all of them
+// for the empty state, none for a state that jobs never have.
+func statesOf(s hfhooks.DeliveryState) []rivertype.JobState {
+	var out []rivertype.JobState
+	for _, js := range rivertype.JobStates() {
+		if s == "" || stateOf(js) == s {
+			out = append(out, js)
+		}
+	}
+	return out
+}
+
+// record is the history record of a delivery job.
+func record(job *rivertype.JobRow) hfhooks.DeliveryRecord {
+	var a deliveryArgs
+	_ = json.Unmarshal(job.EncodedArgs, &a) // a job of this kind always has these args
+	rec := hfhooks.DeliveryRecord{
+		ID:         strconv.FormatInt(job.ID, 10),
+		Time:       a.ReceivedAt,
+		Endpoint:   a.Endpoint,
+		Scope:      a.Scope,
+		Action:     hfhooks.Action(a.Action),
+		RepoType:   hfhooks.RepoType(a.RepoType),
+		RepoName:   a.RepoName,
+		StatusCode: http.StatusAccepted,
+		State:      stateOf(job.State),
+		Attempts:   job.Attempt,
+	}
+	if job.AttemptedAt != nil && job.FinalizedAt != nil {
+		rec.Duration = job.FinalizedAt.Sub(*job.AttemptedAt)
+	}
+	if n := len(job.Errors); n > 0 {
+		// A permanent failure is recorded through river.JobCancel, which
+		// prefixes its error.
+		rec.Error = strings.TrimPrefix(job.Errors[n-1].Error, "JobCancelError: ")
+	}
+	return rec
+}

@@ -1,0 +1,380 @@
+// Package queue runs Hugging Face Hub webhook deliveries durably, on River
+// (github.com/riverqueue/river), for a Server in durable mode
+// (hfhooks.WithQueue).
+//
+// Open takes a data source name: "sqlite:PATH" for an embedded SQLite file
+// (pure Go, no cgo; one process), or a "postgres://" URL for PostgreSQL,
+// where any number of processes share one database. Each accepted delivery
+// is committed before the receiver answers; workers run the endpoint's
+// handler, retrying errors and panics with exponential backoff and jitter up
+// to a number of attempts, each with a timeout. A delivery that used all its
+// attempts is kept as failed, visible in the history and re-runnable.
+//
+// The Hub sends no delivery id, so a repeat is recognised by its endpoint,
+// webhook id and raw body: a repeat within the deduplication window is not
+// run again. Execution is at least once, not exactly once: a process that
+// dies after a handler's side effect but before its completion is recorded
+// runs it again, so handlers must be idempotent (Delivery.ID is stable across
+// attempts).
+package queue
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/hfhooks/hfhooks"
+)
+
+// Defaults of the options.
+const (
+	DefaultMaxAttempts    = 10
+	DefaultAttemptTimeout = time.Minute
+	DefaultBackoffBase    = time.Second
+	DefaultBackoffCap     = time.Hour
+	DefaultDedupWindow    = 24 * time.Hour
+	DefaultWorkers        = 10
+)
+
+// maxBatch is the most deliveries committed in one transaction.
+const maxBatch = 256
+
+// Option configures a Queue.
+type Option func(*config)
+
+type config struct {
+	maxAttempts    int
+	attemptTimeout time.Duration
+	backoffBase    time.Duration
+	backoffCap     time.Duration
+	dedupWindow    time.Duration
+	workers        int
+	logger         *slog.Logger
+	schema         string
+}
+
+// WithMaxAttempts sets how many times a delivery's handler is run before the
+// delivery is kept as failed (DefaultMaxAttempts).
+func WithMaxAttempts(n int) Option { return func(c *config) { c.maxAttempts = n } }
+
+// WithAttemptTimeout bounds one run of a handler: its context is cancelled
+// after d (DefaultAttemptTimeout). A job still marked running well after
+// this (its process died) is rescued and tried again.
+func WithAttemptTimeout(d time.Duration) Option { return func(c *config) { c.attemptTimeout = d } }
+
+// WithBackoff sets the wait before a retry: base·2^(attempt-1), at most
+// limit, of which a random half is jitter (DefaultBackoffBase,
+// DefaultBackoffCap).
+func WithBackoff(base, limit time.Duration) Option {
+	return func(c *config) { c.backoffBase, c.backoffCap = base, limit }
+}
+
+// WithDedupWindow sets how long a delivery is remembered to recognise a
+// repeat (DefaultDedupWindow).
+func WithDedupWindow(d time.Duration) Option { return func(c *config) { c.dedupWindow = d } }
+
+// WithWorkers sets how many handlers run at once in this process
+// (DefaultWorkers).
+func WithWorkers(n int) Option { return func(c *config) { c.workers = n } }
+
+// WithLogger sets the logger of the queue and of River (slog.Default()).
+func WithLogger(l *slog.Logger) Option { return func(c *config) { c.logger = l } }
+
+// WithSchema sets the PostgreSQL schema of the queue's tables; it is created
+// if missing. It is ignored for SQLite.
+func WithSchema(name string) Option { return func(c *config) { c.schema = name } }
+
+// ErrClosed is returned by Enqueue after Close.
+var ErrClosed = errors.New("queue: closed")
+
+// Queue is a durable hfhooks.Queue on River. It also implements
+// hfhooks.QueueHistory, so that a Server shows its deliveries. Create one
+// with Open and release it with Close.
+type Queue struct {
+	cfg  config
+	db   backend
+	exec atomic.Pointer[hfhooks.Executor]
+
+	requests chan *request
+	closing  chan struct{}
+	stopped  chan struct{} // closed when the committer has returned
+	close    sync.Once
+	started  atomic.Bool
+}
+
+var (
+	_ hfhooks.Queue        = (*Queue)(nil)
+	_ hfhooks.QueueHistory = (*Queue)(nil)
+)
+
+// Open opens the queue named by dsn and brings its schema up to date:
+//
+//	sqlite:PATH               an SQLite file, created if missing
+//	postgres://... (or postgresql://...)  a PostgreSQL database
+func Open(ctx context.Context, dsn string, opts ...Option) (*Queue, error) {
+	cfg := config{
+		maxAttempts:    DefaultMaxAttempts,
+		attemptTimeout: DefaultAttemptTimeout,
+		backoffBase:    DefaultBackoffBase,
+		backoffCap:     DefaultBackoffCap,
+		dedupWindow:    DefaultDedupWindow,
+		workers:        DefaultWorkers,
+		logger:         slog.Default(),
+	}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	switch {
+	case cfg.maxAttempts < 1:
+		return nil, fmt.Errorf("queue: max attempts must be at least 1, got %d", cfg.maxAttempts)
+	case cfg.attemptTimeout <= 0, cfg.backoffBase <= 0, cfg.backoffCap < cfg.backoffBase, cfg.dedupWindow <= 0:
+		return nil, errors.New("queue: attempt timeout, backoff base, dedup window must be positive and the backoff cap at least the base")
+	case cfg.workers < 1:
+		return nil, fmt.Errorf("queue: workers must be at least 1, got %d", cfg.workers)
+	}
+	q := &Queue{
+		cfg:      cfg,
+		requests: make(chan *request, maxBatch),
+		closing:  make(chan struct{}),
+		stopped:  make(chan struct{}),
+	}
+	var err error
+	switch scheme, rest, _ := strings.Cut(dsn, ":"); scheme {
+	case "sqlite":
+		if rest == "" {
+			return nil, errors.New(`queue: "sqlite:" needs a file path, as in sqlite:hfhooks.db`)
+		}
+		q.db, err = openSQLite(ctx, rest, q)
+	case "postgres", "postgresql":
+		q.db, err = openPostgres(ctx, dsn, q)
+	default:
+		return nil, fmt.Errorf("queue: unsupported data source %q: want sqlite:PATH or postgres://...", redact(dsn))
+	}
+	if err != nil {
+		return nil, err
+	}
+	go q.commitLoop()
+	return q, nil
+}
+
+// redact hides the password of a URL-like dsn in error messages.
+func redact(dsn string) string {
+	scheme, rest, ok := strings.Cut(dsn, "://")
+	if !ok {
+		return dsn
+	}
+	if userinfo, host, ok := strings.Cut(rest, "@"); ok {
+		if user, _, ok := strings.Cut(userinfo, ":"); ok {
+			return scheme + "://" + user + ":xxxxx@" + host
+		}
+	}
+	return dsn
+}
+
+// request is one Enqueue waiting for its batch to commit.
+type request struct {
+	args deliveryArgs
+	key  string
+	done chan result // buffered: the committer never waits for the caller
+}
+
+type result struct {
+	receipt hfhooks.Receipt
+	err     error
+}
+
+// Enqueue commits d to the queue before it returns (see hfhooks.Queue).
+// Concurrent calls are committed together, in one transaction.
+func (q *Queue) Enqueue(ctx context.Context, d *hfhooks.Delivery) (hfhooks.Receipt, error) {
+	r := &request{args: newDeliveryArgs(d), key: dedupKey(d), done: make(chan result, 1)}
+	select {
+	case q.requests <- r:
+	case <-q.closing:
+		return hfhooks.Receipt{}, ErrClosed
+	case <-ctx.Done():
+		return hfhooks.Receipt{}, ctx.Err()
+	}
+	select {
+	case res := <-r.done:
+		return res.receipt, res.err
+	case <-q.stopped:
+		return hfhooks.Receipt{}, ErrClosed
+	case <-ctx.Done():
+		// The delivery may still be committed; a repeat of it will then be
+		// answered as a duplicate.
+		return hfhooks.Receipt{}, ctx.Err()
+	}
+}
+
+// dedupKey identifies a delivery for deduplication: its endpoint, webhook id
+// and raw body.
+func dedupKey(d *hfhooks.Delivery) string {
+	h := sha256.New()
+	h.Write([]byte(d.Endpoint))
+	h.Write([]byte{0})
+	if d.Payload != nil {
+		h.Write([]byte(d.Payload.Webhook.ID))
+	}
+	h.Write([]byte{0})
+	h.Write(d.Body)
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// commitLoop is the group committer: it takes whatever requests are waiting
+// (at least one, at most maxBatch), commits them in one transaction, answers
+// them all, and starts again. It never sleeps: under load, the requests that
+// arrive during a commit make the next batch.
+func (q *Queue) commitLoop() {
+	defer close(q.stopped)
+	batch := make([]*request, 0, maxBatch)
+	lastSweep := time.Now()
+	for {
+		select {
+		case r := <-q.requests:
+			batch = append(batch[:0], r)
+		case <-q.closing:
+			return
+		}
+	fill:
+		for len(batch) < maxBatch {
+			select {
+			case r := <-q.requests:
+				batch = append(batch, r)
+			default:
+				break fill
+			}
+		}
+		q.commitBatch(batch)
+		if time.Since(lastSweep) > sweepInterval {
+			lastSweep = time.Now()
+			q.sweep()
+		}
+	}
+}
+
+// commitTimeout bounds one group commit.
+const commitTimeout = 30 * time.Second
+
+// commitBatch commits a batch and answers its requests. Repeats within the
+// batch are answered as duplicates of the first.
+func (q *Queue) commitBatch(batch []*request) {
+	repeats := make(map[string][]*request, len(batch))
+	var unique []*request
+	for _, r := range batch {
+		if _, seen := repeats[r.key]; !seen {
+			unique = append(unique, r)
+		}
+		repeats[r.key] = append(repeats[r.key], r)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), commitTimeout)
+	defer cancel()
+	receipts, err := q.db.insert(ctx, unique, time.Now(), q.cfg.dedupWindow)
+	for i, r := range unique {
+		res := result{err: err}
+		if err == nil {
+			res.receipt = receipts[i]
+		}
+		for j, each := range repeats[r.key] {
+			each.done <- res
+			if j == 0 {
+				res.receipt.Duplicate = true
+			}
+		}
+	}
+}
+
+// sweepInterval is how often remembered deliveries older than the
+// deduplication window are deleted.
+const sweepInterval = 10 * time.Minute
+
+func (q *Queue) sweep() {
+	ctx, cancel := context.WithTimeout(context.Background(), commitTimeout)
+	defer cancel()
+	if err := q.db.sweep(ctx, time.Now().Add(-q.cfg.dedupWindow)); err != nil {
+		q.cfg.logger.Warn("deleting expired deduplication keys", "err", err)
+	}
+}
+
+// Start begins running queued deliveries with exec, until Stop.
+func (q *Queue) Start(ctx context.Context, exec hfhooks.Executor) error {
+	if !q.started.CompareAndSwap(false, true) {
+		return errors.New("queue: already started")
+	}
+	q.exec.Store(&exec)
+	if err := q.db.start(ctx); err != nil {
+		return fmt.Errorf("queue: starting workers: %w", err)
+	}
+	return nil
+}
+
+// stopCancelWait bounds how long Stop waits for handlers to return once
+// their contexts are cancelled.
+const stopCancelWait = 5 * time.Second
+
+// Stop stops taking jobs and waits for running handlers until ctx is done;
+// then it cancels their contexts, and their deliveries are retried later.
+// Queued deliveries stay queued. Enqueue still works after Stop.
+func (q *Queue) Stop(ctx context.Context) error {
+	if !q.started.Load() {
+		return nil
+	}
+	err := q.db.stop(ctx)
+	if err != nil && ctx.Err() != nil {
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), stopCancelWait)
+		defer cancel()
+		err = errors.Join(err, q.db.stopAndCancel(cctx))
+	}
+	if err != nil {
+		return fmt.Errorf("queue: stopping workers: %w", err)
+	}
+	return nil
+}
+
+// Close stops the workers (see Stop) if they run, ends intake and closes the
+// database. Enqueue calls waiting for a commit get ErrClosed.
+func (q *Queue) Close() error {
+	var err error
+	q.close.Do(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), stopCancelWait)
+		defer cancel()
+		err = q.Stop(ctx)
+		close(q.closing)
+		<-q.stopped
+		err = errors.Join(err, q.db.close())
+	})
+	return err
+}
+
+// List returns a page of the queue's deliveries, newest first (see
+// hfhooks.QueueHistory). Its cursor is a delivery ID.
+func (q *Queue) List(ctx context.Context, hq hfhooks.HistoryQuery) (hfhooks.HistoryPage, error) {
+	var before int64
+	if hq.Before != "" {
+		var err error
+		if before, err = strconv.ParseInt(hq.Before, 10, 64); err != nil || before < 1 {
+			return hfhooks.HistoryPage{}, fmt.Errorf("queue: bad cursor %q", hq.Before)
+		}
+	}
+	states := statesOf(hq.State)
+	if len(states) == 0 {
+		return hfhooks.HistoryPage{}, nil // a state jobs never have, as rejected
+	}
+	return q.db.list(ctx, states, max(hq.Limit, 1), before)
+}
+
+// Retry makes a failed delivery run again, at once (see hfhooks.QueueHistory).
+func (q *Queue) Retry(ctx context.Context, id string) error {
+	n, err := strconv.ParseInt(id, 10, 64)
+	if err != nil {
+		return fmt.Errorf("queue: delivery %q: %w", id, hfhooks.ErrNotFound)
+	}
+	return q.db.retry(ctx, n)
+}

@@ -1,0 +1,162 @@
+package hfhooks
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+)
+
+// fakeQueue is a Queue and QueueHistory in memory: it runs nothing.
+type fakeQueue struct {
+	mu     sync.Mutex
+	err    error
+	seen   map[string]string // body → id
+	queued []DeliveryRecord  // newest last
+}
+
+func (f *fakeQueue) Enqueue(_ context.Context, d *Delivery) (Receipt, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.err != nil {
+		return Receipt{}, f.err
+	}
+	if id, ok := f.seen[string(d.Body)]; ok {
+		return Receipt{ID: id, Duplicate: true}, nil
+	}
+	id := strconv.Itoa(len(f.queued) + 1)
+	f.seen[string(d.Body)] = id
+	f.queued = append(f.queued, DeliveryRecord{ID: id, Time: d.ReceivedAt, Endpoint: d.Endpoint, State: StateQueued})
+	return Receipt{ID: id}, nil
+}
+
+func (f *fakeQueue) Start(context.Context, Executor) error { return nil }
+func (f *fakeQueue) Stop(context.Context) error            { return nil }
+
+func (f *fakeQueue) List(_ context.Context, q HistoryQuery) (HistoryPage, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	end := len(f.queued)
+	if q.Before != "" {
+		end, _ = strconv.Atoi(q.Before)
+		end--
+	}
+	var page HistoryPage
+	for i := end - 1; i >= 0; i-- {
+		if len(page.Deliveries) == q.Limit {
+			page.Next = page.Deliveries[q.Limit-1].ID
+			break
+		}
+		page.Deliveries = append(page.Deliveries, f.queued[i])
+	}
+	return page, nil
+}
+
+func (f *fakeQueue) Retry(_ context.Context, id string) error {
+	return fmt.Errorf("fake: %s: %w", id, ErrNotFailed)
+}
+
+func TestDurableRequestPath(t *testing.T) {
+	fq := &fakeQueue{seen: map[string]string{}}
+	ts := newTestServer(t, WithQueue(fq), WithSecret("s"))
+	ran := false
+	ts.add(t, "hook", func(context.Context, *Delivery) (any, error) { ran = true; return nil, nil })
+	body := fixture(t, "repo-content-updated-refs.json")
+	secret := map[string]string{SecretHeader: "s"}
+
+	code, out, _ := post(t, "POST", ts.URL+"/webhooks/hook", body, secret)
+	if code != http.StatusAccepted || out["status"] != "queued" || out["id"] != "1" {
+		t.Errorf("first: %d %v, want 202 queued 1", code, out)
+	}
+	code, out, _ = post(t, "POST", ts.URL+"/webhooks/hook", body, secret)
+	if code != http.StatusOK || out["status"] != "duplicate" || out["id"] != "1" {
+		t.Errorf("repeat: %d %v, want 200 duplicate 1", code, out)
+	}
+	if ran {
+		t.Error("the handler ran on the request path in durable mode")
+	}
+	fq.mu.Lock()
+	fq.err = errors.New("disk full")
+	fq.mu.Unlock()
+	code, out, _ = post(t, "POST", ts.URL+"/webhooks/hook", fixture(t, "discussion-update-no-comment.json"), secret)
+	if code != http.StatusServiceUnavailable || out["error"] == nil {
+		t.Errorf("queue down: %d %v, want 503", code, out)
+	}
+	post(t, "POST", ts.URL+"/webhooks/hook", body, nil) // 401
+
+	// Queued deliveries come from the queue, refused ones from memory.
+	var states []DeliveryState
+	before := ""
+	for {
+		page, err := ts.history.List(context.Background(), HistoryQuery{Limit: 1, Before: before})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range page.Deliveries {
+			states = append(states, r.State)
+		}
+		if page.Next == "" {
+			break
+		}
+		before = page.Next
+	}
+	if fmt.Sprint(states) != "[rejected rejected queued]" {
+		t.Errorf("paged states = %v, want the 401, the 503, then the queued one", states)
+	}
+	if code, out, _ := post(t, "POST", ts.URL+"/api/deliveries/1/retry", nil, nil); code != http.StatusConflict {
+		t.Errorf("retry: %d %v", code, out)
+	}
+}
+
+func TestRetryNeedsAQueue(t *testing.T) {
+	ts := newTestServer(t)
+	if code, _, _ := post(t, "POST", ts.URL+"/api/deliveries/1/retry", nil, nil); code != http.StatusNotFound {
+		t.Errorf("retry in sync mode: %d, want 404", code)
+	}
+}
+
+func TestExecute(t *testing.T) {
+	s := NewServer(WithLogger(slog.New(slog.DiscardHandler)))
+	s.AddWebhook("hook", func(_ context.Context, d *Delivery) (any, error) { return d.ID, nil })
+	s.AddWebhook("panic", func(context.Context, *Delivery) (any, error) { panic("boom") })
+	if v, err := s.Execute(context.Background(), &Delivery{ID: "7", Endpoint: "hook"}); v != "7" || err != nil {
+		t.Errorf("Execute = %v, %v", v, err)
+	}
+	if _, err := s.Execute(context.Background(), &Delivery{Endpoint: "panic"}); !errors.Is(err, errPanic) {
+		t.Errorf("panic: %v", err)
+	}
+	if _, err := s.Execute(context.Background(), &Delivery{Endpoint: "gone"}); !errors.Is(err, ErrUnknownEndpoint) {
+		t.Errorf("unknown endpoint: %v", err)
+	}
+}
+
+func TestSyncStates(t *testing.T) {
+	ts := newTestServer(t, WithResponseDeadline(20*time.Millisecond))
+	release := make(chan struct{})
+	ts.add(t, "ok", scopeHandler)
+	ts.add(t, "fail", func(context.Context, *Delivery) (any, error) { return nil, errors.New("x") })
+	ts.add(t, "slow", func(context.Context, *Delivery) (any, error) { <-release; return nil, nil })
+	body := fixture(t, "discussion-pr-create-with-comment.json")
+	for _, p := range []string{"ok", "fail", "slow"} {
+		post(t, "POST", ts.URL+"/webhooks/"+p, body, nil)
+	}
+	post(t, "GET", ts.URL+"/webhooks/ok", nil, nil)
+	close(release)
+	if err := ts.Shutdown(context.Background()); err != nil { // waits for slow
+		t.Fatal(err)
+	}
+	page, _ := ts.history.List(context.Background(), HistoryQuery{Limit: 10})
+	got := map[string]string{}
+	for _, r := range page.Deliveries {
+		got[fmt.Sprint(r.Endpoint, r.StatusCode)] = fmt.Sprint(r.State, r.Attempts)
+	}
+	want := map[string]string{"ok200": "succeeded1", "fail500": "failed1", "slow202": "succeeded1", "ok405": "rejected0"}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("states = %v, want %v", got, want)
+	}
+}
