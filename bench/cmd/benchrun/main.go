@@ -291,26 +291,37 @@ func (h *harness) round(ctx context.Context, s server, n int) round {
 }
 
 // drive runs the load generator against p at c connections, sampling the
-// server's resident memory through the measured window.
+// server's resident memory through the measured window and the CPU time
+// that the server and the harness used in it.
 func (h *harness) drive(ctx context.Context, p *proc, c int) (loadRun, error) {
+	pid := p.cmd.Process.Pid
 	done := make(chan struct{})
-	maxRSS := make(chan int64, 1)
+	type sample struct {
+		maxRSS                int64
+		serverCPU, harnessCPU time.Duration
+	}
+	sampled := make(chan sample, 1)
 	go func() {
-		var peak int64
-		defer func() { maxRSS <- peak }()
+		var s sample
+		defer func() { sampled <- s }()
 		select {
 		case <-done:
 			return
 		case <-time.After(h.Warmup):
 		}
+		server0, err := treeCPU(pid)
+		harness0 := selfCPU()
 		tick := time.NewTicker(250 * time.Millisecond)
 		defer tick.Stop()
 		for {
-			if m, err := treeMemory(p.cmd.Process.Pid); err == nil {
-				peak = max(peak, m.rss)
+			if m, err := treeMemory(pid); err == nil {
+				s.maxRSS = max(s.maxRSS, m.rss)
 			}
 			select {
 			case <-done:
+				if server1, err1 := treeCPU(pid); err == nil && err1 == nil {
+					s.serverCPU, s.harnessCPU = server1-server0, selfCPU()-harness0
+				}
 				return
 			case <-tick.C:
 			}
@@ -325,11 +336,11 @@ func (h *harness) drive(ctx context.Context, p *proc, c int) (loadRun, error) {
 		Duration:    h.Duration,
 	})
 	close(done)
-	rss := <-maxRSS
+	s := <-sampled
 	if err != nil {
 		return loadRun{}, err
 	}
-	return loadRun{
+	lr := loadRun{
 		Conns:   c,
 		RPS:     r.RPS(),
 		P50:     r.Latency.Quantile(0.5),
@@ -337,7 +348,12 @@ func (h *harness) drive(ctx context.Context, p *proc, c int) (loadRun, error) {
 		P999:    r.Latency.Quantile(0.999),
 		OK:      r.OK,
 		Failure: r.Failure(),
-		RSSKiB:  rss,
-		summary: r.String(),
-	}, nil
+		RSSKiB:  s.maxRSS,
+	}
+	if r.OK > 0 {
+		lr.ServerCPU = s.serverCPU / time.Duration(r.OK)
+		lr.LoadCPU = s.harnessCPU / time.Duration(r.OK)
+	}
+	lr.summary = fmt.Sprintf("%s cpu/req server=%v load=%v", r, lr.ServerCPU, lr.LoadCPU)
+	return lr, nil
 }

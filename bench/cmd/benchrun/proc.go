@@ -232,14 +232,8 @@ func descendants(pid int) []int {
 		if err != nil {
 			continue
 		}
-		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
-		if err != nil {
-			continue
-		}
-		// The fields after the command name, which may hold spaces and
-		// parentheses: state, then ppid.
-		fields := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
-		if len(fields) < 2 {
+		fields, err := statFields(child)
+		if err != nil || len(fields) < 2 {
 			continue
 		}
 		if ppid, err := strconv.Atoi(fields[1]); err == nil {
@@ -251,6 +245,55 @@ func descendants(pid int) []int {
 		out = append(out, children[out[i]]...)
 	}
 	return out
+}
+
+// clockTick is the unit of the CPU times in /proc/PID/stat (USER_HZ, which
+// is 100 on every Linux architecture Go supports).
+const clockTick = 10 * time.Millisecond
+
+// treeCPU returns the CPU time (user and system) that pid and its
+// descendants have used so far.
+func treeCPU(pid int) (time.Duration, error) {
+	var total time.Duration
+	for _, p := range descendants(pid) {
+		fields, err := statFields(p)
+		if err != nil || len(fields) < 13 {
+			if p == pid {
+				return 0, fmt.Errorf("/proc/%d/stat: %v", pid, err)
+			}
+			continue
+		}
+		// utime and stime are fields 14 and 15 of stat(5), 12 and 13
+		// after the command name.
+		for _, f := range fields[11:13] {
+			ticks, err := strconv.ParseInt(f, 10, 64)
+			if err != nil {
+				return 0, err
+			}
+			total += time.Duration(ticks) * clockTick
+		}
+	}
+	return total, nil
+}
+
+// selfCPU returns the CPU time the harness itself has used so far: the
+// load generator's, for the most part.
+func selfCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// statFields returns the fields of /proc/PID/stat after the command name,
+// which may hold spaces and parentheses: state, ppid, and so on.
+func statFields(pid int) ([]string, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return nil, err
+	}
+	return strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:])), nil
 }
 
 // procMemory reads VmRSS and VmHWM, in KiB, from /proc/PID/status.

@@ -51,8 +51,14 @@ type loadRun struct {
 	OK      int64         `json:"ok"`
 	Failure string        `json:"failure,omitempty"`
 	// RSSKiB is the largest resident memory sampled in the measured window.
-	RSSKiB  int64  `json:"rssKiB"`
-	summary string // one line for the progress log
+	RSSKiB int64 `json:"rssKiB"`
+	// ServerCPU is the CPU time the server used in the measured window
+	// (all its processes, user and system), per successful request.
+	ServerCPU time.Duration `json:"serverCpuNs"`
+	// LoadCPU is the same for the harness, which is mostly the load
+	// generator.
+	LoadCPU time.Duration `json:"loadCpuNs"`
+	summary string        // one line for the progress log
 }
 
 // median returns the median of xs (the mean of the middle two for an even
@@ -75,6 +81,7 @@ type summary struct {
 	ok, runs           int
 	rps                float64
 	p50, p99, p999     time.Duration
+	serverCPU, loadCPU time.Duration
 	rssKiB             int64
 	hasRSS, hasMedians bool
 }
@@ -84,7 +91,7 @@ type summary struct {
 func (r *results) summarize(key string, c int) summary {
 	var s summary
 	var rps []float64
-	var p50, p99, p999 []time.Duration
+	var p50, p99, p999, serverCPU, loadCPU []time.Duration
 	var rss []int64
 	for _, rd := range r.Rounds {
 		if rd.Server != key {
@@ -103,6 +110,7 @@ func (r *results) summarize(key string, c int) summary {
 			s.ok++
 			rps = append(rps, l.RPS)
 			p50, p99, p999 = append(p50, l.P50), append(p99, l.P99), append(p999, l.P999)
+			serverCPU, loadCPU = append(serverCPU, l.ServerCPU), append(loadCPU, l.LoadCPU)
 			if l.RSSKiB > 0 {
 				rss = append(rss, l.RSSKiB)
 			}
@@ -115,6 +123,8 @@ func (r *results) summarize(key string, c int) summary {
 	s.p50, _ = median(p50)
 	s.p99, _ = median(p99)
 	s.p999, _ = median(p999)
+	s.serverCPU, _ = median(serverCPU)
+	s.loadCPU, _ = median(loadCPU)
 	s.rssKiB, s.hasRSS = median(rss)
 	return s
 }
@@ -148,18 +158,18 @@ func (r *results) markdown() string {
 
 	for _, c := range st.Conns {
 		fmt.Fprintf(&b, "\n### %s\n\n", plural(c, "connection"))
-		b.WriteString("| server | req/s | vs limit | vs Python (2 workers) | p50 | p99 | p99.9 | runs ok |\n")
-		b.WriteString("|---|---:|---:|---:|---:|---:|---:|---:|\n")
+		b.WriteString("| server | req/s | vs limit | vs Python (2 workers) | p50 | p99 | p99.9 | server CPU/req | load CPU/req | runs ok |\n")
+		b.WriteString("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 		limit, py := r.summarize(limitKey, c), r.summarize(pythonKey, c)
 		for _, srv := range r.Servers {
 			s := r.summarize(srv.Key, c)
 			if !s.hasMedians {
-				fmt.Fprintf(&b, "| %s | failed | | | | | | %d/%d |\n", srv.Name, s.ok, s.runs)
+				fmt.Fprintf(&b, "| %s | failed | | | | | | | | %d/%d |\n", srv.Name, s.ok, s.runs)
 				continue
 			}
-			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s | %d/%d |\n", srv.Name, thousands(s.rps),
+			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %d/%d |\n", srv.Name, thousands(s.rps),
 				ratio(s.rps, limit, "%.0f%%", 100), ratio(s.rps, py, "%.2f×", 1),
-				ms(s.p50), ms(s.p99), ms(s.p999), s.ok, s.runs)
+				ms(s.p50), ms(s.p99), ms(s.p999), us(s.serverCPU), us(s.loadCPU), s.ok, s.runs)
 		}
 	}
 	r.targets(&b)
@@ -280,6 +290,11 @@ func ms(d time.Duration) string {
 		return fmt.Sprintf("%d µs", d.Round(time.Microsecond)/time.Microsecond)
 	}
 	return fmt.Sprintf("%.2f ms", float64(d)/float64(time.Millisecond))
+}
+
+// us formats a CPU time per request in µs.
+func us(d time.Duration) string {
+	return fmt.Sprintf("%.1f µs", float64(d)/float64(time.Microsecond))
 }
 
 func mib(kib int64) string { return fmt.Sprintf("%.1f MiB", float64(kib)/1024) }
