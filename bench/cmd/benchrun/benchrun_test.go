@@ -100,7 +100,7 @@ func TestSummarizeLeavesOutFailures(t *testing.T) {
 func TestMarkdown(t *testing.T) {
 	md := sampleResults().markdown()
 	for _, want := range []string{
-		"| limit | 40,000 | 100% | 4.00× | 500 µs | 2.00 ms | 4.00 ms |",
+		"| limit | 40,000 (30,000–50,000) | 100% | 4.00× | 500 µs | 2.00 ms | 4.00 ms |",
 		"| hfhooks serve | 36,000 | 90% | 3.60× | 500 µs | 2.00 ms | 4.00 ms |",
 		"| 1/2 |",
 		"- hfhooks serve: 90% of limit (target ≥ 70%: met), 3.60× Python (2 workers) (target ≥ 4×: **missed**), p99 2.00 ms (target < 10 ms: met).",

@@ -57,6 +57,7 @@ type harness struct {
 	out     string // where binaries, logs, profiles and results go
 	servers []server
 	body    []byte
+	report  string // a results.json to print instead of running
 }
 
 func main() {
@@ -68,9 +69,28 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := h.run(ctx); err != nil {
+	if h.report != "" {
+		err = printReport(h.report)
+	} else {
+		err = h.run(ctx)
+	}
+	if err != nil {
 		log.Fatal(err)
 	}
+}
+
+// printReport prints the tables of a saved results.json.
+func printReport(path string) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	var res results
+	if err := json.Unmarshal(b, &res); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	fmt.Print(res.markdown())
+	return nil
 }
 
 func parseFlags(args []string) (*harness, error) {
@@ -87,6 +107,7 @@ func parseFlags(args []string) (*harness, error) {
 	fs.BoolVar(&h.Profile, "profile", false, "after the table, CPU-profile hfhooks.Server (with and without logs) under load at the headline concurrency")
 	fs.StringVar(&h.root, "root", ".", "the module root `DIR`")
 	fs.StringVar(&h.out, "out", "bench/out", "output `DIR`, relative to the module root")
+	fs.StringVar(&h.report, "report", "", "print the tables of a saved results.json `FILE` and run nothing")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}

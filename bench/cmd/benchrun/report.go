@@ -80,6 +80,7 @@ func median[T int64 | float64 | time.Duration](xs []T) (T, bool) {
 type summary struct {
 	ok, runs           int
 	rps                float64
+	minRPS, maxRPS     float64
 	p50, p99, p999     time.Duration
 	serverCPU, loadCPU time.Duration
 	rssKiB             int64
@@ -120,6 +121,9 @@ func (r *results) summarize(key string, c int) summary {
 		}
 	}
 	s.rps, s.hasMedians = median(rps)
+	if s.hasMedians {
+		s.minRPS, s.maxRPS = slices.Min(rps), slices.Max(rps)
+	}
 	s.p50, _ = median(p50)
 	s.p99, _ = median(p99)
 	s.p999, _ = median(p999)
@@ -158,7 +162,7 @@ func (r *results) markdown() string {
 
 	for _, c := range st.Conns {
 		fmt.Fprintf(&b, "\n### %s\n\n", plural(c, "connection"))
-		b.WriteString("| server | req/s | vs limit | vs Python (2 workers) | p50 | p99 | p99.9 | server CPU/req | load CPU/req | runs ok |\n")
+		b.WriteString("| server | req/s (min–max) | vs limit | vs Python (2 workers) | p50 | p99 | p99.9 | server CPU/req | load CPU/req | runs ok |\n")
 		b.WriteString("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 		limit, py := r.summarize(limitKey, c), r.summarize(pythonKey, c)
 		for _, srv := range r.Servers {
@@ -167,7 +171,7 @@ func (r *results) markdown() string {
 				fmt.Fprintf(&b, "| %s | failed | | | | | | | | %d/%d |\n", srv.Name, s.ok, s.runs)
 				continue
 			}
-			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %d/%d |\n", srv.Name, thousands(s.rps),
+			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %d/%d |\n", srv.Name, spread(s),
 				ratio(s.rps, limit, "%.0f%%", 100), ratio(s.rps, py, "%.2f×", 1),
 				ms(s.p50), ms(s.p99), ms(s.p999), us(s.serverCPU), us(s.loadCPU), s.ok, s.runs)
 		}
@@ -176,6 +180,14 @@ func (r *results) markdown() string {
 	r.resources(&b)
 	r.failures(&b)
 	return b.String()
+}
+
+// spread formats the median requests/s with the range over the rounds.
+func spread(s summary) string {
+	if s.ok == 1 {
+		return thousands(s.rps)
+	}
+	return fmt.Sprintf("%s (%s–%s)", thousands(s.rps), thousands(s.minRPS), thousands(s.maxRPS))
 }
 
 // ratio formats x/base.rps, scaled, or "–" without a base.
