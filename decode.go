@@ -2,12 +2,14 @@ package hfhooks
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
+
+	"github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
 )
 
 // Sentinel errors for errors.Is on the errors DecodePayload returns.
@@ -53,6 +55,8 @@ func (e *PayloadError) StatusCode() int {
 
 // DecodePayload decodes and validates a version 3 webhook payload.
 //
+// Keys match exactly, as the Hub sends them (pydantic matches them exactly
+// too); a duplicate key or invalid UTF-8 makes the body invalid JSON.
 // It accepts what the Hub sends today and what it may add later: unknown
 // fields are ignored, and unknown values of event.action, repo.type and
 // discussion.status are kept as they are (see the Known methods). It rejects
@@ -73,28 +77,63 @@ func DecodePayload(body []byte) (*Payload, error) {
 	return p, nil
 }
 
+// jsonError turns an error of the JSON decoder into a *PayloadError.
 func jsonError(err error) *PayloadError {
-	var syntax *json.SyntaxError
-	var typ *json.UnmarshalTypeError
+	var syntax *jsontext.SyntacticError
+	var semantic *json.SemanticError
 	switch {
 	case errors.As(err, &syntax):
-		return &PayloadError{Kind: ErrInvalidJSON, Detail: fmt.Sprintf("%v (at byte %d)", syntax, syntax.Offset)}
-	case errors.As(err, &typ) && typ.Field == "":
-		return &PayloadError{Kind: ErrInvalidPayload, Detail: fmt.Sprintf("the payload must be a JSON object, not %s", typ.Value)}
-	case errors.As(err, &typ):
-		// Fields of the public types embedded in the wire types show up
-		// with the type's name in the path.
-		field := embedded.Replace(typ.Field)
-		return &PayloadError{Kind: ErrInvalidPayload, Field: field, Detail: fmt.Sprintf("expected %s, got %s", jsonKind(typ.Type.Kind().String()), typ.Value)}
+		return &PayloadError{Kind: ErrInvalidJSON, Detail: fmt.Sprintf("%v (at byte %d)", syntax.Err, syntax.ByteOffset)}
+	case errors.As(err, &semantic) && semantic.JSONPointer == "":
+		return &PayloadError{Kind: ErrInvalidPayload, Detail: "the payload must be a JSON object, not " + kindName(semantic.JSONKind)}
+	case errors.As(err, &semantic):
+		detail := "got " + kindName(semantic.JSONKind)
+		if semantic.GoType != nil {
+			detail = "expected " + goKindName(semantic.GoType.Kind().String()) + ", " + detail
+		}
+		return &PayloadError{Kind: ErrInvalidPayload, Field: fieldPath(semantic.JSONPointer), Detail: detail}
 	}
 	return &PayloadError{Kind: ErrInvalidPayload, Detail: err.Error()}
 }
 
-// embedded removes the names of embedded types from a field path.
-var embedded = strings.NewReplacer("Payload.", "", ".Repo.", ".", ".Discussion.", ".", ".Comment.", ".")
+// fieldPath turns a JSON Pointer ("/updatedRefs/0/ref") into the dotted
+// path the errors use ("updatedRefs[0].ref").
+func fieldPath(p jsontext.Pointer) string {
+	var b strings.Builder
+	for tok := range p.Tokens() {
+		if _, err := strconv.Atoi(tok); err == nil {
+			b.WriteString("[" + tok + "]")
+			continue
+		}
+		if b.Len() > 0 {
+			b.WriteByte('.')
+		}
+		b.WriteString(tok)
+	}
+	return b.String()
+}
 
-// jsonKind names a Go kind as JSON does.
-func jsonKind(goKind string) string {
+// kindName names the kind of a JSON value.
+func kindName(k jsontext.Kind) string {
+	switch k {
+	case '"':
+		return "string"
+	case '0':
+		return "number"
+	case 't', 'f':
+		return "boolean"
+	case 'n':
+		return "null"
+	case '{':
+		return "object"
+	case '[':
+		return "array"
+	}
+	return "an invalid value"
+}
+
+// goKindName names a Go kind as JSON does.
+func goKindName(goKind string) string {
 	switch goKind {
 	case "struct", "map":
 		return "object"

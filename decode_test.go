@@ -1,6 +1,7 @@
 package hfhooks
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -191,6 +192,9 @@ func TestDecodeRejects(t *testing.T) {
 		{"num as string", mutate(t, pr, set("discussion.num", "19")), ErrInvalidPayload, 422, "discussion.num: expected number"},
 		{"owner id as number", mutate(t, pr, set("repo.owner.id", 1)), ErrInvalidPayload, 422, "repo.owner.id: expected string"},
 		{"event as string", mutate(t, pr, set("event", "update")), ErrInvalidPayload, 422, "event: expected object"},
+		{"duplicate key", []byte(`{"event":{"action":"create","action":"update","scope":"repo"}}`), ErrInvalidJSON, 400, "duplicate"},
+		{"keys are case-sensitive", bytes.Replace(fixture(t, pr), []byte(`"event"`), []byte(`"Event"`), 1), ErrInvalidPayload, 422, "event.action"},
+		{"invalid UTF-8", []byte("{\"event\":{\"scope\":\"\xff\"}}"), ErrInvalidJSON, 400, "invalid JSON"},
 		{"updatedRefs as object", mutate(t, pr, set("updatedRefs", map[string]any{})), ErrInvalidPayload, 422, "updatedRefs: expected array"},
 	}
 	for _, tt := range tests {

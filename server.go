@@ -347,15 +347,22 @@ func (s *Server) call(ctx context.Context, ep *endpoint, d *Delivery) (v any, er
 }
 
 func (s *Server) logDelivery(rec DeliveryRecord) {
+	level, msg := slog.LevelInfo, "delivery"
+	if rec.Error != "" {
+		level, msg = slog.LevelWarn, "delivery failed"
+	}
+	ctx := context.Background()
+	if !s.log.Enabled(ctx, level) {
+		return // build no attributes for a line that is not written
+	}
 	attrs := []any{"endpoint", rec.Endpoint, "status", rec.StatusCode, "duration", rec.Duration.Round(time.Microsecond)}
 	if rec.Scope != "" {
 		attrs = append(attrs, "scope", rec.Scope, "action", rec.Action, "repo", string(rec.RepoType)+":"+rec.RepoName)
 	}
 	if rec.Error != "" {
-		s.log.Warn("delivery failed", append(attrs, "err", rec.Error)...)
-		return
+		attrs = append(attrs, "err", rec.Error)
 	}
-	s.log.Info("delivery", attrs...)
+	s.log.Log(ctx, level, msg, attrs...)
 }
 
 // Shutdown waits for running handlers, including those that outlived their
