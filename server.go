@@ -72,6 +72,25 @@ type endpoint struct {
 	name    string
 	handler HandlerFunc
 	metrics *endpointMetrics
+	// secrets, when not nil, replace the server's for this endpoint.
+	secrets secrets
+}
+
+// An EndpointOption configures one webhook endpoint.
+type EndpointOption func(*endpoint)
+
+// EndpointSecret sets the secrets of one endpoint, in place of the
+// server's: a hook whose Hub webhook has a secret of its own.
+func EndpointSecret(secrets ...string) EndpointOption {
+	return func(e *endpoint) { e.secrets = newSecrets(secrets) }
+}
+
+// Webhook is one endpoint, as ReplaceWebhooks takes them.
+type Webhook struct {
+	// Path is trimmed of slashes, as in AddWebhook.
+	Path    string
+	Handler HandlerFunc
+	Options []EndpointOption
 }
 
 // Server receives webhooks from the Hub. It is an http.Handler serving:
@@ -134,27 +153,63 @@ func NewServer(opts ...Option) *Server {
 // "say_hello/" both give /webhooks/say_hello). Registering a path twice
 // returns an error wrapping ErrDuplicatePath. Unlike huggingface_hub,
 // webhooks added while the server runs are served at once.
-func (s *Server) AddWebhook(path string, h HandlerFunc) error {
-	name := strings.Trim(path, "/")
-	switch {
-	case name == "":
-		return errors.New("hfhooks: AddWebhook: empty path")
-	case h == nil:
-		return fmt.Errorf("hfhooks: AddWebhook %q: nil handler", name)
+func (s *Server) AddWebhook(path string, h HandlerFunc, opts ...EndpointOption) error {
+	ep, err := s.newEndpoint(Webhook{Path: path, Handler: h, Options: opts})
+	if err != nil {
+		return err
 	}
 	s.regMu.Lock()
 	defer s.regMu.Unlock()
 	old := *s.routes.Load()
-	if _, ok := old[name]; ok {
-		return fmt.Errorf("hfhooks: webhook /webhooks/%s: %w", name, ErrDuplicatePath)
+	if _, ok := old[ep.name]; ok {
+		return fmt.Errorf("hfhooks: webhook /webhooks/%s: %w", ep.name, ErrDuplicatePath)
 	}
 	next := make(map[string]*endpoint, len(old)+1)
 	for k, v := range old {
 		next[k] = v
 	}
-	next[name] = &endpoint{name: name, handler: h, metrics: s.metrics.forEndpoint(name)}
+	next[ep.name] = ep
 	s.routes.Store(&next)
 	return nil
+}
+
+// ReplaceWebhooks swaps the whole set of endpoints for hooks, at once: a
+// request is routed either by the old set or by the new one. Requests in
+// flight finish with the handler they started with. On an error (an empty
+// or duplicate path) nothing changes. Queued deliveries to an endpoint that
+// is gone fail with ErrUnknownEndpoint when they run.
+func (s *Server) ReplaceWebhooks(hooks []Webhook) error {
+	next := make(map[string]*endpoint, len(hooks))
+	for _, w := range hooks {
+		ep, err := s.newEndpoint(w)
+		if err != nil {
+			return err
+		}
+		if _, ok := next[ep.name]; ok {
+			return fmt.Errorf("hfhooks: webhook /webhooks/%s: %w", ep.name, ErrDuplicatePath)
+		}
+		next[ep.name] = ep
+	}
+	s.regMu.Lock()
+	defer s.regMu.Unlock()
+	s.routes.Store(&next)
+	return nil
+}
+
+// newEndpoint checks w and builds its endpoint.
+func (s *Server) newEndpoint(w Webhook) (*endpoint, error) {
+	name := strings.Trim(w.Path, "/")
+	switch {
+	case name == "":
+		return nil, errors.New("hfhooks: webhook with an empty path")
+	case w.Handler == nil:
+		return nil, fmt.Errorf("hfhooks: webhook %q: nil handler", name)
+	}
+	ep := &endpoint{name: name, handler: w.Handler, metrics: s.metrics.forEndpoint(name)}
+	for _, o := range w.Options {
+		o(ep)
+	}
+	return ep, nil
 }
 
 // Endpoints returns the names of the registered webhooks, sorted.
@@ -227,7 +282,11 @@ func (s *Server) process(w http.ResponseWriter, r *http.Request, ep *endpoint, r
 		w.Header().Set("Allow", http.MethodPost)
 		return fail(http.StatusMethodNotAllowed, "method "+r.Method+" not allowed: the Hub delivers webhooks with POST")
 	}
-	switch s.secrets.check(r) {
+	accepted := s.secrets
+	if ep.secrets != nil {
+		accepted = ep.secrets
+	}
+	switch accepted.check(r) {
 	case secretMissing:
 		return fail(http.StatusUnauthorized, "x-webhook-secret header not set.")
 	case secretWrong:

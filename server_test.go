@@ -694,3 +694,94 @@ func TestDefaultServerRejectsDuplicateBeforeStarting(t *testing.T) {
 		t.Errorf("endpoints = %v", got)
 	}
 }
+
+func TestEndpointSecret(t *testing.T) {
+	ts := newTestServer(t, WithSecret("server"))
+	ts.add(t, "shared", scopeHandler)
+	if err := ts.AddWebhook("own", scopeHandler, EndpointSecret("hook-a", "hook-b")); err != nil {
+		t.Fatal(err)
+	}
+	body := fixture(t, "discussion-pr-create-with-comment.json")
+	tests := []struct {
+		path, secret string
+		want         int
+	}{
+		{"shared", "server", 200},
+		{"shared", "hook-a", 403},
+		{"own", "hook-a", 200},
+		{"own", "hook-b", 200},
+		{"own", "server", 403},
+		{"own", "", 401},
+	}
+	for _, tt := range tests {
+		header := map[string]string{}
+		if tt.secret != "" {
+			header[SecretHeader] = tt.secret
+		}
+		if code, out, _ := post(t, "POST", ts.URL+"/webhooks/"+tt.path, body, header); code != tt.want {
+			t.Errorf("%s with %q: %d %v, want %d", tt.path, tt.secret, code, out, tt.want)
+		}
+	}
+}
+
+func TestReplaceWebhooks(t *testing.T) {
+	ts := newTestServer(t)
+	started, release := make(chan struct{}), make(chan struct{})
+	ts.add(t, "old", func(context.Context, *Delivery) (any, error) {
+		close(started)
+		<-release
+		return "old handler", nil
+	})
+	ts.add(t, "kept", func(context.Context, *Delivery) (any, error) { return "v1", nil })
+	body := fixture(t, "discussion-pr-create-with-comment.json")
+
+	inflight := make(chan string, 1)
+	go func() {
+		resp, err := http.Post(ts.URL+"/webhooks/old", "application/json", bytes.NewReader(body))
+		if err != nil {
+			inflight <- err.Error()
+			return
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		inflight <- strings.TrimSpace(string(b))
+	}()
+	<-started
+
+	if err := ts.ReplaceWebhooks([]Webhook{{Path: "a", Handler: scopeHandler}, {Path: "/a/", Handler: scopeHandler}}); !errors.Is(err, ErrDuplicatePath) {
+		t.Fatalf("duplicate in the new set: %v", err)
+	}
+	if err := ts.ReplaceWebhooks([]Webhook{{Path: "", Handler: scopeHandler}}); err == nil {
+		t.Fatal("empty path accepted")
+	}
+	if got := ts.Endpoints(); strings.Join(got, ",") != "kept,old" {
+		t.Fatalf("a failed replace changed the endpoints: %v", got)
+	}
+
+	err := ts.ReplaceWebhooks([]Webhook{
+		{Path: "kept", Handler: func(context.Context, *Delivery) (any, error) { return "v2", nil }},
+		{Path: "new", Handler: scopeHandler, Options: []EndpointOption{EndpointSecret("n")}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	close(release)
+	if got := <-inflight; got != `"old handler"` {
+		t.Fatalf("in-flight request got %s, want the old handler's answer", got)
+	}
+	if code, _, _ := post(t, "POST", ts.URL+"/webhooks/old", body, nil); code != 404 {
+		t.Errorf("removed endpoint answered %d", code)
+	}
+	resp, err := http.Post(ts.URL+"/webhooks/kept", "application/json", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if strings.TrimSpace(string(got)) != `"v2"` {
+		t.Errorf("kept endpoint answered %s, want the new handler's \"v2\"", got)
+	}
+	if code, _, _ := post(t, "POST", ts.URL+"/webhooks/new", body, nil); code != 401 {
+		t.Errorf("new endpoint without its secret: %d, want 401", code)
+	}
+}
