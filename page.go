@@ -9,10 +9,12 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/hfhooks/hfhooks/internal/live"
 	"github.com/hfhooks/hfhooks/internal/sample"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
@@ -31,10 +33,15 @@ var pageTemplate = template.Must(template.New("index.html").Funcs(template.FuncM
 		}
 		return []DeliveryState{StateSucceeded, StateFailed, StateRejected}
 	},
+	"script": func() template.JS { return live.Script },
 }).ParseFS(templatesFS, "templates/index.html"))
 
 // pageDeliveries is how many recent deliveries the landing page shows.
 const pageDeliveries = 50
+
+// pageCSP is the landing page's Content-Security-Policy: everything from the
+// server itself, inline styles, and no script but the page's own.
+var pageCSP = "default-src 'self'; style-src 'unsafe-inline'; script-src " + live.CSPSource
 
 // routesMux serves everything but the webhook routes.
 func (s *Server) routesMux() *http.ServeMux {
@@ -140,6 +147,7 @@ type pageData struct {
 	SecretSet  bool
 	OnSpace    bool
 	Deliveries []DeliveryRecord
+	Pending    bool   // some delivery is not final yet: refresh the list soon
 	Durable    bool   // deliveries are queued: show states and re-run
 	State      string // the state filter
 	Next       string // the cursor of the next page
@@ -171,6 +179,7 @@ func (s *Server) servePage(w http.ResponseWriter, r *http.Request) {
 		SecretSet:  len(s.secrets) > 0,
 		OnSpace:    os.Getenv("SPACE_ID") != "",
 		Deliveries: page.Deliveries,
+		Pending:    slices.ContainsFunc(page.Deliveries, inProgress),
 		Durable:    durable,
 		State:      string(q.State),
 		Next:       page.Next,
@@ -189,8 +198,17 @@ func (s *Server) servePage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Header().Set("Content-Security-Policy", "default-src 'self'; style-src 'unsafe-inline'; script-src 'unsafe-inline'")
+	w.Header().Set("Content-Security-Policy", pageCSP)
 	_, _ = buf.WriteTo(w)
+}
+
+// inProgress reports whether rec's state can still change by itself.
+func inProgress(rec DeliveryRecord) bool {
+	switch rec.State {
+	case StateQueued, StateRunning, StateRetrying:
+		return true
+	}
+	return false
 }
 
 // serveTest handles the landing page's form: it builds a sample event of

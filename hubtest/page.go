@@ -8,11 +8,13 @@ import (
 	"html/template"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/hfhooks/hfhooks/hub"
+	"github.com/hfhooks/hfhooks/internal/live"
 	"github.com/hfhooks/hfhooks/internal/sample"
 )
 
@@ -49,7 +51,13 @@ var pageTemplate = template.Must(template.New("page.html").Funcs(template.FuncMa
 		}
 		return strings.Join(s, ", ")
 	},
+	"script": func() template.JS { return live.Script },
 }).ParseFS(templatesFS, "templates/page.html"))
+
+// pageCSP is the page's Content-Security-Policy: inline styles, the page's
+// own script, which fetches the page again, and forms posted to the
+// emulator; nothing else.
+var pageCSP = "default-src 'none'; style-src 'unsafe-inline'; script-src " + live.CSPSource + "; connect-src 'self'; form-action 'self'"
 
 // tokenCookie holds the token a browser signed in with.
 const tokenCookie = "hubtest_token"
@@ -76,7 +84,9 @@ type pageData struct {
 	// Webhook and Activity are set on a webhook's page.
 	Webhook  *pageWebhook
 	Activity []Delivery
-	Usage    rateUsage
+	// Pending is true when a delivery of the webhook is not final yet.
+	Pending bool
+	Usage   rateUsage
 }
 
 // pageWebhook is a webhook as the page shows it.
@@ -132,6 +142,7 @@ func (h *Hub) serveWebhookPage(w http.ResponseWriter, r *http.Request, token str
 	if hk != nil {
 		ph := pageHook(hk)
 		data.Webhook, data.Activity, data.Usage = &ph, activityOf(hk), h.usageLocked(hk)
+		data.Pending = slices.ContainsFunc(data.Activity, func(d Delivery) bool { return !d.State.Final() })
 	}
 	h.mu.Unlock()
 	if hk == nil {
@@ -222,6 +233,6 @@ func render(w http.ResponseWriter, data pageData) {
 		return
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'")
+	w.Header().Set("Content-Security-Policy", pageCSP)
 	_, _ = buf.WriteTo(w)
 }

@@ -1,0 +1,193 @@
+package hfhooks_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
+	"github.com/hfhooks/hfhooks"
+	"github.com/hfhooks/hfhooks/internal/browsertest"
+	"github.com/hfhooks/hfhooks/internal/hooktest"
+	"github.com/hfhooks/hfhooks/internal/sample"
+	"github.com/hfhooks/hfhooks/queue"
+)
+
+func TestMain(m *testing.M) { browsertest.Main(m) }
+
+// pageSecret is the receivers' secret; it must never reach the page.
+const pageSecret = "s3cret-never-on-the-page"
+
+// pageReceiver starts a receiver with the endpoints sync-dataset, which
+// succeeds, and retrain, which fails while broken is true.
+func pageReceiver(t *testing.T, broken *atomic.Bool, opts ...hfhooks.Option) (*hfhooks.Server, string) {
+	t.Helper()
+	quiet := []hfhooks.Option{hfhooks.WithSecret(pageSecret), hfhooks.WithLogger(slog.New(slog.DiscardHandler)), hfhooks.WithOutput(io.Discard)}
+	srv := hfhooks.NewServer(append(quiet, opts...)...)
+	handlers := map[string]hfhooks.HandlerFunc{
+		"sync-dataset": func(context.Context, *hfhooks.Delivery) (any, error) { return nil, nil },
+		"retrain": func(context.Context, *hfhooks.Delivery) (any, error) {
+			if broken.Load() {
+				return nil, hfhooks.Error(http.StatusBadGateway, "training cluster unreachable")
+			}
+			return map[string]string{"run": "queued"}, nil
+		},
+	}
+	for name, h := range handlers {
+		if err := srv.AddWebhook(name, h); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ts := httptest.NewServer(srv)
+	t.Cleanup(ts.Close)
+	return srv, ts.URL
+}
+
+// latest returns the newest delivery of the receiver at base.
+func latest(t *testing.T, base string) hfhooks.DeliveryRecord {
+	t.Helper()
+	resp, err := http.Get(base + "/api/deliveries?limit=1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var page hfhooks.HistoryPage
+	if err := json.NewDecoder(resp.Body).Decode(&page); err != nil || len(page.Deliveries) != 1 {
+		t.Fatalf("GET /api/deliveries: %v, %+v", err, page)
+	}
+	return page.Deliveries[0]
+}
+
+// waitForRow waits until the page lists delivery id with the status code
+// and state.
+func waitForRow(tab *browsertest.Tab, id string, status int, state hfhooks.DeliveryState) {
+	row := "#delivery-" + id
+	tab.WaitFor(fmt.Sprintf("delivery %s to show %d %s", id, status, state), fmt.Sprintf(
+		`document.querySelector(%q)?.innerText.trim() === %q && document.querySelector(%q)?.innerText.trim().startsWith(%q)`,
+		row+" td.status", fmt.Sprint(status), row+" td.state", string(state)))
+}
+
+// noSecret fails the test when the page, as shown or as served, holds the
+// secret.
+func noSecret(t *testing.T, tab *browsertest.Tab) {
+	t.Helper()
+	dom, served := tab.Source()
+	if strings.Contains(dom, pageSecret) || strings.Contains(served, pageSecret) {
+		t.Errorf("the page holds the secret:\n%s", dom)
+	}
+}
+
+func TestPageInBrowser(t *testing.T) {
+	var broken atomic.Bool
+	broken.Store(true)
+	_, base := pageReceiver(t, &broken)
+	tab := browsertest.Open(t, base+"/")
+
+	list := tab.Text("#endpoint-list")
+	for _, name := range []string{"retrain", "sync-dataset"} {
+		if !strings.Contains(list, "POST "+base+"/webhooks/"+name) {
+			t.Errorf("the endpoint list does not show POST %s/webhooks/%s:\n%s", base, name, list)
+		}
+	}
+
+	// A keyboard user: Tab to each control, type the secret, Enter.
+	tab.TabTo("#kind")
+	tab.Do(chromedp.SetValue(chromedp.CSS("#kind"), "discussion.create"))
+	tab.TabTo("#endpoint")
+	tab.Do(chromedp.SetValue(chromedp.CSS("#endpoint"), "sync-dataset"))
+	tab.TabTo("#secret")
+	tab.Do(chromedp.KeyEvent(pageSecret))
+	noSecret(t, tab)
+	tab.TabTo("#send")
+	tab.Load(chromedp.KeyEvent(kb.Enter))
+	if flash := tab.Text("#flash"); !strings.HasPrefix(flash, "discussion.create → /webhooks/sync-dataset: 200") {
+		t.Errorf("flash after sending: %q", flash)
+	}
+	sent := latest(t, base)
+	waitForRow(tab, sent.ID, http.StatusOK, hfhooks.StateSucceeded)
+	if row := tab.Text("#delivery-" + sent.ID); !strings.Contains(row, "sync-dataset") || !strings.Contains(row, "discussion") {
+		t.Errorf("row of the sent delivery: %q", row)
+	}
+
+	// A failing handler shows as failed, with its error.
+	tab.Do(
+		chromedp.SetValue(chromedp.CSS("#kind"), "repo.content"),
+		chromedp.SetValue(chromedp.CSS("#endpoint"), "retrain"),
+		chromedp.SendKeys(chromedp.CSS("#secret"), pageSecret),
+	)
+	tab.Load(chromedp.Click(chromedp.CSS("#send")))
+	failed := latest(t, base)
+	waitForRow(tab, failed.ID, http.StatusBadGateway, hfhooks.StateFailed)
+	if row := tab.Text("#delivery-" + failed.ID); !strings.Contains(row, "training cluster unreachable") {
+		t.Errorf("row of the failed delivery: %q", row)
+	}
+	noSecret(t, tab)
+}
+
+func TestPageInBrowserDurable(t *testing.T) {
+	ctx := t.Context()
+	q, err := queue.Open(ctx, "sqlite:"+filepath.Join(t.TempDir(), "queue.db"),
+		queue.WithMaxAttempts(2), queue.WithBackoff(10*time.Millisecond, 20*time.Millisecond),
+		queue.WithLogger(slog.New(slog.DiscardHandler)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { q.Close() })
+	var broken atomic.Bool
+	broken.Store(true)
+	srv, base := pageReceiver(t, &broken, hfhooks.WithQueue(q))
+	if err := q.Start(ctx, srv); err != nil {
+		t.Fatal(err)
+	}
+
+	// What a receiver has seen after a while: deliveries from the Hub, and
+	// one from a webhook whose secret is wrong.
+	for _, ev := range []struct {
+		kind, secret string
+		o            sample.Options
+	}{
+		{"repo.content", pageSecret, sample.Options{RepoType: "dataset", RepoName: "acme/product-reviews"}},
+		{"discussion.create", pageSecret, sample.Options{RepoType: "dataset", RepoName: "acme/product-reviews"}},
+		{"repo.update", "an-old-secret", sample.Options{RepoType: "dataset", RepoName: "acme/product-reviews"}},
+		{"discussion.update", pageSecret, sample.Options{RepoType: "dataset", RepoName: "acme/product-reviews"}},
+	} {
+		hooktest.Send(t, base+"/webhooks/sync-dataset", ev.secret, ev.kind, ev.o)
+	}
+
+	tab := browsertest.Open(t, base+"/")
+	tab.Do(
+		chromedp.SetValue(chromedp.CSS("#kind"), "repo.content"),
+		chromedp.SetValue(chromedp.CSS("#endpoint"), "retrain"),
+		chromedp.SendKeys(chromedp.CSS("#secret"), pageSecret),
+	)
+	tab.Load(chromedp.Click(chromedp.CSS("#send")))
+	if flash := tab.Text("#flash"); !strings.Contains(flash, "/webhooks/retrain: 202") {
+		t.Errorf("flash after sending: %q", flash)
+	}
+	// The page refreshes the list itself until the delivery has used its
+	// attempts.
+	failed := latest(t, base)
+	waitForRow(tab, failed.ID, http.StatusAccepted, hfhooks.StateFailed)
+	tab.CheckLayout("receiver")
+	noSecret(t, tab)
+
+	broken.Store(false)
+	tab.Load(chromedp.Click(chromedp.CSS("#delivery-" + failed.ID + " button")))
+	if flash := tab.Text("#flash"); flash != "delivery "+failed.ID+" queued to run again" {
+		t.Errorf("flash after re-run: %q", flash)
+	}
+	waitForRow(tab, failed.ID, http.StatusAccepted, hfhooks.StateSucceeded)
+	if rec := latest(t, base); rec.ID != failed.ID || rec.Attempts != 3 {
+		t.Errorf("after the re-run: %+v, want delivery %s with 3 attempts", rec, failed.ID)
+	}
+}
