@@ -12,23 +12,17 @@ import (
 	"time"
 
 	"github.com/hfhooks/hfhooks"
+	"github.com/hfhooks/hfhooks/internal/hooktest"
 	"github.com/hfhooks/hfhooks/internal/sample"
 )
 
-// delivery returns a delivery of a sample event of kind.
+// delivery returns a delivery of a sample event of kind, which carries a
+// secret the handlers must not pass on.
 func delivery(t *testing.T, kind string, o sample.Options) *hfhooks.Delivery {
 	t.Helper()
-	body, err := sample.JSON(kind, o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := hfhooks.DecodePayload(body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &hfhooks.Delivery{ID: "d1", Endpoint: "test", Payload: p, Body: body, Header: map[string][]string{
-		hfhooks.SecretHeader: {"incoming-secret"},
-	}}
+	d := hooktest.Delivery(t, kind, o)
+	d.Header.Set(hfhooks.SecretHeader, "incoming-secret")
+	return d
 }
 
 // sh returns a command running script with sh -c.
@@ -87,7 +81,7 @@ func TestRunEnvironmentAndStdin(t *testing.T) {
 				"WEBHOOK_SCOPE":       "repo.content",
 				"WEBHOOK_ACTION":      "update",
 				"WEBHOOK_HEAD_SHA":    d.Payload.Repo.HeadSha,
-				"WEBHOOK_DELIVERY_ID": "d1",
+				"WEBHOOK_DELIVERY_ID": d.ID,
 				"HFHOOKS_TEST_PARENT": "inherited",
 				"EXTRA":               "x=1",
 				"stdin":               string(d.Body),
