@@ -147,22 +147,14 @@ func checkGlob(pattern string, shape func(segments []string) error) error {
 // `scope "discussion" not in [repo.content]`.
 func (f Filter) Match(p *Payload) (ok bool, reason string) {
 	e := p.Event
-	// actions are the event's actions as seen from the matching scopes.
-	actions := []Action{e.Action}
-	if len(f.Scopes) > 0 {
-		actions = actions[:0]
-		for _, s := range f.Scopes {
-			if a, ok := e.ActionOn(s); ok {
-				actions = append(actions, a)
-			}
-		}
-		if len(actions) == 0 {
-			return false, fmt.Sprintf("scope %q not in %v", e.Scope, f.Scopes)
-		}
+	if len(f.Scopes) > 0 && !slices.ContainsFunc(f.Scopes, e.Matches) {
+		return false, fmt.Sprintf("scope %q not in %v", e.Scope, f.Scopes)
 	}
-	if len(f.Actions) > 0 && !slices.ContainsFunc(actions, func(a Action) bool { return slices.Contains(f.Actions, a) }) {
-		if actions[0] != e.Action {
-			return false, fmt.Sprintf("action %q not in %v (%s on %s counts as %s on the filter's scope)", actions[0], f.Actions, e.Action, e.Scope, actions[0])
+	if len(f.Actions) > 0 && !f.matchAction(e) {
+		if i := slices.IndexFunc(f.Scopes, e.Matches); i >= 0 {
+			if a, _ := e.ActionOn(f.Scopes[i]); a != e.Action {
+				return false, fmt.Sprintf("action %q not in %v (%s on %s counts as %s on the filter's scope)", a, f.Actions, e.Action, e.Scope, a)
+			}
 		}
 		return false, fmt.Sprintf("action %q not in %v", e.Action, f.Actions)
 	}
@@ -195,6 +187,20 @@ func (f Filter) Match(p *Payload) (ok bool, reason string) {
 		return false, fmt.Sprintf("kind %q: the discussion is not a pull request", f.Kind)
 	}
 	return true, ""
+}
+
+// matchAction reports whether the event's action, as seen from one of the
+// scopes that match it (or as it is, without scopes), is in f.Actions.
+func (f Filter) matchAction(e Event) bool {
+	if len(f.Scopes) == 0 {
+		return slices.Contains(f.Actions, e.Action)
+	}
+	for _, s := range f.Scopes {
+		if a, ok := e.ActionOn(s); ok && slices.Contains(f.Actions, a) {
+			return true
+		}
+	}
+	return false
 }
 
 // matchGlobs reports whether s matches no excluding ("!") pattern and at

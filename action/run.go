@@ -86,11 +86,12 @@ type RunError struct {
 }
 
 func (e *RunError) Error() string {
-	msg := e.Program + ": "
+	msg := e.Err.Error()
 	if e.ExitCode >= 0 {
-		msg += "exited with code " + strconv.Itoa(e.ExitCode)
-	} else {
-		msg += e.Err.Error()
+		msg = "exited with code " + strconv.Itoa(e.ExitCode)
+	}
+	if e.Program != "" {
+		msg = e.Program + ": " + msg
 	}
 	if e.Output != "" {
 		msg += "; output:\n" + e.Output

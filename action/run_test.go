@@ -127,7 +127,7 @@ func TestRunFailures(t *testing.T) {
 			exitCode: -1, timedOut: true, msg: "sh: timed out after 100ms and was killed; output:\nstarted\n"},
 		{name: "missing program", cmd: Command{Args: []string{"hfhooks-no-such-program"}}, exitCode: -1,
 			msg: `hfhooks-no-such-program: exec: "hfhooks-no-such-program": executable file not found in $PATH`},
-		{name: "empty", cmd: Command{}, exitCode: -1, msg: ": empty command"},
+		{name: "empty", cmd: Command{}, exitCode: -1, msg: "empty command"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

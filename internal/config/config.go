@@ -211,18 +211,18 @@ func (d *decoder) decodeHook(i int, n *yaml.Node, fileSecret string) Hook {
 	}
 	// The name first, so that errors name the hook.
 	_, nameNode := lookup(n, "name")
-	if v := nameNode; v != nil {
-		if name, ok := d.scalar(v, "name"); ok {
+	if nameNode != nil {
+		if name, ok := d.scalar(nameNode, "name"); ok {
 			if validName.MatchString(name) {
 				h.Name = name
 				d.hook = "hook " + strconv.Quote(name)
 			} else {
-				d.errorf(v, "name", `invalid name %q: use letters, digits, ".", "_" and "-" (it is served at /webhooks/<name>)`, name)
+				d.errorf(nameNode, "name", `invalid name %q: use letters, digits, ".", "_" and "-" (it is served at /webhooks/<name>)`, name)
 			}
 		}
 	}
 	ok := d.fields(n, "", map[string]func(*yaml.Node){
-		"name":   func(*yaml.Node) {},
+		"name":   func(*yaml.Node) {}, // decoded above
 		"secret": func(v *yaml.Node) { h.Secret, _ = d.expanded(v, "secret") },
 		"filter": func(v *yaml.Node) { h.Filter = d.filter(v) },
 		"run": setAction("run", func(v *yaml.Node) {
