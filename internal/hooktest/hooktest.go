@@ -1,4 +1,5 @@
-// Package hooktest sends sample webhook events to a receiver in tests.
+// Package hooktest sends sample webhook events to a receiver in tests, or
+// builds them as deliveries to call handlers with directly.
 package hooktest
 
 import (
@@ -7,9 +8,34 @@ import (
 	"io"
 	"net/http"
 	"testing"
+	"time"
 
+	"github.com/hfhooks/hfhooks"
 	"github.com/hfhooks/hfhooks/internal/sample"
 )
+
+// Delivery returns a delivery of a sample event of kind (see sample.Kinds)
+// with the overrides applied, as a handler would receive it, for calling
+// handlers without a server.
+func Delivery(t testing.TB, kind string, o sample.Options, overrides ...string) *hfhooks.Delivery {
+	t.Helper()
+	body, err := sample.JSON(kind, o, overrides...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := hfhooks.DecodePayload(body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &hfhooks.Delivery{
+		ID:         "test-delivery",
+		Endpoint:   "test",
+		Payload:    p,
+		Body:       body,
+		Header:     http.Header{"Content-Type": {"application/json"}},
+		ReceivedAt: time.Now(),
+	}
+}
 
 // Send POSTs a sample event of kind (see sample.Kinds) to url, with secret
 // in X-Webhook-Secret when it is not empty, and returns the status code and

@@ -1,0 +1,151 @@
+package config
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/hfhooks/hfhooks"
+	"github.com/hfhooks/hfhooks/action"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files")
+
+// testEnv sets the variables the test files refer to.
+func testEnv(t *testing.T) {
+	t.Setenv("HFHOOKS_TEST_TOKEN", "tok")
+	for _, name := range []string{"HFHOOKS_TEST_UNSET", "HFHOOKS_TEST_UNSET_TOO"} {
+		t.Setenv(name, "")
+		os.Unsetenv(name)
+	}
+}
+
+// describe renders what Load returned: every error, one a line, or the
+// config as JSON, with the absolute directories made relative.
+func describe(t *testing.T, cfg *Config, err error) []byte {
+	t.Helper()
+	if err != nil {
+		return []byte(err.Error() + "\n")
+	}
+	wd, werr := os.Getwd()
+	if werr != nil {
+		t.Fatal(werr)
+	}
+	type hook struct {
+		Name    string
+		Secret  string
+		Line    int
+		Filter  hfhooks.Filter
+		Run     *action.Command `json:",omitempty"`
+		Forward *action.Target  `json:",omitempty"`
+	}
+	out := struct {
+		Secret string
+		Hooks  []hook
+	}{Secret: cfg.Secret}
+	for _, h := range cfg.Hooks {
+		if h.Handler == nil {
+			t.Errorf("hook %q has no handler", h.Name)
+		}
+		if h.Run != nil {
+			run := *h.Run
+			rel, rerr := filepath.Rel(wd, run.Dir)
+			if rerr != nil {
+				t.Fatal(rerr)
+			}
+			run.Dir = "<wd>/" + filepath.ToSlash(rel)
+			h.Run = &run
+		}
+		out.Hooks = append(out.Hooks, hook{h.Name, h.Secret, h.Line, h.Filter, h.Run, h.Forward})
+	}
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(out); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+// TestGolden loads each testdata/*.yaml and compares every error message,
+// or the config it maps onto, with testdata/*.golden. Run with -update to
+// rewrite them.
+func TestGolden(t *testing.T) {
+	testEnv(t)
+	files, err := filepath.Glob("testdata/*.yaml")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no test files: %v", err)
+	}
+	for _, file := range files {
+		t.Run(strings.TrimSuffix(filepath.Base(file), ".yaml"), func(t *testing.T) {
+			cfg, err := Load(file)
+			got := describe(t, cfg, err)
+			golden := strings.TrimSuffix(file, ".yaml") + ".golden"
+			if *update {
+				if err := os.WriteFile(golden, got, 0o644); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(got, want) {
+				t.Errorf("Load(%s):\n%s\nwant:\n%s", file, got, want)
+			}
+		})
+	}
+}
+
+func TestErrorsAreTyped(t *testing.T) {
+	testEnv(t)
+	_, err := Load("testdata/run.yaml")
+	var joined interface{ Unwrap() []error }
+	if !errors.As(err, &joined) {
+		t.Fatalf("Load: %v; want joined errors", err)
+	}
+	for _, err := range joined.Unwrap() {
+		var e *Error
+		if !errors.As(err, &e) || e.Line == 0 || e.Hook == "" {
+			t.Errorf("%v: want an *Error with a line and a hook", err)
+		}
+	}
+}
+
+func TestLoadMissingFile(t *testing.T) {
+	_, err := Load("testdata/no-such-file.yaml")
+	if !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("Load: %v; want os.ErrNotExist", err)
+	}
+}
+
+func TestExpand(t *testing.T) {
+	testEnv(t)
+	tests := []struct{ in, want, err string }{
+		{in: "plain $HOME $ {x}", want: "plain $HOME $ {x}"},
+		{in: "a${HFHOOKS_TEST_TOKEN}b${HFHOOKS_TEST_TOKEN}", want: "atokbtok"},
+		{in: "$${HFHOOKS_TEST_TOKEN}", want: "${HFHOOKS_TEST_TOKEN}"},
+		{in: "$$$${X}", want: "$$${X}"},
+		{in: "${HFHOOKS_TEST_UNSET}", err: "environment variable HFHOOKS_TEST_UNSET is not set, or empty"},
+		{in: "${1BAD}", want: "${1BAD}"},
+	}
+	for _, tt := range tests {
+		got, err := expand(tt.in)
+		if tt.err != "" {
+			if err == nil || err.Error() != tt.err {
+				t.Errorf("expand(%q) error = %v; want %q", tt.in, err, tt.err)
+			}
+			continue
+		}
+		if err != nil || got != tt.want {
+			t.Errorf("expand(%q) = %q, %v; want %q", tt.in, got, err, tt.want)
+		}
+	}
+}

@@ -1,0 +1,136 @@
+package config
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/hfhooks/hfhooks/action"
+	"github.com/hfhooks/hfhooks/internal/hooktest"
+	"github.com/hfhooks/hfhooks/internal/sample"
+)
+
+// cookbook is the file docs/config.md presents.
+const cookbook = "../../examples/hooks.yaml"
+
+// loadCookbook loads the cookbook with the variables it refers to set, and
+// returns its hooks by name.
+func loadCookbook(t *testing.T) map[string]Hook {
+	t.Helper()
+	for k, v := range map[string]string{
+		"WEBHOOK_SECRET": "file-secret", "PR_BOT_WEBHOOK_SECRET": "bot-secret",
+		"BOT_TOKEN": "bot-token", "EVENTS_SECRET": "events-secret",
+	} {
+		t.Setenv(k, v)
+	}
+	cfg, err := Load(cookbook)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hooks := map[string]Hook{}
+	for _, h := range cfg.Hooks {
+		hooks[h.Name] = h
+	}
+	return hooks
+}
+
+// TestCookbookFilters sends sample events through each cookbook hook's
+// filter.
+func TestCookbookFilters(t *testing.T) {
+	hooks := loadCookbook(t)
+	dataset := sample.Options{RepoType: "dataset", RepoName: "my-org/reviews"}
+	model := sample.Options{RepoType: "model", RepoName: "my-org/llm"}
+	tag := `updatedRefs=[{"ref":"refs/tags/v1.2","oldSha":null,"newSha":"4f1c"}]`
+	tests := []struct {
+		hook      string
+		kind      string
+		opts      sample.Options
+		overrides []string
+		match     bool
+	}{
+		{hook: "retrain", kind: "repo.content", opts: dataset, match: true},
+		{hook: "retrain", kind: "repo.content", opts: sample.Options{RepoType: "dataset", RepoName: "other/reviews"}},
+		{hook: "retrain", kind: "repo.content", opts: model},
+		{hook: "retrain", kind: "repo.content", opts: dataset, overrides: []string{"updatedRefs.0.ref=refs/heads/dev"}},
+		{hook: "retrain", kind: "repo.content", opts: dataset, overrides: []string{"updatedRefs.0.ref=refs/convert/parquet"}},
+		{hook: "retrain", kind: "repo.update", opts: dataset},
+
+		{hook: "evaluate", kind: "repo.content", opts: model, overrides: []string{tag}, match: true},
+		{hook: "evaluate", kind: "repo.content", opts: model},
+		{hook: "evaluate", kind: "repo.content", opts: sample.Options{RepoName: "my-org/scratch-1"}, overrides: []string{tag}},
+		{hook: "evaluate", kind: "repo.content", opts: dataset, overrides: []string{tag}},
+
+		{hook: "pr-bot", kind: "discussion.create", match: true},
+		{hook: "pr-bot", kind: "discussion.create", overrides: []string{"discussion.isPullRequest=false"}},
+		{hook: "pr-bot", kind: "discussion.comment.create"},
+		{hook: "pr-bot", kind: "discussion.update"},
+
+		{hook: "events", kind: "repo.content", match: true},
+		{hook: "events", kind: "repo.content", opts: dataset, match: true},
+		{hook: "events", kind: "repo.content", overrides: []string{"updatedRefs.0.ref=refs/convert/duckdb"}},
+		{hook: "events", kind: "discussion.create"},
+	}
+	for _, tt := range tests {
+		d := hooktest.Delivery(t, tt.kind, tt.opts, tt.overrides...)
+		h, ok := hooks[tt.hook]
+		if !ok {
+			t.Fatalf("no hook %q in %s", tt.hook, cookbook)
+		}
+		if got, reason := h.Filter.Match(d.Payload); got != tt.match {
+			t.Errorf("hook %s, %s on %s %v: match = %v (%s); want %v", tt.hook, tt.kind, d.Payload.Repo.Name, tt.overrides, got, reason, tt.match)
+		}
+	}
+}
+
+// TestCookbookSettings checks the secrets and targets the cookbook
+// describes.
+func TestCookbookSettings(t *testing.T) {
+	hooks := loadCookbook(t)
+	for name, secret := range map[string]string{"retrain": "file-secret", "evaluate": "file-secret", "pr-bot": "bot-secret", "events": "file-secret"} {
+		if got := hooks[name].Secret; got != secret {
+			t.Errorf("hook %s: secret %q; want %q", name, got, secret)
+		}
+	}
+	if got := hooks["pr-bot"].Forward.Headers["Authorization"]; got != "Bearer bot-token" {
+		t.Errorf("pr-bot: Authorization %q", got)
+	}
+	if got := hooks["events"].Forward.Secret; got != "events-secret" {
+		t.Errorf("events: target secret %q", got)
+	}
+	if r := hooks["retrain"].Run; r.Concurrency != 1 || r.Secret != "" || r.Env["HF_HUB_ENABLE_HF_TRANSFER"] != "1" {
+		t.Errorf("retrain: %+v", r)
+	}
+}
+
+// TestCookbookRetrainRuns runs the retrain hook's script, with a stand-in
+// python3 that records its arguments.
+func TestCookbookRetrainRuns(t *testing.T) {
+	hooks := loadCookbook(t)
+	bin := t.TempDir()
+	args := filepath.Join(bin, "args")
+	fake := "#!/bin/sh\nprintf '%s\\n' \"$@\" > \"$FAKE_PYTHON_ARGS\"\n"
+	if err := os.WriteFile(filepath.Join(bin, "python3"), []byte(fake), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PATH", bin+string(os.PathListSeparator)+os.Getenv("PATH"))
+	t.Setenv("FAKE_PYTHON_ARGS", args)
+
+	d := hooktest.Delivery(t, "repo.content", sample.Options{RepoType: "dataset", RepoName: "my-org/reviews"})
+	v, err := hooks["retrain"].Handler(context.Background(), d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sha := d.Payload.Repo.HeadSha
+	if got, want := v.(*action.RunResult).Output, "retraining on my-org/reviews at "+sha+"\n"; got != want {
+		t.Errorf("output %q; want %q", got, want)
+	}
+	got, err := os.ReadFile(args)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := strings.Join([]string{"train.py", "--dataset", "my-org/reviews", "--revision", sha}, "\n") + "\n"; string(got) != want {
+		t.Errorf("python3 got arguments %q; want %q", got, want)
+	}
+}
