@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -108,38 +109,32 @@ func (b *riverBackend[TTx]) inTx(ctx context.Context, f func(TTx, sqlTx) error) 
 func (b *riverBackend[TTx]) insert(ctx context.Context, reqs []*request, now time.Time, window time.Duration) ([]hfhooks.Receipt, error) {
 	receipts := make([]hfhooks.Receipt, len(reqs))
 	err := b.inTx(ctx, func(tx TTx, stx sqlTx) error {
-		claimed, err := claim(ctx, stx, reqs, now, window)
+		// The jobs go in first and their keys are claimed after, with their
+		// ids, in one statement: a repeat is rare, and its job is deleted
+		// before the commit.
+		params := make([]river.InsertManyParams, len(reqs))
+		for i, r := range reqs {
+			params[i] = river.InsertManyParams{Args: r.args}
+		}
+		res, err := b.client.InsertManyTx(ctx, tx, params)
+		if err != nil {
+			return fmt.Errorf("inserting jobs: %w", err)
+		}
+		ids := make([]int64, len(reqs))
+		for i := range reqs {
+			ids[i] = res[i].Job.ID
+		}
+		claimed, err := claim(ctx, stx, reqs, ids, now, window)
 		if err != nil {
 			return err
 		}
-		var fresh []*request
-		var params []river.InsertManyParams
-		for _, r := range reqs {
-			if claimed[r.key] {
-				fresh = append(fresh, r)
-				params = append(params, river.InsertManyParams{Args: r.args})
-			}
-		}
-		ids := make(map[string]int64, len(reqs))
-		if len(params) > 0 {
-			res, err := b.client.InsertManyTx(ctx, tx, params)
-			if err != nil {
-				return fmt.Errorf("inserting jobs: %w", err)
-			}
-			for i, r := range fresh {
-				ids[r.key] = res[i].Job.ID
-			}
-			if err := setJobIDs(ctx, stx, ids); err != nil {
+		if len(claimed) < len(reqs) {
+			if err := b.dropRepeats(ctx, tx, stx, reqs, ids, claimed); err != nil {
 				return err
 			}
 		}
-		if len(fresh) < len(reqs) {
-			if err := originalIDs(ctx, stx, reqs, claimed, ids); err != nil {
-				return err
-			}
-		}
-		for i, r := range reqs {
-			receipts[i] = hfhooks.Receipt{ID: strconv.FormatInt(ids[r.key], 10), Duplicate: !claimed[r.key]}
+		for i := range reqs {
+			receipts[i] = hfhooks.Receipt{ID: strconv.FormatInt(ids[i], 10), Duplicate: !claimed[reqs[i].key]}
 		}
 		return nil
 	})
@@ -149,21 +144,28 @@ func (b *riverBackend[TTx]) insert(ctx context.Context, reqs []*request, now tim
 	return receipts, nil
 }
 
-// claim records the keys of reqs as seen at now, unless a key was already
-// seen since now-window, and returns the keys it recorded. In PostgreSQL
-// the upsert locks each key, so two processes cannot both claim one.
-func claim(ctx context.Context, tx sqlTx, reqs []*request, now time.Time, window time.Duration) (map[string]bool, error) {
+// claim records the keys of reqs, with the ids of their jobs, as seen at now,
+// unless a key was already seen since now-window, and returns the keys it
+// recorded. In PostgreSQL the upsert locks each key until the commit, so two
+// processes cannot both claim one; the keys go in sorted, so that two
+// batches lock their common keys in the same order and cannot deadlock.
+func claim(ctx context.Context, tx sqlTx, reqs []*request, ids []int64, now time.Time, window time.Duration) (map[string]bool, error) {
+	order := make([]int, len(reqs))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortFunc(order, func(i, j int) int { return strings.Compare(reqs[i].key, reqs[j].key) })
 	var sql strings.Builder
-	args := make([]any, 0, 2*len(reqs)+1)
+	args := make([]any, 0, 3*len(reqs)+1)
 	sql.WriteString("INSERT INTO hfhooks_dedup (key, job_id, created_at) VALUES ")
-	for i, r := range reqs {
-		if i > 0 {
+	for n, i := range order {
+		if n > 0 {
 			sql.WriteString(", ")
 		}
-		sql.WriteString("(?, NULL, ?)")
-		args = append(args, r.key, now.UnixNano())
+		sql.WriteString("(?, CAST(? AS BIGINT), ?)")
+		args = append(args, reqs[i].key, ids[i], now.UnixNano())
 	}
-	sql.WriteString(` ON CONFLICT (key) DO UPDATE SET job_id = NULL, created_at = excluded.created_at
+	sql.WriteString(` ON CONFLICT (key) DO UPDATE SET job_id = excluded.job_id, created_at = excluded.created_at
 		WHERE hfhooks_dedup.created_at <= ? RETURNING key`)
 	args = append(args, now.Add(-window).UnixNano())
 	claimed := make(map[string]bool, len(reqs))
@@ -179,42 +181,40 @@ func claim(ctx context.Context, tx sqlTx, reqs []*request, now time.Time, window
 	return claimed, nil
 }
 
-// setJobIDs records the job of each claimed key.
-func setJobIDs(ctx context.Context, tx sqlTx, ids map[string]int64) error {
-	var sql strings.Builder
-	args := make([]any, 0, 3*len(ids))
-	sql.WriteString("UPDATE hfhooks_dedup SET job_id = CASE key")
-	for key, id := range ids {
-		sql.WriteString(" WHEN ? THEN CAST(? AS BIGINT)")
-		args = append(args, key, id)
-	}
-	sql.WriteString(" END WHERE key IN (" + placeholders(len(ids)) + ")")
-	for key := range ids {
-		args = append(args, key)
-	}
-	if err := tx.exec(ctx, sql.String(), args...); err != nil {
-		return fmt.Errorf("recording deduplication keys: %w", err)
-	}
-	return nil
-}
-
-// originalIDs adds to ids the job of each key of reqs that was not claimed.
-func originalIDs(ctx context.Context, tx sqlTx, reqs []*request, claimed map[string]bool, ids map[string]int64) error {
-	var args []any
-	for _, r := range reqs {
+// dropRepeats deletes the jobs just inserted for the deliveries of reqs
+// whose key was not claimed (repeats), and puts the job of the first
+// delivery in their place in ids.
+func (b *riverBackend[TTx]) dropRepeats(ctx context.Context, tx TTx, stx sqlTx, reqs []*request, ids []int64, claimed map[string]bool) error {
+	var keys []any
+	var drop []int64
+	for i, r := range reqs {
 		if !claimed[r.key] {
-			args = append(args, r.key)
+			keys = append(keys, r.key)
+			drop = append(drop, ids[i])
 		}
 	}
-	err := tx.query(ctx, "SELECT key, job_id FROM hfhooks_dedup WHERE key IN ("+placeholders(len(args))+")", args, func(scan func(...any) error) error {
+	res, err := b.client.JobDeleteManyTx(ctx, tx, river.NewJobDeleteManyParams().IDs(drop...).First(len(drop)))
+	if err != nil {
+		return fmt.Errorf("deleting the jobs of repeats: %w", err)
+	}
+	if len(res.Jobs) != len(drop) {
+		return fmt.Errorf("deleting the jobs of repeats: %d of %d deleted", len(res.Jobs), len(drop))
+	}
+	original := make(map[string]int64, len(keys))
+	err = stx.query(ctx, "SELECT key, job_id FROM hfhooks_dedup WHERE key IN ("+placeholders(len(keys))+")", keys, func(scan func(...any) error) error {
 		var key string
 		var id int64
 		err := scan(&key, &id)
-		ids[key] = id
+		original[key] = id
 		return err
 	})
 	if err != nil {
-		return fmt.Errorf("looking up duplicates: %w", err)
+		return fmt.Errorf("looking up repeats: %w", err)
+	}
+	for i, r := range reqs {
+		if !claimed[r.key] {
+			ids[i] = original[r.key]
+		}
 	}
 	return nil
 }

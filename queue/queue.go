@@ -194,7 +194,7 @@ type result struct {
 // Enqueue commits d to the queue before it returns (see hfhooks.Queue).
 // Concurrent calls are committed together, in one transaction.
 func (q *Queue) Enqueue(ctx context.Context, d *hfhooks.Delivery) (hfhooks.Receipt, error) {
-	r := &request{args: newDeliveryArgs(d), key: dedupKey(d), done: make(chan result, 1)}
+	r := newRequest(d)
 	select {
 	case q.requests <- r:
 	case <-q.closing:
@@ -214,6 +214,10 @@ func (q *Queue) Enqueue(ctx context.Context, d *hfhooks.Delivery) (hfhooks.Recei
 	}
 }
 
+func newRequest(d *hfhooks.Delivery) *request {
+	return &request{args: newDeliveryArgs(d), key: dedupKey(d), done: make(chan result, 1)}
+}
+
 // dedupKey identifies a delivery for deduplication: its endpoint, webhook id
 // and raw body.
 func dedupKey(d *hfhooks.Delivery) string {
@@ -230,12 +234,17 @@ func dedupKey(d *hfhooks.Delivery) string {
 
 // commitLoop is the group committer: it takes whatever requests are waiting
 // (at least one, at most maxBatch), commits them in one transaction, answers
-// them all, and starts again. It never sleeps: under load, the requests that
-// arrive during a commit make the next batch.
+// them all, and starts again. When idle it blocks for the next request, with
+// no timer. Under load, the requests that arrive during a commit make the
+// next batch, and after a batch of several it may linger (see fill).
 func (q *Queue) commitLoop() {
 	defer close(q.stopped)
 	batch := make([]*request, 0, maxBatch)
 	lastSweep := time.Now()
+	linger := time.NewTimer(time.Hour)
+	linger.Stop()
+	var last int               // size of the previous batch
+	var lastTook time.Duration // how long committing it took
 	for {
 		select {
 		case r := <-q.requests:
@@ -243,21 +252,60 @@ func (q *Queue) commitLoop() {
 		case <-q.closing:
 			return
 		}
-	fill:
-		for len(batch) < maxBatch {
-			select {
-			case r := <-q.requests:
-				batch = append(batch, r)
-			default:
-				break fill
-			}
-		}
+		batch = q.fill(batch, last, min(lastTook, maxLinger), linger)
+		last = len(batch)
+		start := time.Now()
 		q.commitBatch(batch)
+		lastTook = time.Since(start)
 		if time.Since(lastSweep) > sweepInterval {
 			lastSweep = time.Now()
 			q.sweep()
 		}
 	}
+}
+
+// Lingering. Without it, concurrent callers split into two groups that take
+// turns: while one group's batch commits, the other's requests arrive, and
+// the callers just answered come back too late for the next batch, so that
+// batches hold half of the callers. So after a batch of at least lingerFrom
+// requests, the committer waits for as many as that batch had, but no
+// longer than that batch took to commit, nor than maxLinger: at most one
+// more commit's time of latency, only under load. A lone caller, or an idle
+// queue, never waits.
+const (
+	lingerFrom = 4
+	maxLinger  = 2 * time.Millisecond
+)
+
+// fill adds to batch the requests waiting; then, if the previous batch had
+// last requests, lingers for up to wait to have as many.
+func (q *Queue) fill(batch []*request, last int, wait time.Duration, timer *time.Timer) []*request {
+	for len(batch) < maxBatch {
+		select {
+		case r := <-q.requests:
+			batch = append(batch, r)
+			continue
+		default:
+		}
+		break
+	}
+	want := min(last, maxBatch)
+	if last < lingerFrom || len(batch) >= want || wait <= 0 {
+		return batch
+	}
+	timer.Reset(wait)
+	defer timer.Stop()
+	for len(batch) < want {
+		select {
+		case r := <-q.requests:
+			batch = append(batch, r)
+		case <-timer.C:
+			return batch
+		case <-q.closing:
+			return batch
+		}
+	}
+	return batch
 }
 
 // commitTimeout bounds one group commit.

@@ -445,6 +445,104 @@ func TestDuplicateDelivery(t *testing.T) {
 	})
 }
 
+// TestDedupInAndAcrossBatches commits two batches straight with the
+// committer's own function: repeats within the first batch, and repeats in
+// the second of deliveries of the first, are duplicates of the first
+// delivery, with its id, and leave no job of their own.
+func TestDedupInAndAcrossBatches(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, bc backendCase) {
+		q := openQueue(t, bc)
+		delivery := func(name string) *hfhooks.Delivery {
+			return &hfhooks.Delivery{Endpoint: "hook", Body: payload(t, "acme/"+name), ReceivedAt: time.Now()}
+		}
+		ids := map[string]string{}
+		commit := func(names ...string) {
+			t.Helper()
+			var batch []*request
+			for _, name := range names {
+				batch = append(batch, newRequest(delivery(name)))
+			}
+			q.commitBatch(batch)
+			for i, r := range batch {
+				res := <-r.done
+				if res.err != nil {
+					t.Fatalf("%s: %v", names[i], res.err)
+				}
+				first, seen := ids[names[i]]
+				if !seen {
+					ids[names[i]] = res.receipt.ID
+				}
+				if res.receipt.Duplicate != seen || (seen && res.receipt.ID != first) {
+					t.Errorf("%s (#%d of the batch): receipt %+v, want duplicate=%v of id %q", names[i], i, res.receipt, seen, first)
+				}
+			}
+		}
+		commit("a", "b", "a", "c", "a")
+		commit("b", "d", "c", "d")
+		page, err := q.List(context.Background(), hfhooks.HistoryQuery{Limit: 100})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := []string{ids["d"], ids["c"], ids["b"], ids["a"]}
+		if got := recIDs(page.Deliveries); fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("jobs %v, want only the first deliveries' %v", got, want)
+		}
+	})
+}
+
+// TestDedupAcrossProcesses enqueues the same deliveries at once through two
+// queues on one PostgreSQL database, as two processes would: each is queued
+// once, and every repeat answers with its id.
+func TestDedupAcrossProcesses(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, bc backendCase) {
+		if bc.name == "sqlite" {
+			t.Skip("one process at a time uses an SQLite file")
+		}
+		queues := []*Queue{openQueue(t, bc), openQueue(t, bc)}
+		const deliveries, repeats = 40, 4
+		var mu sync.Mutex
+		receipts := map[string][]hfhooks.Receipt{}
+		var wg sync.WaitGroup
+		for i := range deliveries * repeats {
+			wg.Go(func() {
+				name := fmt.Sprintf("acme/%d", i%deliveries)
+				d := &hfhooks.Delivery{Endpoint: "hook", Body: payload(t, name), ReceivedAt: time.Now()}
+				r, err := queues[i%2].Enqueue(context.Background(), d)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				mu.Lock()
+				receipts[name] = append(receipts[name], r)
+				mu.Unlock()
+			})
+		}
+		wg.Wait()
+		for name, rs := range receipts {
+			queued := 0
+			for _, r := range rs {
+				if !r.Duplicate {
+					queued++
+				}
+				if r.ID != rs[0].ID {
+					t.Errorf("%s: receipts %+v, want one id", name, rs)
+					break
+				}
+			}
+			if queued != 1 {
+				t.Errorf("%s: queued %d times, want once", name, queued)
+			}
+		}
+		page, err := queues[0].List(context.Background(), hfhooks.HistoryQuery{Limit: 1000})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := len(page.Deliveries); n != deliveries {
+			t.Errorf("%d jobs, want %d", n, deliveries)
+		}
+	})
+}
+
 func TestDedupWindowExpires(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, bc backendCase) {
 		q := openQueue(t, bc, WithDedupWindow(time.Nanosecond))
