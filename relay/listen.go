@@ -355,7 +355,7 @@ func (l *Listener) target(m message) string {
 func (l *Listener) forward(ctx context.Context, m message, limit int64) {
 	f := Forwarded{Time: time.Now(), DeliveryID: m.ID, Target: l.target(m)}
 	if p, err := hfhooks.DecodePayload(m.Body); err == nil {
-		f.Scope, f.Action, f.Repo = string(p.Event.Scope), string(p.Event.Action), string(p.Repo.Type)+":"+p.Repo.Name
+		f.Scope, f.Action, f.Repo = p.Event.Scope, string(p.Event.Action), string(p.Repo.Type)+":"+p.Repo.Name
 	}
 	a, ferr := l.post(ctx, f.Target, m, limit)
 	f.Duration = time.Since(f.Time)
