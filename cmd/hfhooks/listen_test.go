@@ -1,10 +1,14 @@
 package main
 
 import (
+	"bufio"
 	"context"
+	"flag"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"os/exec"
 	"regexp"
 	"strings"
 	"testing"
@@ -267,5 +271,58 @@ func TestListenUsageErrors(t *testing.T) {
 			}
 			golden(t, "listen/"+tt.name+".golden", []byte(out+errOut))
 		})
+	}
+}
+
+// TestListenSIGINT runs listen as a process and stops it with SIGINT: the
+// temporary webhook is deleted and the exit code is 0. The test binary
+// itself plays hfhooks (HFHOOKS_TEST_MAIN=1), with the arguments after --.
+func TestListenSIGINT(t *testing.T) {
+	if os.Getenv("HFHOOKS_TEST_MAIN") == "1" {
+		os.Exit(execute(context.Background(), flag.Args(), &ioStreams{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr}))
+	}
+	isolateEnv(t)
+	h, client := newTestHub(t)
+	rs := relay.NewServer(relay.WithLogger(slog.New(slog.DiscardHandler)))
+	rt := httptest.NewServer(rs)
+	t.Cleanup(func() {
+		rs.Close()
+		rt.Close()
+	})
+
+	cmd := exec.Command(os.Args[0], "-test.run=^TestListenSIGINT$", "--",
+		"listen", "--relay", rt.URL, "--forward-to", "http://127.0.0.1:1", "--watch", "user:me", "--endpoint", h.URL, "--token", h.Token)
+	cmd.Env = append(os.Environ(), "HFHOOKS_TEST_MAIN=1")
+	var errOut syncBuffer
+	cmd.Stderr = &errOut
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill() })
+	lines := bufio.NewScanner(stdout)
+	for lines.Scan() && !strings.HasPrefix(lines.Text(), "Ready.") {
+	}
+	if n := len(listHooks(t, client)); n != 1 {
+		t.Fatalf("%d webhooks while listening; stderr: %s", n, errOut.String())
+	}
+	if err := cmd.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	var rest strings.Builder
+	for lines.Scan() {
+		rest.WriteString(lines.Text() + "\n")
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Errorf("listen after SIGINT: %v; stderr: %s", err, errOut.String())
+	}
+	if !strings.HasPrefix(rest.String(), "Deleted webhook ") {
+		t.Errorf("output after SIGINT: %q", rest.String())
+	}
+	if hooks := listHooks(t, client); len(hooks) != 0 {
+		t.Errorf("webhooks after SIGINT: %+v", hooks)
 	}
 }
