@@ -326,3 +326,21 @@ func TestListenSIGINT(t *testing.T) {
 		t.Errorf("webhooks after SIGINT: %+v", hooks)
 	}
 }
+
+// TestServeRelay: "serve --relay" prints the public URL of its endpoint,
+// and a delivery to it reaches the local endpoint with its secret.
+func TestServeRelay(t *testing.T) {
+	relayURL := startRelay(t)
+	_, out, _ := startServe(t, "--secret", "s3cret", "--relay", relayURL)
+	m := regexp.MustCompile(`- POST (\S+/c/\S+/webhooks/inbox)`).FindStringSubmatch(out.String())
+	if m == nil || !strings.HasPrefix(m[1], relayURL) {
+		t.Fatalf("no public URL in:\n%s", out)
+	}
+	code, tout, terr := run(t, "trigger", "repo.content", "--url", m[1], "--secret", "s3cret")
+	if code != exitOK || !strings.Contains(tout, "200") || !strings.Contains(tout, `"status":"received"`) {
+		t.Errorf("trigger through the relay: exit %d\n%s%s", code, tout, terr)
+	}
+	if code, tout, _ := run(t, "trigger", "repo.content", "--url", m[1], "--secret", "wrong"); code != exitFailure || !strings.Contains(tout, "403") {
+		t.Errorf("wrong secret through the relay: exit %d\n%s", code, tout)
+	}
+}

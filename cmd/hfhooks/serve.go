@@ -13,6 +13,7 @@ type serveOptions struct {
 	io      *ioStreams
 	addr    string
 	secrets []string
+	relay   string
 }
 
 // inboxEndpoint is the one endpoint "hfhooks serve" registers.
@@ -42,6 +43,7 @@ set), unless --addr says otherwise. It stops gracefully on SIGINT or SIGTERM.`,
 	f := cmd.Flags()
 	f.StringVar(&opts.addr, "addr", "", "`HOST:PORT` to listen on (default 127.0.0.1:7860, or 0.0.0.0:7860 on a Space)")
 	f.StringArrayVar(&opts.secrets, "secret", nil, "webhook `SECRET` that requests must carry (repeatable; default $WEBHOOK_SECRET)")
+	f.StringVar(&opts.relay, "relay", "", "also receive deliveries through the relay at `URL` (see hfhooks relay)")
 	return cmd
 }
 
@@ -55,6 +57,9 @@ func runServe(ctx context.Context, opts *serveOptions) error {
 	)
 	if err := srv.AddWebhook(inboxEndpoint, inbox); err != nil {
 		return err
+	}
+	if opts.relay != "" {
+		return serveViaRelay(ctx, opts.io, srv, opts.relay)
 	}
 	return srv.Run(ctx)
 }
