@@ -13,10 +13,10 @@
 //
 // # Wire protocol
 //
-//	POST /channels                          create a channel: 201 {"id", "token", "url"}
-//	POST /c/<id>[/path][?query]             a webhook delivery (the Hub)
-//	GET  /channels/<id>/events              the listener's event stream (Bearer <token>)
-//	POST /channels/<id>/responses/<delivery> the local answer to a delivery (Bearer <token>)
+//	POST /channels                            create a channel: 201 {"id", "token", "url"}
+//	POST /c/<id>[/path][?query]               a webhook delivery (from the Hub)
+//	GET  /channels/<id>/events                the listener's event stream (Bearer <token>)
+//	POST /channels/<id>/responses/<delivery>  the local answer to a delivery (Bearer <token>)
 //
 // The event stream is server-sent events (text/event-stream) over a plain
 // GET. SSE needs nothing beyond the standard library on either side, goes

@@ -73,22 +73,32 @@ func WithMaxBodyBytes(n int64) Option {
 	return func(c *config) { c.maxBodyBytes = max(n, 1) }
 }
 
-// WithIdleExpiry sets how long a channel nobody listens on is kept. A
-// channel with a listener connected never expires.
+// WithIdleExpiry sets how long a channel nobody listens on is kept; 0
+// keeps channels until the relay stops. A channel with a listener
+// connected never expires.
 func WithIdleExpiry(d time.Duration) Option {
 	return func(c *config) { c.idleExpiry = d }
 }
 
 // WithResponseTimeout sets how long a delivery waits for the local answer
-// before the relay answers 504. Keep it under the Hub's 30 s timeout.
+// before the relay answers 504. Keep it under the Hub's 30 s timeout. A
+// duration that is not positive keeps the default.
 func WithResponseTimeout(d time.Duration) Option {
-	return func(c *config) { c.responseTimeout = d }
+	return func(c *config) {
+		if d > 0 {
+			c.responseTimeout = d
+		}
+	}
 }
 
 // WithHeartbeat sets how often the relay writes a comment to an idle
-// stream.
+// stream. A duration that is not positive keeps the default.
 func WithHeartbeat(d time.Duration) Option {
-	return func(c *config) { c.heartbeat = d }
+	return func(c *config) {
+		if d > 0 {
+			c.heartbeat = d
+		}
+	}
 }
 
 // WithCreateToken makes creating a channel require "Authorization: Bearer

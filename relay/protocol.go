@@ -23,6 +23,9 @@ type Channel struct {
 // Channel does not reveal it.
 func (c Channel) String() string { return "channel " + c.ID + " (" + c.URL + ")" }
 
+// GoString is String, so that %#v does not reveal the token either.
+func (c Channel) GoString() string { return c.String() }
+
 // ChannelURL is the public URL of channel id on the relay at relayURL.
 func ChannelURL(relayURL, id string) string {
 	return strings.TrimRight(relayURL, "/") + "/c/" + id

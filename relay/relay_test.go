@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -503,6 +504,27 @@ func TestIsTemporaryWebhookURL(t *testing.T) {
 	for _, tt := range tests {
 		if got := relay.IsTemporaryWebhookURL(tt.url, tt.relay); got != tt.want {
 			t.Errorf("IsTemporaryWebhookURL(%q, %q) = %t", tt.url, tt.relay, got)
+		}
+	}
+}
+
+// TestZeroOptions: zero durations keep channels and default timings instead
+// of breaking the relay.
+func TestZeroOptions(t *testing.T) {
+	rt := newRelay(t, relay.WithHeartbeat(0), relay.WithResponseTimeout(0), relay.WithIdleExpiry(0))
+	ch := newChannel(t, rt.URL)
+	connected, _ := listen(t, &relay.Listener{RelayURL: rt.URL, Channel: ch, ForwardTo: "http://127.0.0.1:1"})
+	await(t, connected, "connection")
+	if code, _, body := post(t, ch.URL, []byte("{}"), nil); code != http.StatusBadGateway || !strings.Contains(body, "could not reach the local server") {
+		t.Errorf("delivery to an unreachable local server: %d %s", code, body)
+	}
+}
+
+func TestChannelHidesToken(t *testing.T) {
+	ch := relay.Channel{ID: "id", Token: "tok3n", URL: "https://r/c/id"}
+	for _, s := range []string{fmt.Sprint(ch), fmt.Sprintf("%+v", ch), fmt.Sprintf("%#v", ch)} {
+		if strings.Contains(s, "tok3n") {
+			t.Errorf("printed: %s", s)
 		}
 	}
 }

@@ -212,9 +212,9 @@ func (s *Server) sweepLocked(now time.Time) {
 }
 
 // expiredLocked reports whether ch has had no listener for longer than the
-// idle expiry; s.mu must be held.
+// idle expiry (if there is one); s.mu must be held.
 func (s *Server) expiredLocked(ch *channel, now time.Time) bool {
-	return ch.stream == nil && now.Sub(ch.lastSeen) > s.cfg.idleExpiry
+	return s.cfg.idleExpiry > 0 && ch.stream == nil && now.Sub(ch.lastSeen) > s.cfg.idleExpiry
 }
 
 // lookupLocked returns the live channel id, or nil; s.mu must be held.

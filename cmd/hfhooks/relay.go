@@ -59,7 +59,7 @@ it. The relay logs no secrets and keeps no payload once delivered.`,
 	f.IntVar(&opts.maxChannels, "max-channels", relay.DefaultMaxChannels, "most channels held at once")
 	f.IntVar(&opts.maxPending, "max-pending", relay.DefaultMaxPending, "most deliveries per channel waiting for their answer")
 	f.Int64Var(&opts.maxBodyBytes, "max-body-bytes", relay.DefaultMaxBodyBytes, "largest delivery body")
-	f.DurationVar(&opts.idleExpiry, "idle-expiry", relay.DefaultIdleExpiry, "forget a channel after this long without a listener")
+	f.DurationVar(&opts.idleExpiry, "idle-expiry", relay.DefaultIdleExpiry, "forget a channel after this long without a listener (0: never)")
 	return cmd
 }
 
