@@ -64,6 +64,8 @@ func newRootCmd(s *ioStreams) *cobra.Command {
 		newTriggerCmd(s),
 		newWebhooksCmd(s),
 		newHubCmd(s),
+		newRelayCmd(s),
+		newListenCmd(s),
 	)
 	return root
 }

@@ -25,6 +25,9 @@ type serveOptions struct {
 	// "ID SHA256-OF-BODY", each time it handles a delivery: the crash tests
 	// read it to see which deliveries were processed.
 	inboxLog string
+	// relay, when set, is the URL of an "hfhooks relay" to receive
+	// deliveries through.
+	relay string
 }
 
 // inboxEndpoint is the one endpoint "hfhooks serve" registers.
@@ -69,6 +72,7 @@ set), unless --addr says otherwise. It stops gracefully on SIGINT or SIGTERM.`,
 	f.DurationVar(&opts.attemptTimeout, "attempt-timeout", queue.DefaultAttemptTimeout, "time limit of one run of a delivery")
 	f.StringVar(&opts.inboxLog, "inbox-log", "", "append \"ID SHA256\" to `FILE` for each delivery handled (for tests)")
 	_ = f.MarkHidden("inbox-log")
+	f.StringVar(&opts.relay, "relay", "", "also receive deliveries through the relay at `URL` (see hfhooks relay)")
 	return cmd
 }
 
@@ -109,6 +113,9 @@ func runServe(ctx context.Context, opts *serveOptions) error {
 	}
 	if err := srv.AddWebhook(inboxEndpoint, h); err != nil {
 		return err
+	}
+	if opts.relay != "" {
+		return serveViaRelay(ctx, opts.io, srv, opts.relay)
 	}
 	return srv.Run(ctx)
 }

@@ -1,0 +1,48 @@
+// Package relay lets the Hugging Face Hub deliver webhooks to a machine it
+// cannot reach, such as a laptop, through a small relay the user deploys
+// once (for example as a Docker Space).
+//
+// The relay ([Server]) hands out channels. A channel has a public URL,
+// https://relay.example/c/<id>, to configure on the Hub, and a token that only
+// its owner knows. A listener ([Listen]) holding the token connects out to
+// the relay and keeps one long-lived connection open; each webhook POST to
+// the channel's URL travels down that connection to the listener, which
+// forwards it to a local server, and the local server's status and body go
+// back up to the relay, which answers the Hub's request with them. The Hub's
+// Activity tab therefore shows what the local server answered.
+//
+// # Wire protocol
+//
+//	POST /channels                            create a channel: 201 {"id", "token", "url"}
+//	POST /c/<id>[/path][?query]               a webhook delivery (from the Hub)
+//	GET  /channels/<id>/events                the listener's event stream (Bearer <token>)
+//	POST /channels/<id>/responses/<delivery>  the local answer to a delivery (Bearer <token>)
+//
+// The event stream is server-sent events (text/event-stream) over a plain
+// GET. SSE needs nothing beyond the standard library on either side, goes
+// through HTTP proxies such as the one in front of Spaces (which would need
+// to pass an Upgrade for WebSocket), and the traffic is one-way where it
+// matters: deliveries flow down the stream, and the few answers go up as
+// ordinary POSTs that can be retried and authenticated like any request.
+// A WebSocket library would add a dependency for no gain here.
+//
+// Events on the stream are "ready" (once, on connect), "delivery" (one per
+// webhook POST) and "replaced" (another listener took the channel over; the
+// stream then ends), plus comment lines as heartbeats. A delivery's body
+// travels base64-encoded inside the event's JSON, so that it arrives byte
+// for byte: a receiver that checks the body sees what the Hub sent. Of the
+// request headers, only Content-Type and X-Webhook-Secret are passed on.
+//
+// # Limits
+//
+// Memory is bounded: a relay has at most [WithMaxChannels] channels (more
+// gives 503), each with at most [WithMaxPending] deliveries waiting for their
+// answer (more gives 429), bodies of at most [WithMaxBodyBytes] (more gives
+// 413), and a channel nobody listened on for [WithIdleExpiry] is forgotten.
+// A delivery to a channel without a listener is answered 503 at once, so
+// that the Hub retries it later; one without an answer within
+// [WithResponseTimeout] (25 s by default, under the Hub's 30 s) gets 504.
+//
+// The relay logs no secrets (no channel token, no webhook secret, no query
+// string) and keeps no payload once its delivery is answered.
+package relay

@@ -1,0 +1,423 @@
+package relay
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/hfhooks/hfhooks"
+)
+
+// Defaults of a Listener.
+const (
+	// DefaultBackoff is the first wait before reconnecting; it doubles
+	// after each failed attempt, up to DefaultMaxBackoff.
+	DefaultBackoff    = time.Second
+	DefaultMaxBackoff = 30 * time.Second
+	// forwardTimeout bounds one forward to the local server; the relay
+	// stops waiting earlier (DefaultResponseTimeout).
+	forwardTimeout = 30 * time.Second
+	// missedHeartbeats is how many heartbeats may go unheard before the
+	// listener takes its connection for dead.
+	missedHeartbeats = 3
+)
+
+// ErrReplaced is returned by [Listener.Run] when another listener connected
+// to the same channel and the relay handed the channel over to it.
+var ErrReplaced = errors.New("relay: another listener took over the channel")
+
+// CreateChannel asks the relay at relayURL for a new channel. relayToken is
+// the relay's token when it requires one (see [WithCreateToken]). The
+// returned channel's URL is built from relayURL, the address the caller
+// reaches the relay by. A nil client means http.DefaultClient.
+func CreateChannel(ctx context.Context, client *http.Client, relayURL, relayToken string) (Channel, error) {
+	if client == nil {
+		client = http.DefaultClient
+	}
+	base := strings.TrimRight(relayURL, "/")
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+"/channels", nil)
+	if err != nil {
+		return Channel{}, fmt.Errorf("relay: %w", err)
+	}
+	if relayToken != "" {
+		req.Header.Set("Authorization", "Bearer "+relayToken)
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return Channel{}, fmt.Errorf("relay: creating a channel: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusCreated {
+		return Channel{}, fmt.Errorf("relay: creating a channel: %w", statusError(resp))
+	}
+	var ch Channel
+	if err := json.NewDecoder(io.LimitReader(resp.Body, 64<<10)).Decode(&ch); err != nil {
+		return Channel{}, fmt.Errorf("relay: creating a channel: decoding the answer: %w", err)
+	}
+	if ch.ID == "" || ch.Token == "" {
+		return Channel{}, errors.New("relay: creating a channel: the answer has no id or token")
+	}
+	ch.URL = ChannelURL(base, ch.ID)
+	return ch, nil
+}
+
+// HTTPError is an error answer from the relay.
+type HTTPError struct {
+	StatusCode int
+	// Message is the relay's {"error": ...}, or the start of the body.
+	Message string
+}
+
+func (e *HTTPError) Error() string {
+	return fmt.Sprintf("%d %s: %s", e.StatusCode, http.StatusText(e.StatusCode), e.Message)
+}
+
+// statusError reads an error answer.
+func statusError(resp *http.Response) *HTTPError {
+	b, _ := io.ReadAll(io.LimitReader(resp.Body, 4<<10))
+	var eb errorBody
+	msg := strings.TrimSpace(string(b))
+	if json.Unmarshal(b, &eb) == nil && eb.Error != "" {
+		msg = eb.Error
+	}
+	return &HTTPError{StatusCode: resp.StatusCode, Message: msg}
+}
+
+// Forwarded describes one delivery a Listener forwarded.
+type Forwarded struct {
+	// Time is when the delivery reached the listener.
+	Time time.Time
+	// DeliveryID is the relay's id of the delivery.
+	DeliveryID string
+	// Target is the local URL it was forwarded to.
+	Target string
+	// Scope, Action and Repo ("TYPE:NAME") come from the payload; they are
+	// empty when it is not a webhook payload the receiver can decode.
+	Scope, Action, Repo string
+	// Status is the local server's status, or the one the listener gave
+	// the relay when the local server could not be reached (502).
+	Status int
+	// Duration is how long the local server took.
+	Duration time.Duration
+	// Err says why the local server could not be reached, or why its
+	// answer did not reach the relay.
+	Err error
+}
+
+// Listener connects to a channel on a relay and forwards each delivery to a
+// local server, reconnecting with backoff when the connection drops. Set
+// the fields, then call Run.
+type Listener struct {
+	// RelayURL is the relay's base URL, e.g. https://you-relay.hf.space.
+	RelayURL string
+	// Channel is the channel to listen on (its ID and Token).
+	Channel Channel
+	// ForwardTo is the local URL deliveries go to. A delivery to the
+	// channel URL plus a path goes to ForwardTo plus that path, with the
+	// delivery's query string.
+	ForwardTo string
+
+	// HTTPClient talks to the relay and to the local server; it must not
+	// have a Timeout, which would cut the stream. Nil means a plain client.
+	HTTPClient *http.Client
+	// Logger logs the connection's state (slog.Default() when nil).
+	Logger *slog.Logger
+	// OnForward, when set, is called after each delivery, from its own
+	// goroutine.
+	OnForward func(Forwarded)
+	// OnConnect, when set, is called each time the stream is established.
+	OnConnect func()
+	// Backoff and MaxBackoff bound the waits between reconnection attempts
+	// (DefaultBackoff and DefaultMaxBackoff when zero).
+	Backoff, MaxBackoff time.Duration
+	// MaxReconnects is how many connection attempts in a row may fail
+	// before Run gives up; 0 means never give up.
+	MaxReconnects int
+}
+
+// permanentError marks an error that reconnecting cannot cure.
+type permanentError struct{ err error }
+
+func (e *permanentError) Error() string { return e.err.Error() }
+func (e *permanentError) Unwrap() error { return e.err }
+
+// Run listens until ctx ends (and returns nil), the relay refuses the
+// channel or hands it to another listener (ErrReplaced), or MaxReconnects
+// attempts in a row fail. It waits for the deliveries being forwarded
+// before it returns.
+func (l *Listener) Run(ctx context.Context) error {
+	target, err := url.Parse(l.ForwardTo)
+	if err != nil || (target.Scheme != "http" && target.Scheme != "https") || target.Host == "" {
+		return fmt.Errorf("relay: invalid forward URL %q: must be an http or https URL", l.ForwardTo)
+	}
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	failures := 0
+	for {
+		connected, err := l.stream(ctx, &wg)
+		if ctx.Err() != nil {
+			return nil
+		}
+		var perm *permanentError
+		if errors.As(err, &perm) {
+			return err
+		}
+		if connected {
+			failures = 0
+		}
+		failures++
+		if l.MaxReconnects > 0 && failures > l.MaxReconnects {
+			return fmt.Errorf("relay: giving up after %d failed connection attempts: %w", failures, err)
+		}
+		wait := l.backoff(failures)
+		l.logger().Warn("relay connection lost; reconnecting", "err", err, "in", wait.Round(time.Millisecond))
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil
+		case <-t.C:
+		}
+	}
+}
+
+// backoff is the wait before the n-th attempt in a row (n ≥ 1): doubling
+// from Backoff, capped at MaxBackoff, with up to a quarter of jitter off.
+func (l *Listener) backoff(n int) time.Duration {
+	base, ceiling := orDefault(l.Backoff, DefaultBackoff), orDefault(l.MaxBackoff, DefaultMaxBackoff)
+	d := base
+	for i := 1; i < n && d < ceiling; i++ {
+		d *= 2
+	}
+	d = min(d, ceiling)
+	return d - time.Duration(rand.Int64N(int64(d)/4+1))
+}
+
+// orDefault returns d, or def when d is not positive.
+func orDefault(d, def time.Duration) time.Duration {
+	if d > 0 {
+		return d
+	}
+	return def
+}
+
+func (l *Listener) logger() *slog.Logger {
+	if l.Logger != nil {
+		return l.Logger
+	}
+	return slog.Default()
+}
+
+func (l *Listener) client() *http.Client {
+	if l.HTTPClient != nil {
+		return l.HTTPClient
+	}
+	return http.DefaultClient
+}
+
+// channelPath is the URL of the channel's listener API plus suffix.
+func (l *Listener) channelPath(suffix string) string {
+	return strings.TrimRight(l.RelayURL, "/") + "/channels/" + url.PathEscape(l.Channel.ID) + suffix
+}
+
+// stream makes one connection and reads its events until it ends; it
+// reports whether the connection was established.
+func (l *Listener) stream(ctx context.Context, wg *sync.WaitGroup) (connected bool, err error) {
+	sctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	req, err := http.NewRequestWithContext(sctx, http.MethodGet, l.channelPath("/events"), nil)
+	if err != nil {
+		return false, &permanentError{fmt.Errorf("relay: %w", err)}
+	}
+	req.Header.Set("Authorization", "Bearer "+l.Channel.Token)
+	req.Header.Set("Accept", "text/event-stream")
+	// Until the relay says how often it beats, allow three default beats.
+	idle := missedHeartbeats * DefaultHeartbeat
+	watchdog := time.AfterFunc(idle, cancel)
+	defer watchdog.Stop()
+	resp, err := l.client().Do(req)
+	if err != nil {
+		return false, fmt.Errorf("relay: connecting: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		herr := statusError(resp)
+		switch herr.StatusCode {
+		case http.StatusUnauthorized, http.StatusForbidden, http.StatusNotFound:
+			return false, &permanentError{fmt.Errorf("relay: listening on channel %s: %w", l.Channel.ID, herr)}
+		}
+		return false, fmt.Errorf("relay: connecting: %w", herr)
+	}
+
+	br := bufio.NewReader(resp.Body)
+	limit := int64(DefaultMaxBodyBytes)
+	var event string
+	for {
+		watchdog.Reset(idle)
+		line, err := readLine(br, limit/3*4+64<<10)
+		if err != nil {
+			if sctx.Err() != nil && ctx.Err() == nil {
+				err = fmt.Errorf("no heartbeat from the relay for %s", idle)
+			}
+			return connected, fmt.Errorf("relay: reading the stream: %w", err)
+		}
+		name, value, _ := strings.Cut(string(line), ":")
+		value = strings.TrimPrefix(value, " ")
+		switch name {
+		case "event":
+			event = value
+			continue
+		case "data":
+		default: // a comment (heartbeat), a blank line, or a field we do not use
+			continue
+		}
+		switch event {
+		case eventReady:
+			var ready readyEvent
+			if err := json.Unmarshal([]byte(value), &ready); err != nil {
+				return connected, fmt.Errorf("relay: bad ready event: %w", err)
+			}
+			if ready.HeartbeatMillis > 0 {
+				idle = missedHeartbeats * time.Duration(ready.HeartbeatMillis) * time.Millisecond
+			}
+			if ready.MaxBodyBytes > 0 {
+				limit = ready.MaxBodyBytes
+			}
+			connected = true
+			l.logger().Info("connected to the relay", "channel", l.Channel.ID)
+			if l.OnConnect != nil {
+				l.OnConnect()
+			}
+		case eventDelivery:
+			var m message
+			if err := json.Unmarshal([]byte(value), &m); err != nil {
+				return connected, fmt.Errorf("relay: bad delivery event: %w", err)
+			}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				l.forward(ctx, m, limit)
+			}()
+		case eventReplaced:
+			return connected, &permanentError{ErrReplaced}
+		}
+		event = ""
+	}
+}
+
+// readLine reads one line, without its end, of at most limit bytes.
+func readLine(br *bufio.Reader, limit int64) ([]byte, error) {
+	var line []byte
+	for {
+		frag, err := br.ReadSlice('\n')
+		line = append(line, frag...)
+		if int64(len(line)) > limit {
+			return nil, fmt.Errorf("a line of the stream is longer than %d bytes", limit)
+		}
+		if errors.Is(err, bufio.ErrBufferFull) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		return bytes.TrimRight(line, "\r\n"), nil
+	}
+}
+
+// target is where delivery m goes: ForwardTo, plus m's path and query.
+func (l *Listener) target(m message) string {
+	t := l.ForwardTo
+	if m.Path != "" {
+		t = strings.TrimRight(t, "/") + m.Path
+	}
+	if m.Query != "" {
+		sep := "?"
+		if strings.Contains(t, "?") {
+			sep = "&"
+		}
+		t += sep + m.Query
+	}
+	return t
+}
+
+// forward sends m to the local server and the answer back to the relay.
+func (l *Listener) forward(ctx context.Context, m message, limit int64) {
+	f := Forwarded{Time: time.Now(), DeliveryID: m.ID, Target: l.target(m)}
+	if p, err := hfhooks.DecodePayload(m.Body); err == nil {
+		f.Scope, f.Action, f.Repo = p.Event.Scope, string(p.Event.Action), string(p.Repo.Type)+":"+p.Repo.Name
+	}
+	a, ferr := l.post(ctx, f.Target, m, limit)
+	f.Duration = time.Since(f.Time)
+	f.Status = a.Status
+	if ferr != nil {
+		b, _ := json.Marshal(errorBody{Error: "hfhooks listen could not reach the local server: " + ferr.Error()})
+		a = answer{Status: http.StatusBadGateway, Header: http.Header{"Content-Type": {"application/json"}}, Body: b}
+		f.Status = a.Status
+	}
+	f.Err = errors.Join(ferr, l.answer(ctx, m.ID, a))
+	if l.OnForward != nil {
+		l.OnForward(f)
+	}
+}
+
+// post forwards m to target and returns the local answer.
+func (l *Listener) post(ctx context.Context, target string, m message, limit int64) (answer, error) {
+	ctx, cancel := context.WithTimeout(ctx, forwardTimeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, bytes.NewReader(m.Body))
+	if err != nil {
+		return answer{}, err
+	}
+	req.Header = pick(m.Header, forwardedHeaders)
+	resp, err := l.client().Do(req)
+	if err != nil {
+		return answer{}, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
+	if err != nil {
+		return answer{}, fmt.Errorf("reading the answer: %w", err)
+	}
+	if int64(len(body)) > limit {
+		body = body[:limit] // the status is what the Hub acts on
+	}
+	return answer{Status: resp.StatusCode, Header: pick(resp.Header, answerHeaders), Body: body}, nil
+}
+
+// answer posts the local answer to delivery id back to the relay.
+func (l *Listener) answer(ctx context.Context, id string, a answer) error {
+	b, err := json.Marshal(a)
+	if err != nil {
+		return err
+	}
+	// The answer must go out even when ctx ends while the local server
+	// works: the relay is waiting for it.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), forwardTimeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, l.channelPath("/responses/"+url.PathEscape(id)), bytes.NewReader(b))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", "Bearer "+l.Channel.Token)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := l.client().Do(req)
+	if err != nil {
+		return fmt.Errorf("sending the answer to the relay: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusNoContent {
+		return fmt.Errorf("sending the answer to the relay: %w", statusError(resp))
+	}
+	return nil
+}
