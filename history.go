@@ -15,7 +15,8 @@ type DeliveryState string
 // succeeded or failed; in durable mode it goes through the queue's states.
 // A request refused before any handler could run (wrong method or secret,
 // body too large or not a valid payload, or, in durable mode, a queue that
-// could not take it) is rejected in both modes.
+// could not take it) is rejected in both modes; one that the endpoint's
+// filter leaves out is ignored.
 const (
 	StateQueued    DeliveryState = "queued"    // waiting for a worker
 	StateRunning   DeliveryState = "running"   // a handler is running it
@@ -23,12 +24,13 @@ const (
 	StateRetrying  DeliveryState = "retrying"  // an attempt failed; another is scheduled
 	StateFailed    DeliveryState = "failed"    // the handler failed and will not be tried again unless re-run
 	StateRejected  DeliveryState = "rejected"  // refused before reaching a handler
+	StateIgnored   DeliveryState = "ignored"   // valid, but the endpoint's filter left it out
 )
 
 // Valid reports whether s is one of the states above.
 func (s DeliveryState) Valid() bool {
 	switch s {
-	case StateQueued, StateRunning, StateSucceeded, StateRetrying, StateFailed, StateRejected:
+	case StateQueued, StateRunning, StateSucceeded, StateRetrying, StateFailed, StateRejected, StateIgnored:
 		return true
 	}
 	return false
@@ -51,8 +53,45 @@ type DeliveryRecord struct {
 	// Attempts is how many times a handler was started for the delivery.
 	Attempts int           `json:"attempts"`
 	Duration time.Duration `json:"durationNs"`
-	// Error is why the delivery was refused or why its handler last failed.
+	// Error is why the delivery was refused, ignored, or why its handler
+	// last failed.
 	Error string `json:"error,omitempty"`
+	// Output is what the handler's result or error said it printed (see
+	// Outputter), up to MaxOutput bytes: the end of a command's output.
+	Output string `json:"output,omitempty"`
+}
+
+// MaxOutput is the most output kept with a delivery; longer output keeps
+// its end.
+const MaxOutput = 8 << 10
+
+// An Outputter is a handler result, or an error, that carries output worth
+// keeping with the delivery, such as what a command printed: the history,
+// /api/deliveries and the landing page show it. action.Run's results and
+// errors are Outputters.
+type Outputter interface {
+	DeliveryOutput() string
+}
+
+// OutputOf returns the output carried by a handler's result or error, with
+// its end kept when it is longer than MaxOutput.
+func OutputOf(v any, err error) string {
+	var o Outputter
+	switch {
+	case err != nil && errors.As(err, &o):
+	case err == nil && v != nil:
+		if vo, ok := v.(Outputter); ok {
+			o = vo
+		}
+	}
+	if o == nil {
+		return ""
+	}
+	out := o.DeliveryOutput()
+	if len(out) > MaxOutput {
+		out = "…" + out[len(out)-MaxOutput:]
+	}
+	return out
 }
 
 // HistoryQuery selects deliveries, newest first.
@@ -171,7 +210,7 @@ func (m mergedHistory) Record(ctx context.Context, rec DeliveryRecord) error {
 
 func (m mergedHistory) List(ctx context.Context, q HistoryQuery) (HistoryPage, error) {
 	switch q.State {
-	case StateRejected:
+	case StateRejected, StateIgnored: // never queued
 		return m.mem.List(ctx, q)
 	case "":
 	default:

@@ -29,9 +29,9 @@ var pageTemplate = template.Must(template.New("index.html").Funcs(template.FuncM
 	"ok": func(code int) bool { return code >= 200 && code < 300 },
 	"states": func(durable bool) []DeliveryState {
 		if durable {
-			return []DeliveryState{StateQueued, StateRunning, StateRetrying, StateSucceeded, StateFailed, StateRejected}
+			return []DeliveryState{StateQueued, StateRunning, StateRetrying, StateSucceeded, StateFailed, StateRejected, StateIgnored}
 		}
-		return []DeliveryState{StateSucceeded, StateFailed, StateRejected}
+		return []DeliveryState{StateSucceeded, StateFailed, StateRejected, StateIgnored}
 	},
 	"script": func() template.JS { return live.Script },
 }).ParseFS(templatesFS, "templates/index.html"))

@@ -74,6 +74,8 @@ type endpoint struct {
 	metrics *endpointMetrics
 	// secrets, when not nil, replace the server's for this endpoint.
 	secrets secrets
+	// filter, when not nil, selects the deliveries the handler gets.
+	filter *Filter
 }
 
 // An EndpointOption configures one webhook endpoint.
@@ -83,6 +85,20 @@ type EndpointOption func(*endpoint)
 // server's: a hook whose Hub webhook has a secret of its own.
 func EndpointSecret(secrets ...string) EndpointOption {
 	return func(e *endpoint) { e.secrets = newSecrets(secrets) }
+}
+
+// EndpointFilter makes the endpoint act only on the deliveries f matches.
+// The others are answered 200 {"status":"ignored","reason":...}, so the Hub
+// does not count them as failures, and recorded as ignored; in durable mode
+// they are not queued. f must be valid (see Filter.Validate).
+func EndpointFilter(f Filter) EndpointOption {
+	return func(e *endpoint) { e.filter = &f }
+}
+
+// ignoredBody is the answer to a delivery an endpoint's filter leaves out.
+type ignoredBody struct {
+	Status string `json:"status"`
+	Reason string `json:"reason"`
 }
 
 // Webhook is one endpoint, as ReplaceWebhooks takes them.
@@ -307,6 +323,12 @@ func (s *Server) process(w http.ResponseWriter, r *http.Request, ep *endpoint, r
 		return fail(perr.StatusCode(), perr.Error())
 	}
 	rec.Scope, rec.Action, rec.RepoType, rec.RepoName = p.Event.Scope, p.Event.Action, p.Repo.Type, p.Repo.Name
+	if ep.filter != nil {
+		if ok, reason := ep.filter.Match(p); !ok {
+			rec.State, rec.Error = StateIgnored, reason
+			return http.StatusOK, ignoredBody{Status: "ignored", Reason: reason}
+		}
+	}
 	d := &Delivery{ID: rec.ID, Endpoint: ep.name, Payload: p, Body: body, Header: r.Header, ReceivedAt: rec.Time}
 	if s.cfg.queue != nil {
 		return s.enqueue(r.Context(), d, rec)
@@ -375,6 +397,7 @@ func (s *Server) runHandler(ep *endpoint, d *Delivery, rec *DeliveryRecord) (int
 // respond turns a handler's result into a status and body, and fills rec.
 func (s *Server) respond(res handlerResult, rec *DeliveryRecord) (int, any) {
 	rec.Attempts = 1
+	rec.Output = OutputOf(res.value, res.err)
 	if res.err == nil {
 		rec.State = StateSucceeded
 		return http.StatusOK, res.value

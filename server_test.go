@@ -785,3 +785,104 @@ func TestReplaceWebhooks(t *testing.T) {
 		t.Errorf("new endpoint without its secret: %d, want 401", code)
 	}
 }
+
+func TestEndpointFilterIgnores(t *testing.T) {
+	for _, durable := range []bool{false, true} {
+		name := "sync"
+		opts := []Option{}
+		fq := &fakeQueue{seen: map[string]string{}}
+		if durable {
+			name = "durable"
+			opts = append(opts, WithQueue(fq))
+		}
+		t.Run(name, func(t *testing.T) {
+			ts := newTestServer(t, opts...)
+			ran := 0
+			var mu sync.Mutex
+			f := Filter{Scopes: []string{ScopeRepoContent}, Refs: []string{"refs/heads/main"}}
+			err := ts.AddWebhook("push", func(context.Context, *Delivery) (any, error) {
+				mu.Lock()
+				defer mu.Unlock()
+				ran++
+				return nil, nil
+			}, EndpointFilter(f))
+			if err != nil {
+				t.Fatal(err)
+			}
+			prRef := fixture(t, "repo-content-updated-refs.json") // refs/pr/5
+			mainRef := mutate(t, "repo-content-updated-refs.json", set("updatedRefs", []any{map[string]any{"ref": "refs/heads/main", "oldSha": "a", "newSha": "b"}}))
+			for _, body := range [][]byte{fixture(t, "discussion-pr-create-with-comment.json"), prRef} {
+				code, out, _ := post(t, "POST", ts.URL+"/webhooks/push", body, nil)
+				if code != 200 || out["status"] != "ignored" || out["reason"] == "" {
+					t.Errorf("filtered out: %d %v, want 200 ignored with a reason", code, out)
+				}
+			}
+			want := 200
+			if durable {
+				want = 202
+			}
+			if code, out, _ := post(t, "POST", ts.URL+"/webhooks/push", mainRef, nil); code != want {
+				t.Errorf("matching delivery: %d %v, want %d", code, out, want)
+			}
+			if durable {
+				if len(fq.queued) != 1 {
+					t.Errorf("enqueued %d deliveries, want only the matching one", len(fq.queued))
+				}
+			} else if ran != 1 {
+				t.Errorf("handler ran %d times, want 1", ran)
+			}
+			code, out, _ := post(t, "GET", ts.URL+"/api/deliveries?state=ignored", nil, nil)
+			recs, _ := out["deliveries"].([]any)
+			if code != 200 || len(recs) != 2 {
+				t.Fatalf("ignored deliveries: %d %v", code, out)
+			}
+			for _, r := range recs {
+				rec := r.(map[string]any)
+				if rec["state"] != "ignored" || rec["statusCode"] != 200.0 || rec["error"] == "" {
+					t.Errorf("ignored record = %v", rec)
+				}
+			}
+		})
+	}
+}
+
+// printed is a handler result or error that carries output.
+type printed struct{ out string }
+
+func (p printed) DeliveryOutput() string { return p.out }
+func (p printed) Error() string          { return "command failed" }
+
+func TestOutputKeptWithDelivery(t *testing.T) {
+	ts := newTestServer(t)
+	long := strings.Repeat("x", MaxOutput) + "THE END"
+	ts.add(t, "ok", func(context.Context, *Delivery) (any, error) { return printed{out: "trained 3 epochs"}, nil })
+	ts.add(t, "fails", func(context.Context, *Delivery) (any, error) { return nil, fmt.Errorf("run: %w", printed{out: long}) })
+	ts.add(t, "plain", scopeHandler)
+	body := fixture(t, "discussion-pr-create-with-comment.json")
+	for _, p := range []string{"ok", "fails", "plain"} {
+		post(t, "POST", ts.URL+"/webhooks/"+p, body, nil)
+	}
+	page, err := ts.history.List(context.Background(), HistoryQuery{Limit: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, r := range page.Deliveries {
+		got[r.Endpoint] = r.Output
+	}
+	if got["ok"] != "trained 3 epochs" || got["plain"] != "" {
+		t.Errorf("outputs = %q", got)
+	}
+	if f := got["fails"]; len(f) > MaxOutput+len("…") || !strings.HasSuffix(f, "THE END") || !strings.HasPrefix(f, "…") {
+		t.Errorf("long output kept %d bytes, ending %q; want its last %d bytes", len(f), f[max(0, len(f)-10):], MaxOutput)
+	}
+	resp, err := http.Get(ts.URL + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	html, _ := io.ReadAll(resp.Body)
+	if !strings.Contains(string(html), "<summary>Output</summary><pre>trained 3 epochs</pre>") {
+		t.Error("the page does not show the output")
+	}
+}

@@ -68,6 +68,9 @@ type RunResult struct {
 	Output string `json:"output"`
 }
 
+// DeliveryOutput returns the command's output, for the delivery history.
+func (r *RunResult) DeliveryOutput() string { return r.Output }
+
 // RunError is the error of a run that failed: the command exited with a
 // non-zero code, was killed at its timeout or when its context ended, or
 // could not start.
@@ -84,6 +87,9 @@ type RunError struct {
 	// Err is the underlying error.
 	Err error
 }
+
+// DeliveryOutput returns the command's output, for the delivery history.
+func (e *RunError) DeliveryOutput() string { return e.Output }
 
 func (e *RunError) Error() string {
 	msg := e.Err.Error()

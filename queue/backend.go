@@ -333,6 +333,9 @@ func record(job *rivertype.JobRow) hfhooks.DeliveryRecord {
 	if job.AttemptedAt != nil && job.FinalizedAt != nil {
 		rec.Duration = job.FinalizedAt.Sub(*job.AttemptedAt)
 	}
+	if out := job.Output(); len(out) > 0 {
+		_ = json.Unmarshal(out, &rec.Output) // recorded by the worker as a JSON string
+	}
 	if n := len(job.Errors); n > 0 {
 		// A permanent failure is recorded through river.JobCancel, which
 		// prefixes its error.

@@ -741,3 +741,26 @@ func TestBackoff(t *testing.T) {
 		}
 	}
 }
+
+// printed is a handler result or error that carries a command's output.
+type printed string
+
+func (p printed) DeliveryOutput() string { return string(p) }
+func (p printed) Error() string          { return "exited with code 1" }
+
+func TestOutputIsKept(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, bc backendCase) {
+		d := startDurable(t, openQueue(t, bc, WithMaxAttempts(1)), map[string]hfhooks.HandlerFunc{
+			"ok":    func(context.Context, *hfhooks.Delivery) (any, error) { return printed("epoch 3: loss 0.12"), nil },
+			"fails": func(context.Context, *hfhooks.Delivery) (any, error) { return nil, printed("Traceback: out of memory") },
+		})
+		ok := send(t, d.url+"/webhooks/ok", payload(t, "acme/ok"), nil)
+		fails := send(t, d.url+"/webhooks/fails", payload(t, "acme/fails"), nil)
+		if rec := waitFor(t, d.url, ok.ID, hfhooks.StateSucceeded); rec.Output != "epoch 3: loss 0.12" {
+			t.Errorf("succeeded delivery's output = %q", rec.Output)
+		}
+		if rec := waitFor(t, d.url, fails.ID, hfhooks.StateFailed); rec.Output != "Traceback: out of memory" {
+			t.Errorf("failed delivery's output = %q", rec.Output)
+		}
+	})
+}

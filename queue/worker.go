@@ -75,7 +75,13 @@ func (w *worker) Work(ctx context.Context, job *river.Job[deliveryArgs]) error {
 	if exec == nil {
 		return errors.New("queue: no executor") // cannot happen: Start sets it first
 	}
-	if _, err := (*exec).Execute(ctx, d); err != nil {
+	v, err := (*exec).Execute(ctx, d)
+	if out := hfhooks.OutputOf(v, err); out != "" {
+		if rerr := river.RecordOutput(ctx, out); rerr != nil {
+			w.q.cfg.logger.Warn("recording a delivery's output", "delivery", d.ID, "err", rerr)
+		}
+	}
+	if err != nil {
 		if permanent(err) {
 			return river.JobCancel(err)
 		}
