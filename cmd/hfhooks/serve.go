@@ -4,11 +4,16 @@ import (
 	"context"
 	"crypto/sha256"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
+	"os/signal"
+	"strings"
+	"syscall"
 	"time"
 
 	"github.com/hfhooks/hfhooks"
+	"github.com/hfhooks/hfhooks/internal/config"
 	"github.com/hfhooks/hfhooks/queue"
 	"github.com/spf13/cobra"
 )
@@ -21,6 +26,14 @@ type serveOptions struct {
 	queue          string
 	maxAttempts    int
 	attemptTimeout time.Duration
+	retryBackoff   time.Duration
+	// config is the hooks.yaml to serve instead of the inbox; check only
+	// validates it.
+	config string
+	check  bool
+	// reload delivers the signals that reload the config; nil means
+	// SIGHUP. Tests inject their own.
+	reload <-chan os.Signal
 	// inboxLog, when set, names a file to which the inbox appends one line,
 	// "ID SHA256-OF-BODY", each time it handles a delivery: the crash tests
 	// read it to see which deliveries were processed.
@@ -35,12 +48,24 @@ const inboxEndpoint = "inbox"
 
 // newServeCmd builds "hfhooks serve".
 func newServeCmd(s *ioStreams) *cobra.Command {
-	opts := &serveOptions{io: s}
+	return newServeCmdWith(&serveOptions{io: s})
+}
+
+// newServeCmdWith builds "hfhooks serve" on opts, whose I/O and reload
+// signals tests set beforehand; the command line sets the rest.
+func newServeCmdWith(opts *serveOptions) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Run a webhook receiver that accepts and shows every delivery",
 		Long: `Run a webhook receiver with one endpoint, /webhooks/inbox, that accepts every
 valid delivery, logs one line per delivery and shows it on the landing page.
+
+With --config hooks.yaml, serve the hooks of the file instead: each is
+served at /webhooks/<name>, acts only on the deliveries its filter matches
+(answering the others 200 {"status":"ignored"}), and runs a command or
+forwards the delivery. The file is validated before anything starts (--check
+only validates it), and reloaded on SIGHUP; a file that fails validation
+then is refused and the hooks in service stay.
 
 Accepted deliveries are durable by default: each is committed to a queue
 before the answer (202 {"status":"queued"}), and run from there, with
@@ -58,6 +83,8 @@ set), unless --addr says otherwise. It stops gracefully on SIGINT or SIGTERM.`,
   hfhooks serve --addr :8080 --secret my-secret
   hfhooks serve --queue postgres://hooks@db.internal/hooks
   hfhooks serve --queue none
+  hfhooks serve --config hooks.yaml
+  hfhooks serve --config hooks.yaml --check
   hfhooks trigger repo.content --url http://127.0.0.1:7860/webhooks/inbox`,
 		Args: exactArgs(),
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -70,6 +97,9 @@ set), unless --addr says otherwise. It stops gracefully on SIGINT or SIGTERM.`,
 	f.StringVar(&opts.queue, "queue", "sqlite:hfhooks.db", "durable queue: sqlite:`PATH`, postgres://..., or none")
 	f.IntVar(&opts.maxAttempts, "max-attempts", queue.DefaultMaxAttempts, "runs of a failing delivery before it is kept as failed")
 	f.DurationVar(&opts.attemptTimeout, "attempt-timeout", queue.DefaultAttemptTimeout, "time limit of one run of a delivery")
+	f.DurationVar(&opts.retryBackoff, "retry-backoff", queue.DefaultBackoffBase, "wait before the first retry of a failed delivery; it doubles at each attempt, up to 1h")
+	f.StringVar(&opts.config, "config", "", "serve the hooks of `FILE` (hooks.yaml) instead of the inbox")
+	f.BoolVar(&opts.check, "check", false, "validate the --config file and exit")
 	f.StringVar(&opts.inboxLog, "inbox-log", "", "append \"ID SHA256\" to `FILE` for each delivery handled (for tests)")
 	_ = f.MarkHidden("inbox-log")
 	f.StringVar(&opts.relay, "relay", "", "also receive deliveries through the relay at `URL` (see hfhooks relay)")
@@ -77,6 +107,22 @@ set), unless --addr says otherwise. It stops gracefully on SIGINT or SIGTERM.`,
 }
 
 func runServe(ctx context.Context, opts *serveOptions) error {
+	var cfg *config.Config
+	switch {
+	case opts.config != "":
+		c, err := config.Load(opts.config)
+		if err != nil {
+			return fmt.Errorf("%s is not valid:\n%w", opts.config, err)
+		}
+		if opts.check {
+			fmt.Fprintf(opts.io.Out, "%s is valid: %d hook(s): %s\n", opts.config, len(c.Hooks), hookNames(c))
+			return nil
+		}
+		cfg = c
+	case opts.check:
+		return usageErrorf("--check validates the file given with --config")
+	}
+
 	logger := slog.New(slog.NewTextHandler(opts.io.ErrOut, nil))
 	srvOpts := []hfhooks.Option{
 		hfhooks.WithAddr(opts.addr),
@@ -88,6 +134,7 @@ func runServe(ctx context.Context, opts *serveOptions) error {
 		q, err := queue.Open(ctx, opts.queue,
 			queue.WithMaxAttempts(opts.maxAttempts),
 			queue.WithAttemptTimeout(opts.attemptTimeout),
+			queue.WithBackoff(opts.retryBackoff, queue.DefaultBackoffCap),
 			queue.WithLogger(logger))
 		if err != nil {
 			return err
@@ -96,28 +143,99 @@ func runServe(ctx context.Context, opts *serveOptions) error {
 		srvOpts = append(srvOpts, hfhooks.WithQueue(q))
 	}
 	srv := hfhooks.NewServer(srvOpts...)
-	h := inbox
-	if opts.inboxLog != "" {
-		f, err := os.OpenFile(opts.inboxLog, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
-		if err != nil {
+	if cfg != nil {
+		if err := srv.ReplaceWebhooks(webhooksOf(cfg)); err != nil {
 			return err
 		}
-		defer f.Close()
-		h = func(ctx context.Context, d *hfhooks.Delivery) (any, error) {
-			sum := sha256.Sum256(d.Body)
-			if _, err := fmt.Fprintf(f, "%s %x\n", d.ID, sum); err != nil {
-				return nil, err
-			}
-			return inbox(ctx, d)
+		sig := opts.reload
+		if sig == nil {
+			ch := make(chan os.Signal, 1)
+			signal.Notify(ch, syscall.SIGHUP)
+			defer signal.Stop(ch)
+			sig = ch
 		}
-	}
-	if err := srv.AddWebhook(inboxEndpoint, h); err != nil {
-		return err
+		ctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		go reloadOnSignal(ctx, opts.config, sig, srv, logger)
+	} else {
+		var handled io.Writer
+		if opts.inboxLog != "" {
+			f, err := os.OpenFile(opts.inboxLog, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+			if err != nil {
+				return err
+			}
+			defer f.Close()
+			handled = f
+		}
+		if err := addInbox(srv, handled); err != nil {
+			return err
+		}
 	}
 	if opts.relay != "" {
 		return serveViaRelay(ctx, opts.io, srv, opts.relay)
 	}
 	return srv.Run(ctx)
+}
+
+// addInbox registers the inbox; when handled is not nil, the inbox also
+// writes "ID SHA256-OF-BODY" to it each time it handles a delivery, which
+// the crash tests read.
+func addInbox(srv *hfhooks.Server, handled io.Writer) error {
+	h := inbox
+	if handled != nil {
+		h = func(ctx context.Context, d *hfhooks.Delivery) (any, error) {
+			sum := sha256.Sum256(d.Body)
+			if _, err := fmt.Fprintf(handled, "%s %x\n", d.ID, sum); err != nil {
+				return nil, err
+			}
+			return inbox(ctx, d)
+		}
+	}
+	return srv.AddWebhook(inboxEndpoint, h)
+}
+
+// webhooksOf turns a validated config into the server's endpoints.
+func webhooksOf(cfg *config.Config) []hfhooks.Webhook {
+	hooks := make([]hfhooks.Webhook, len(cfg.Hooks))
+	for i, h := range cfg.Hooks {
+		opts := []hfhooks.EndpointOption{hfhooks.EndpointFilter(h.Filter)}
+		if h.Secret != "" {
+			opts = append(opts, hfhooks.EndpointSecret(h.Secret))
+		}
+		hooks[i] = hfhooks.Webhook{Path: h.Name, Handler: h.Handler, Options: opts}
+	}
+	return hooks
+}
+
+func hookNames(cfg *config.Config) string {
+	names := make([]string, len(cfg.Hooks))
+	for i, h := range cfg.Hooks {
+		names[i] = h.Name
+	}
+	return strings.Join(names, ", ")
+}
+
+// reloadOnSignal reloads the config file at path each time a signal comes
+// on sig, until ctx ends. A file that fails validation is refused, and the
+// hooks in service stay; deliveries in flight finish with the hooks they
+// started on.
+func reloadOnSignal(ctx context.Context, path string, sig <-chan os.Signal, srv *hfhooks.Server, logger *slog.Logger) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-sig:
+		}
+		cfg, err := config.Load(path)
+		if err == nil {
+			err = srv.ReplaceWebhooks(webhooksOf(cfg))
+		}
+		if err != nil {
+			logger.Error("reload refused; the current hooks stay", "config", path, "err", err)
+			continue
+		}
+		logger.Info("reloaded", "config", path, "hooks", hookNames(cfg))
+	}
 }
 
 // inbox accepts every valid delivery; the server logs and records it.

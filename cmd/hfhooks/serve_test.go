@@ -35,18 +35,31 @@ func (s *syncBuffer) String() string {
 // ends, and returns its base URL and its output streams.
 func startServe(t *testing.T, args ...string) (base string, out, errOut *syncBuffer) {
 	t.Helper()
+	return startServeWith(t, nil, args...)
+}
+
+// startServeWith is startServe with options that only tests set (such as
+// the reload signals), applied by set before the command line.
+func startServeWith(t *testing.T, set func(*serveOptions), args ...string) (base string, out, errOut *syncBuffer) {
+	t.Helper()
 	t.Setenv("WEBHOOK_SECRET", "")
 	t.Setenv("SPACE_HOST", "")
 	out, errOut = &syncBuffer{}, &syncBuffer{}
+	opts := &serveOptions{io: &ioStreams{In: strings.NewReader(""), Out: out, ErrOut: errOut}}
+	if set != nil {
+		set(opts)
+	}
+	cmd := newServeCmdWith(opts)
+	cmd.SetArgs(append([]string{"--addr", "127.0.0.1:0"}, args...))
+	cmd.SetOut(out)
+	cmd.SetErr(errOut)
 	ctx, cancel := context.WithCancel(context.Background())
-	code := make(chan int, 1)
-	go func() {
-		code <- execute(ctx, append([]string{"serve", "--addr", "127.0.0.1:0"}, args...), &ioStreams{In: strings.NewReader(""), Out: out, ErrOut: errOut})
-	}()
+	done := make(chan error, 1)
+	go func() { done <- cmd.ExecuteContext(ctx) }()
 	t.Cleanup(func() {
 		cancel()
-		if c := <-code; c != exitOK {
-			t.Errorf("serve exited %d: %s", c, errOut)
+		if err := <-done; err != nil {
+			t.Errorf("serve: %v\n%s", err, errOut)
 		}
 	})
 	re := regexp.MustCompile(`Running on local URL:\s+(\S+)`)
@@ -55,7 +68,11 @@ func startServe(t *testing.T, args ...string) (base string, out, errOut *syncBuf
 		if m := re.FindStringSubmatch(out.String()); m != nil {
 			return m[1], out, errOut
 		}
-		time.Sleep(10 * time.Millisecond)
+		select {
+		case err := <-done:
+			t.Fatalf("serve stopped: %v\n%s", err, errOut)
+		case <-time.After(10 * time.Millisecond):
+		}
 	}
 	t.Fatalf("serve did not start:\nstdout: %s\nstderr: %s", out, errOut)
 	return "", nil, nil

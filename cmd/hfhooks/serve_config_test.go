@@ -1,0 +1,267 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// writeConfig writes a hooks.yaml into dir and returns its path.
+func writeConfig(t *testing.T, dir, yaml string) string {
+	t.Helper()
+	path := filepath.Join(dir, "hooks.yaml")
+	if err := os.WriteFile(path, []byte(yaml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// trigger runs "hfhooks trigger args..." and returns its exit code and
+// standard output.
+func trigger(t *testing.T, args ...string) (int, string) {
+	t.Helper()
+	var out bytes.Buffer
+	code := execute(context.Background(), append([]string{"trigger"}, args...), &ioStreams{In: strings.NewReader(""), Out: &out, ErrOut: io.Discard})
+	return code, out.String()
+}
+
+// eventually polls cond until it holds or the deadline passes.
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func readFile(path string) string {
+	b, _ := os.ReadFile(path)
+	return string(b)
+}
+
+func TestServeConfigCheck(t *testing.T) {
+	dir := t.TempDir()
+	good := writeConfig(t, dir, `
+hooks:
+  - name: retrain
+    filter: {scopes: [repo.content], refs: [refs/heads/main]}
+    run: {command: [sh, -c, "true"]}
+  - name: bot
+    forward: {url: "http://127.0.0.1:1/hook"}
+`)
+	var out, errOut bytes.Buffer
+	code := execute(context.Background(), []string{"serve", "--config", good, "--check"}, &ioStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut})
+	if code != exitOK || out.String() != good+" is valid: 2 hook(s): retrain, bot\n" {
+		t.Errorf("valid file: exit %d, %q %q", code, out.String(), errOut.String())
+	}
+
+	bad := filepath.Join(t.TempDir(), "hooks.yaml")
+	os.WriteFile(bad, []byte(`
+hooks:
+  - name: retrain
+    filter: {refs: ["refs/[heads"]}
+    run: {command: [no-such-program-hfhooks], timeout: 10x}
+  - name: retrain
+    forward: {url: "http://127.0.0.1:1/hook"}
+    run: {command: [sh]}
+`), 0o644)
+	out.Reset()
+	errOut.Reset()
+	code = execute(context.Background(), []string{"serve", "--config", bad, "--check"}, &ioStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut})
+	got := strings.ReplaceAll(errOut.String(), filepath.Dir(bad), "DIR")
+	if code != exitFailure || out.Len() != 0 {
+		t.Errorf("invalid file: exit %d, stdout %q", code, out.String())
+	}
+	golden(t, "serve-config-invalid.golden", []byte(got))
+
+	out.Reset()
+	if code := execute(context.Background(), []string{"serve", "--check"}, &ioStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut}); code != exitUsage {
+		t.Errorf("--check without --config: exit %d, want 2", code)
+	}
+}
+
+func TestServeConfigEndToEnd(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+
+	// The forward target records what it receives.
+	var mu sync.Mutex
+	var forwarded [][]byte
+	var forwardedSecret string
+	target := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		defer mu.Unlock()
+		forwarded = append(forwarded, b)
+		forwardedSecret = r.Header.Get("X-Webhook-Secret")
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	defer target.Close()
+
+	writeConfig(t, dir, `
+secret: file-secret
+hooks:
+  - name: retrain
+    filter: {scopes: [repo.content], repoTypes: [dataset], refs: [refs/heads/main]}
+    run:
+      command: [sh, -c, 'echo "$WEBHOOK_REPO_ID $WEBHOOK_REPO_TYPE $WEBHOOK_SCOPE $WEBHOOK_ACTION $WEBHOOK_HEAD_SHA" >> runs.txt; cat > stdin.json; echo trained']
+  - name: flaky
+    run:
+      command: [sh, -c, 'n=$(cat count 2>/dev/null || echo 0); n=$((n+1)); echo $n > count; echo "attempt $n"; [ "$n" -ge 2 ]']
+  - name: bot
+    secret: bot-secret
+    filter: {scopes: [discussion], kind: pr}
+    forward: {url: "`+target.URL+`/hook", secret: target-secret}
+`)
+	base, _, logs := startServe(t, "--config", "hooks.yaml", "--queue", "sqlite:"+filepath.Join(dir, "q.db"), "--retry-backoff", "10ms")
+
+	// A dataset push to main runs the command, with the payload in its
+	// environment and on its standard input.
+	code, out := trigger(t, "repo.content", "--url", base+"/webhooks/retrain", "--secret", "file-secret", "--repo", "dataset:acme/reviews")
+	if code != exitOK || !strings.Contains(out, "202") {
+		t.Fatalf("dataset push: exit %d %s", code, out)
+	}
+	eventually(t, "the retrain command", func() bool { return strings.Contains(readFile("runs.txt"), "acme/reviews") })
+	if got := readFile("runs.txt"); !regexp.MustCompile(`^acme/reviews dataset repo.content update [0-9a-f]{40}\n$`).MatchString(got) {
+		t.Errorf("command environment: %q", got)
+	}
+	eventually(t, "the payload on stdin", func() bool { return strings.Contains(readFile("stdin.json"), `"acme/reviews"`) })
+
+	// What the filter leaves out is answered 200 ignored and not run.
+	for _, args := range [][]string{
+		{"repo.content", "--repo", "model:acme/bert"},
+		{"repo.content", "--repo", "dataset:acme/reviews", "--set", "updatedRefs.0.ref=refs/heads/dev"},
+		{"discussion.create", "--repo", "dataset:acme/reviews"},
+	} {
+		code, out := trigger(t, append(args, "--url", base+"/webhooks/retrain", "--secret", "file-secret")...)
+		if code != exitOK || !strings.Contains(out, "200 OK") || !strings.Contains(out, `"status":"ignored"`) {
+			t.Errorf("%v: exit %d %s", args, code, out)
+		}
+	}
+
+	// A failing command is retried through the queue, then succeeds; its
+	// output is kept with the delivery.
+	if code, out := trigger(t, "repo.update", "--url", base+"/webhooks/flaky", "--secret", "file-secret"); code != exitOK {
+		t.Fatalf("flaky: exit %d %s", code, out)
+	}
+	eventually(t, "the flaky hook to succeed", func() bool {
+		resp, err := http.Get(base + "/api/deliveries?state=succeeded")
+		if err != nil {
+			return false
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return strings.Contains(string(b), `"endpoint":"flaky"`) && strings.Contains(string(b), `"attempts":2`) && strings.Contains(string(b), `"output":"attempt 2\n"`)
+	})
+
+	// The hook's own secret replaces the file's; forward sends the body byte
+	// for byte, with the target's secret.
+	if code, out := trigger(t, "discussion.create", "--url", base+"/webhooks/bot", "--secret", "file-secret"); code != exitFailure || !strings.Contains(out, "403") {
+		t.Errorf("bot with the file's secret: exit %d %s", code, out)
+	}
+	var sent bytes.Buffer
+	execute(context.Background(), []string{"trigger", "discussion.create", "--dry-run"}, &ioStreams{In: strings.NewReader(""), Out: &sent, ErrOut: io.Discard})
+	req, _ := http.NewRequest("POST", base+"/webhooks/bot", bytes.NewReader(sent.Bytes()))
+	req.Header.Set("X-Webhook-Secret", "bot-secret")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusAccepted {
+		t.Fatalf("bot: %d", resp.StatusCode)
+	}
+	eventually(t, "the forward", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(forwarded) == 1
+	})
+	mu.Lock()
+	if sha256.Sum256(forwarded[0]) != sha256.Sum256(sent.Bytes()) || forwardedSecret != "target-secret" {
+		t.Errorf("forwarded %d bytes with secret %q; want the body byte for byte and the target's secret", len(forwarded[0]), forwardedSecret)
+	}
+	mu.Unlock()
+	if strings.Contains(logs.String(), "file-secret") || strings.Contains(logs.String(), "bot-secret") {
+		t.Error("a secret appears in the logs")
+	}
+}
+
+func TestServeConfigReload(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	path := writeConfig(t, dir, `
+hooks:
+  - name: slow
+    run: {command: [sh, -c, 'touch started; while [ ! -e release ]; do sleep 0.02; done; echo done > finished']}
+`)
+	reload := make(chan os.Signal, 1)
+	base, _, logs := startServeWith(t, func(o *serveOptions) { o.reload = reload }, "--config", path, "--queue", "none")
+
+	// A delivery in flight when the config is reloaded finishes.
+	answered := make(chan int, 1)
+	go func() {
+		code, _ := trigger(t, "repo.update", "--url", base+"/webhooks/slow")
+		answered <- code
+	}()
+	eventually(t, "the slow command to start", func() bool { _, err := os.Stat("started"); return err == nil })
+
+	writeConfig(t, dir, `
+hooks:
+  - name: fresh
+    run: {command: [sh, -c, 'echo fresh >> fresh.txt']}
+`)
+	reload <- os.Interrupt
+	eventually(t, "the reload", func() bool { return strings.Contains(logs.String(), "msg=reloaded") })
+	os.WriteFile("release", nil, 0o644)
+	if code := <-answered; code != exitOK || readFile("finished") != "done\n" {
+		t.Errorf("in-flight delivery: exit %d, finished %q", code, readFile("finished"))
+	}
+	if code, out := trigger(t, "repo.update", "--url", base+"/webhooks/fresh"); code != exitOK || readFile("fresh.txt") != "fresh\n" {
+		t.Errorf("new hook: exit %d %s", code, out)
+	}
+	if code, _ := trigger(t, "repo.update", "--url", base+"/webhooks/slow"); code != exitFailure {
+		t.Errorf("removed hook still served")
+	}
+
+	// A file that fails validation is refused; the hooks in service stay.
+	writeConfig(t, dir, "hooks:\n  - name: fresh\n")
+	reload <- os.Interrupt
+	eventually(t, "the refusal", func() bool { return strings.Contains(logs.String(), "reload refused") })
+	if code, out := trigger(t, "repo.update", "--url", base+"/webhooks/fresh"); code != exitOK || readFile("fresh.txt") != "fresh\nfresh\n" {
+		t.Errorf("after a refused reload: exit %d %s", code, out)
+	}
+}
+
+func TestServeConfigReloadsOnSIGHUP(t *testing.T) {
+	bin := buildHfhooks(t)
+	dir := t.TempDir()
+	path := writeConfig(t, dir, "hooks:\n  - name: first\n    run: {command: [sh, -c, 'true']}\n")
+	p := startProc(t, bin, nil, "--config", path, "--queue", "none")
+	writeConfig(t, dir, "hooks:\n  - name: second\n    run: {command: [sh, -c, 'true']}\n")
+	if err := p.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the reload", func() bool { return strings.Contains(p.stderr.String(), "msg=reloaded") })
+	if code, out := trigger(t, "repo.update", "--url", p.url+"/webhooks/second", "--secret", "s"); code != exitOK {
+		t.Errorf("reloaded hook: exit %d %s", code, out)
+	}
+	select {
+	case <-p.exited:
+		t.Fatalf("SIGHUP stopped the process:\n%s", p.stderr)
+	default:
+	}
+}
