@@ -12,20 +12,16 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
-	"github.com/hfhooks/hfhooks/internal/live"
 	"github.com/hfhooks/hfhooks/internal/sample"
+	"github.com/hfhooks/hfhooks/internal/web"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
 //go:embed templates/index.html
 var templatesFS embed.FS
 
-var pageTemplate = template.Must(template.New("index.html").Funcs(template.FuncMap{
-	"ms": func(d time.Duration) string {
-		return strconv.FormatFloat(float64(d)/float64(time.Millisecond), 'f', 1, 64) + " ms"
-	},
+var pageTemplate = template.Must(template.New("index.html").Funcs(web.Funcs()).Funcs(template.FuncMap{
 	"ok": func(code int) bool { return code >= 200 && code < 300 },
 	"states": func(durable bool) []DeliveryState {
 		if durable {
@@ -33,7 +29,6 @@ var pageTemplate = template.Must(template.New("index.html").Funcs(template.FuncM
 		}
 		return []DeliveryState{StateSucceeded, StateFailed, StateRejected, StateIgnored}
 	},
-	"script": func() template.JS { return live.Script },
 }).ParseFS(templatesFS, "templates/index.html"))
 
 // pageDeliveries is how many recent deliveries the landing page shows.
@@ -41,7 +36,7 @@ const pageDeliveries = 50
 
 // pageCSP is the landing page's Content-Security-Policy: everything from the
 // server itself, inline styles, and no script but the page's own.
-var pageCSP = "default-src 'self'; style-src 'unsafe-inline'; script-src " + live.CSPSource
+var pageCSP = "default-src 'self'; style-src 'unsafe-inline'; script-src " + web.ScriptSource
 
 // routesMux serves everything but the webhook routes.
 func (s *Server) routesMux() *http.ServeMux {

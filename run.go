@@ -12,6 +12,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/hfhooks/hfhooks/internal/web"
 )
 
 // Addr returns the address Run listens on: the one given with WithAddr,
@@ -57,7 +59,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		WriteTimeout:      s.cfg.responseDeadline + 30*time.Second,
 		IdleTimeout:       2 * time.Minute,
 	}
-	s.printBanner(listenURL(ln.Addr()))
+	s.printBanner(web.ListenURL(ln.Addr()))
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 
@@ -85,19 +87,6 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		return fmt.Errorf("hfhooks: shutdown: %w", err)
 	}
 	return err
-}
-
-// listenURL is the local URL of a listener, with a wildcard host replaced
-// by one a browser can open.
-func listenURL(a net.Addr) string {
-	host, port, err := net.SplitHostPort(a.String())
-	if err != nil {
-		return "http://" + a.String()
-	}
-	if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
-		host = "127.0.0.1"
-	}
-	return "http://" + net.JoinHostPort(host, port)
 }
 
 // printBanner prints the start-up instructions huggingface_hub prints.

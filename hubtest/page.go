@@ -14,17 +14,14 @@ import (
 	"time"
 
 	"github.com/hfhooks/hfhooks/hub"
-	"github.com/hfhooks/hfhooks/internal/live"
 	"github.com/hfhooks/hfhooks/internal/sample"
+	"github.com/hfhooks/hfhooks/internal/web"
 )
 
 //go:embed templates/page.html
 var templatesFS embed.FS
 
-var pageTemplate = template.Must(template.New("page.html").Funcs(template.FuncMap{
-	"ms": func(d time.Duration) string {
-		return strconv.FormatFloat(float64(d)/float64(time.Millisecond), 'f', 1, 64) + " ms"
-	},
+var pageTemplate = template.Must(template.New("page.html").Funcs(web.Funcs()).Funcs(template.FuncMap{
 	"utc":     func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05.000") },
 	"summary": sample.Summary,
 	"indent": func(b []byte) string {
@@ -51,13 +48,12 @@ var pageTemplate = template.Must(template.New("page.html").Funcs(template.FuncMa
 		}
 		return strings.Join(s, ", ")
 	},
-	"script": func() template.JS { return live.Script },
 }).ParseFS(templatesFS, "templates/page.html"))
 
 // pageCSP is the page's Content-Security-Policy: inline styles, the page's
 // own script, which fetches the page again, and forms posted to the
 // emulator; nothing else.
-var pageCSP = "default-src 'none'; style-src 'unsafe-inline'; script-src " + live.CSPSource + "; connect-src 'self'; form-action 'self'"
+var pageCSP = "default-src 'none'; style-src 'unsafe-inline'; script-src " + web.ScriptSource + "; connect-src 'self'; form-action 'self'"
 
 // tokenCookie holds the token a browser signed in with.
 const tokenCookie = "hubtest_token"

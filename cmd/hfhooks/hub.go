@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/hfhooks/hfhooks/hubtest"
+	"github.com/hfhooks/hfhooks/internal/web"
 	"github.com/spf13/cobra"
 )
 
@@ -89,7 +90,7 @@ func runHub(ctx context.Context, opts *hubOptions) error {
 		ReadTimeout:       time.Minute,
 		IdleTimeout:       2 * time.Minute,
 	}
-	printHubBanner(opts.io, hubURL(ln.Addr()), h.Tokens())
+	printHubBanner(opts.io, web.ListenURL(ln.Addr()), h.Tokens())
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	select {
@@ -104,19 +105,6 @@ func runHub(ctx context.Context, opts *hubOptions) error {
 		return fmt.Errorf("hub: shutdown: %w", err)
 	}
 	return nil
-}
-
-// hubURL is the URL of a listener, with a wildcard host replaced by one a
-// client can reach.
-func hubURL(a net.Addr) string {
-	host, port, err := net.SplitHostPort(a.String())
-	if err != nil {
-		return "http://" + a.String()
-	}
-	if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
-		host = "127.0.0.1"
-	}
-	return "http://" + net.JoinHostPort(host, port)
 }
 
 // printHubBanner says where the emulator is and how to point tools at it.

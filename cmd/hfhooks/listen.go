@@ -17,6 +17,7 @@ import (
 
 	"github.com/hfhooks/hfhooks"
 	"github.com/hfhooks/hfhooks/hub"
+	"github.com/hfhooks/hfhooks/internal/web"
 	"github.com/hfhooks/hfhooks/relay"
 	"github.com/spf13/cobra"
 )
@@ -282,7 +283,7 @@ func serveViaRelay(ctx context.Context, s *ioStreams, srv *hfhooks.Server, relay
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	l := &relay.Listener{RelayURL: relayURL, Channel: ch, ForwardTo: hubURL(ln.Addr()), Logger: slog.New(slog.NewTextHandler(s.ErrOut, nil)), MaxReconnects: defaultMaxReconnects}
+	l := &relay.Listener{RelayURL: relayURL, Channel: ch, ForwardTo: web.ListenURL(ln.Addr()), Logger: slog.New(slog.NewTextHandler(s.ErrOut, nil)), MaxReconnects: defaultMaxReconnects}
 	errc := make(chan error, 2)
 	go func() { errc <- srv.Serve(ctx, ln) }()
 	go func() { errc <- l.Run(ctx) }()

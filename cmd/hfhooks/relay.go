@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/hfhooks/hfhooks"
+	"github.com/hfhooks/hfhooks/internal/web"
 	"github.com/hfhooks/hfhooks/relay"
 	"github.com/spf13/cobra"
 )
@@ -83,7 +84,7 @@ func runRelay(ctx context.Context, opts *relayOptions) error {
 		relay.WithIdleExpiry(opts.idleExpiry),
 		relay.WithLogger(slog.New(slog.NewTextHandler(opts.io.ErrOut, nil))),
 	)
-	fmt.Fprintf(opts.io.Out, "Relay running on %s\n", hubURL(ln.Addr()))
+	fmt.Fprintf(opts.io.Out, "Relay running on %s\n", web.ListenURL(ln.Addr()))
 	if token == "" {
 		fmt.Fprintf(opts.io.Out, "Anyone who can reach it may create channels: set %s to require a token.\n", relayTokenEnv)
 	} else {
