@@ -150,16 +150,11 @@ func listenRun(ctx context.Context, opts *listenOptions) error {
 			return err
 		}
 		if len(watched) > 0 {
-			create := hub.CreateWebhookOptions{URL: relay.TemporaryWebhookURL(ch.URL), Watched: watched, Secret: opts.Secret}
-			if len(opts.Domains) > 0 {
-				create.Domains = parseDomains(opts.Domains)
-			}
-			w, err := client.CreateWebhook(ctx, create)
+			remove, err := createTemporary(ctx, opts.IO, client, ch.URL, watched, opts.Domains, opts.Secret)
 			if err != nil {
-				return cliError(err)
+				return err
 			}
-			defer deleteTemporary(ctx, opts.IO, client, w.ID)
-			fmt.Fprintf(opts.IO.Out, "Created webhook %s watching %s; it is deleted when listen stops.\n", w.ID, joinWatched(w.Watched))
+			defer remove()
 		}
 	}
 
@@ -252,6 +247,22 @@ func cleanupLeftovers(ctx context.Context, opts *listenOptions, client *hub.Clie
 
 // deleteTemporary deletes the temporary webhook, even once ctx has ended
 // (on Ctrl-C).
+// createTemporary creates a temporary webhook that delivers to target (a
+// channel URL) the events of watched, and returns the function that deletes
+// it, which listen and serve --relay call when they stop.
+func createTemporary(ctx context.Context, s *ioStreams, client *hub.Client, target string, watched []hub.WatchedItem, domains []string, secret string) (remove func(), err error) {
+	create := hub.CreateWebhookOptions{URL: relay.TemporaryWebhookURL(target), Watched: watched, Secret: secret}
+	if len(domains) > 0 {
+		create.Domains = parseDomains(domains)
+	}
+	w, err := client.CreateWebhook(ctx, create)
+	if err != nil {
+		return nil, cliError(err)
+	}
+	fmt.Fprintf(s.Out, "Created webhook %s watching %s; it is deleted when this command stops.\n", w.ID, joinWatched(w.Watched))
+	return func() { deleteTemporary(ctx, s, client, w.ID) }, nil
+}
+
 func deleteTemporary(ctx context.Context, s *ioStreams, client *hub.Client, id string) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
 	defer cancel()
@@ -262,16 +273,44 @@ func deleteTemporary(ctx context.Context, s *ioStreams, client *hub.Client, id s
 	fmt.Fprintf(s.Out, "Deleted webhook %s.\n", id)
 }
 
+// viaRelay is how "hfhooks serve --relay" reaches the Hub.
+type viaRelay struct {
+	// url is the relay's URL.
+	url string
+	// watch, domains and secret describe the temporary webhooks to create,
+	// one per endpoint; none when watch is empty.
+	watch   []hub.WatchedItem
+	domains []string
+	secret  string
+	// hubClient makes the client that creates and deletes them.
+	hubClient func() (*hub.Client, error)
+}
+
 // serveViaRelay runs srv on its address and, through a new channel of the
-// relay at relayURL, receives the Hub's deliveries to its endpoints: a
-// delivery to <channel>/webhooks/NAME goes to the local /webhooks/NAME. It
-// is "hfhooks serve --relay".
-func serveViaRelay(ctx context.Context, s *ioStreams, srv *hfhooks.Server, relayURL string) error {
+// relay, receives the Hub's deliveries to its endpoints: a delivery to
+// <channel>/webhooks/NAME goes to the local /webhooks/NAME. With watched
+// items, it creates a temporary webhook per endpoint, deleted when it
+// stops. It is "hfhooks serve --relay".
+func serveViaRelay(ctx context.Context, s *ioStreams, srv *hfhooks.Server, via viaRelay) error {
+	relayURL := via.url
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	ch, err := relay.CreateChannel(ctx, nil, relayURL, os.Getenv(relayTokenEnv))
 	if err != nil {
 		return err
+	}
+	if len(via.watch) > 0 {
+		client, err := via.hubClient()
+		if err != nil {
+			return err
+		}
+		for _, name := range srv.Endpoints() {
+			remove, err := createTemporary(ctx, s, client, ch.URL+"/webhooks/"+name, via.watch, via.domains, via.secret)
+			if err != nil {
+				return err
+			}
+			defer remove()
+		}
 	}
 	ln, err := net.Listen("tcp", srv.Addr())
 	if err != nil {

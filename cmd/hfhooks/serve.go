@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/hfhooks/hfhooks"
+	"github.com/hfhooks/hfhooks/hub"
 	"github.com/hfhooks/hfhooks/internal/config"
 	"github.com/hfhooks/hfhooks/queue"
 	"github.com/spf13/cobra"
@@ -39,8 +40,11 @@ type serveOptions struct {
 	// read it to see which deliveries were processed.
 	inboxLog string
 	// relay, when set, is the URL of an "hfhooks relay" to receive
-	// deliveries through.
-	relay string
+	// deliveries through; watch and domains describe the temporary
+	// webhooks to create there.
+	relay   string
+	watch   []string
+	domains []string
 }
 
 // inboxEndpoint is the one endpoint "hfhooks serve" registers.
@@ -103,6 +107,8 @@ set), unless --addr says otherwise. It stops gracefully on SIGINT or SIGTERM.`,
 	f.StringVar(&opts.inboxLog, "inbox-log", "", "append \"ID SHA256\" to `FILE` for each delivery handled (for tests)")
 	_ = f.MarkHidden("inbox-log")
 	f.StringVar(&opts.relay, "relay", "", "also receive deliveries through the relay at `URL` (see hfhooks relay)")
+	f.StringArrayVar(&opts.watch, "watch", nil, "with --relay: create a temporary webhook per endpoint watching type:name (repeatable), with the server's secret; uses HF_TOKEN/HF_ENDPOINT")
+	f.StringArrayVar(&opts.domains, "domain", nil, "with --watch: event domain of the temporary webhooks, repo or discussion (repeatable; default all)")
 	return cmd
 }
 
@@ -121,6 +127,13 @@ func runServe(ctx context.Context, opts *serveOptions) error {
 		cfg = c
 	case opts.check:
 		return usageErrorf("--check validates the file given with --config")
+	}
+	if opts.relay == "" && (len(opts.watch) > 0 || len(opts.domains) > 0) {
+		return usageErrorf("--watch and --domain create temporary webhooks on a relay: add --relay URL")
+	}
+	watched, err := parseWatched(opts.watch)
+	if err != nil {
+		return err
 	}
 
 	logger := slog.New(slog.NewTextHandler(opts.io.ErrOut, nil))
@@ -172,7 +185,14 @@ func runServe(ctx context.Context, opts *serveOptions) error {
 		}
 	}
 	if opts.relay != "" {
-		return serveViaRelay(ctx, opts.io, srv, opts.relay)
+		secret := os.Getenv("WEBHOOK_SECRET")
+		if len(opts.secrets) > 0 {
+			secret = opts.secrets[0]
+		}
+		return serveViaRelay(ctx, opts.io, srv, viaRelay{
+			url: opts.relay, watch: watched, domains: opts.domains, secret: secret,
+			hubClient: func() (*hub.Client, error) { return hub.NewClient() },
+		})
 	}
 	return srv.Run(ctx)
 }
