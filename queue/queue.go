@@ -156,7 +156,7 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*Queue, error) {
 	case "postgres", "postgresql":
 		q.db, err = openPostgres(ctx, dsn, q)
 	default:
-		return nil, fmt.Errorf("queue: unsupported data source %q: want sqlite:PATH or postgres://...", redact(dsn))
+		return nil, fmt.Errorf("queue: unsupported data source %q: want sqlite:PATH or a postgres:// URL", redact(dsn))
 	}
 	if err != nil {
 		return nil, err

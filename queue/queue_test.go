@@ -719,7 +719,7 @@ func recIDs(recs []hfhooks.DeliveryRecord) []string {
 func TestOpenErrors(t *testing.T) {
 	for dsn, want := range map[string]string{
 		"mysql://u:pw@host/db": `unsupported data source "mysql://u:xxxxx@host/db"`,
-		"hfhooks.db":           "want sqlite:PATH or postgres://",
+		"hfhooks.db":           "want sqlite:PATH or a postgres:// URL",
 		"sqlite:":              "needs a file path",
 	} {
 		if _, err := Open(context.Background(), dsn); err == nil || !strings.Contains(err.Error(), want) {

@@ -147,7 +147,7 @@ func TestServeQueuesInSQLiteByDefault(t *testing.T) {
 func TestServeBadQueue(t *testing.T) {
 	var errOut bytes.Buffer
 	code := execute(context.Background(), []string{"serve", "--queue", "redis://x"}, &ioStreams{In: strings.NewReader(""), Out: io.Discard, ErrOut: &errOut})
-	if code != exitFailure || !strings.Contains(errOut.String(), "want sqlite:PATH or postgres://") {
+	if code != exitFailure || !strings.Contains(errOut.String(), "want sqlite:PATH or a postgres:// URL") {
 		t.Errorf("exit %d, %q", code, errOut.String())
 	}
 }
