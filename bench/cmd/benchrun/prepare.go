@@ -47,7 +47,8 @@ func (h *harness) prepare(ctx context.Context, res *results) error {
 	if res.Machine, err = describeMachine(); err != nil {
 		return err
 	}
-	binaries := map[string]string{"hfhooks": "./cmd/hfhooks", "limit": "./bench/limit", "hfsync": "./bench/hfsync"}
+	binaries := map[string]string{"hfhooks": "./cmd/hfhooks", "limit": "./bench/limit", "hfsync": "./bench/hfsync",
+		"ceiling": "./bench/ceiling", "fanout": "./bench/fanout"}
 	var needed []string
 	for _, s := range h.servers {
 		if s.python && res.Python == nil {
@@ -58,6 +59,12 @@ func (h *harness) prepare(ctx context.Context, res *results) error {
 		if s.binary != "" && !slices.Contains(needed, s.binary) {
 			needed = append(needed, s.binary)
 		}
+		if s.db != "" && !slices.Contains(needed, "ceiling") {
+			needed = append(needed, "ceiling")
+		}
+	}
+	if h.FanoutTime > 0 {
+		needed = append(needed, "fanout")
 	}
 	if h.Profile && !slices.Contains(needed, "hfsync") {
 		needed = append(needed, "hfsync")
