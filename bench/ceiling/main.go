@@ -30,6 +30,7 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/hfhooks/hfhooks"
@@ -76,6 +77,10 @@ type result struct {
 	Jobs    int     `json:"jobs"`
 	Seconds float64 `json:"seconds"`
 	Rate    float64 `json:"rate"`
+	// CPUPerJob is the CPU time (user and system) of this process over the
+	// inserts, per job, in nanoseconds; the database server's, for
+	// PostgreSQL, is not in it.
+	CPUPerJob float64 `json:"cpuPerJobNs"`
 }
 
 func main() {
@@ -143,7 +148,7 @@ func run(ctx context.Context, dsn string, params []river.InsertManyParams, batch
 		return result{}, err
 	}
 	defer closeDB()
-	start := time.Now()
+	start, cpu0 := time.Now(), processCPU()
 	n := 0
 	for n < len(params) && time.Since(start) < maxTime {
 		end := min(n+batch, len(params))
@@ -152,8 +157,17 @@ func run(ctx context.Context, dsn string, params []river.InsertManyParams, batch
 		}
 		n = end
 	}
-	took := time.Since(start)
-	return result{Batch: batch, Jobs: n, Seconds: took.Seconds(), Rate: float64(n) / took.Seconds()}, nil
+	took, cpu := time.Since(start), processCPU()-cpu0
+	return result{Batch: batch, Jobs: n, Seconds: took.Seconds(), Rate: float64(n) / took.Seconds(), CPUPerJob: float64(cpu) / float64(n)}, nil
+}
+
+// processCPU returns the CPU time this process has used so far.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // open returns InsertMany on a River client for dsn, with the database's

@@ -101,7 +101,10 @@ type ceilingRun struct {
 	Jobs    int     `json:"jobs"`
 	Seconds float64 `json:"seconds"`
 	Rate    float64 `json:"rate"`
-	Error   string  `json:"error,omitempty"`
+	// CPUPerJob is the ceiling program's CPU time per job (the database
+	// server's, for PostgreSQL, is not in it).
+	CPUPerJob float64 `json:"cpuPerJobNs"`
+	Error     string  `json:"error,omitempty"`
 }
 
 // measureCeilings runs bench/ceiling on a fresh database of the kind, once
@@ -114,7 +117,7 @@ func (h *harness) measureCeilings(ctx context.Context, kind string, round int) [
 			c.Error = err.Error()
 			log.Printf("round %d ceiling %s ×%d: %v", round, kind, batch, err)
 		} else {
-			log.Printf("round %d/%d ceiling %s InsertMany×%d: %.0f jobs/s (%d jobs)", round, h.Rounds, kind, batch, c.Rate, c.Jobs)
+			log.Printf("round %d/%d ceiling %s InsertMany×%d: %.0f jobs/s (%d jobs), cpu/job %v", round, h.Rounds, kind, batch, c.Rate, c.Jobs, time.Duration(c.CPUPerJob))
 		}
 		runs = append(runs, c)
 	}

@@ -112,12 +112,13 @@ func parseFlags(args []string) (*harness, error) {
 	fs.DurationVar(&h.Duration, "duration", 10*time.Second, "length of each measured run")
 	conns := fs.String("conns", "32,1", "comma-separated `LIST` of concurrencies (connections); the first is the headline")
 	fs.IntVar(&h.Startups, "startups", 7, "`N` start-up time measurements per server")
-	names := fs.String("servers", "", "comma-separated `KEYS` of the servers to run (default all: "+strings.Join(serverKeys(), ",")+")")
+	names := fs.String("servers", "", "comma-separated `KEYS` of the servers to run, or all (default: all but the optional intake-only rows; "+
+		"the postgres rows need "+postgresEnv+"): "+strings.Join(serverKeys(), ","))
 	fs.StringVar(&h.Payload, "payload", "testdata/payloads/discussion-pr-create-with-comment.json", "`FILE` to POST, relative to the module root")
 	fs.StringVar(&h.Stamp, "stamp", "6399f58518721fdd27fc9caa", "hexadecimal `ID` in the payload that each request replaces with a number of its own, so that every body is distinct (\"\" sends the payload as it is)")
 	fs.IntVar(&h.CeilingJobs, "ceiling-jobs", 20000, "`N` jobs per measurement of River's insert rate (the durable rows' ceiling), once per round and database")
 	fs.DurationVar(&h.FanoutTime, "fanout", 5*time.Second, "length of each pattern of the emulator's fan-out (bench/fanout); 0 leaves it out")
-	fs.BoolVar(&h.Profile, "profile", false, "after the table, CPU-profile hfhooks.Server (with and without logs) under load at the headline concurrency")
+	fs.BoolVar(&h.Profile, "profile", false, "after the table, CPU-profile hfhooks.Server (with and without logs, and on an SQLite queue, intake only) under load at the headline concurrency")
 	fs.StringVar(&h.root, "root", ".", "the module root `DIR`")
 	fs.StringVar(&h.out, "out", "bench/out", "output `DIR`, relative to the module root")
 	fs.StringVar(&h.report, "report", "", "print the tables of a saved results.json `FILE` and run nothing")
@@ -170,29 +171,31 @@ func serverKeys() []string {
 }
 
 // selectServers returns the servers named in the comma-separated list, in
-// table order; for an empty list, all of them but the postgres row when
-// there is no PostgreSQL database.
+// table order. An empty list means every row but the optional ones, and
+// but the postgres rows when there is no PostgreSQL database; "all" means
+// every row (the postgres ones only with a database).
 func selectServers(list string, postgres bool) ([]server, error) {
-	if list == "" {
+	if list == "" || list == "all" {
 		var out []server
 		for _, s := range servers {
-			if s.key != postgresKey || postgres {
+			if (s.db != "postgres" || postgres) && (!s.optional || list == "all") {
 				out = append(out, s)
 			}
 		}
 		if !postgres {
-			log.Printf("no %s: the postgres row is left out", postgresEnv)
+			log.Printf("no %s: the postgres rows are left out", postgresEnv)
 		}
 		return out, nil
 	}
 	want := map[string]bool{}
 	for _, k := range strings.Split(list, ",") {
 		k = strings.TrimSpace(k)
-		if !slices.Contains(serverKeys(), k) {
-			return nil, fmt.Errorf("-servers: unknown server %q (known: %s)", k, strings.Join(serverKeys(), ", "))
+		s, ok := serverByKey(k)
+		if !ok {
+			return nil, fmt.Errorf("-servers: unknown server %q (known: %s, or all)", k, strings.Join(serverKeys(), ", "))
 		}
-		if k == postgresKey && !postgres {
-			return nil, fmt.Errorf("-servers: %s needs %s (postgres://USER@127.0.0.1:5432/DB?sslmode=disable)", postgresKey, postgresEnv)
+		if s.db == "postgres" && !postgres {
+			return nil, fmt.Errorf("-servers: %s needs %s (postgres://USER@127.0.0.1:5432/DB?sslmode=disable)", k, postgresEnv)
 		}
 		want[k] = true
 	}
@@ -302,14 +305,16 @@ func (h *harness) measureStartups(ctx context.Context, res *results) error {
 
 // measureLoad runs the rounds: in each, every server in turn (starting one
 // further down the list each round) is started, checked, measured idle,
-// driven at every concurrency, and stopped. Just before a durable row's
-// turn, River's own insert rate into the same kind of database is measured
-// (the row's ceiling).
+// driven at every concurrency, and stopped. Just before the first durable
+// row of a kind of database in a round, River's own insert rate into that
+// kind is measured (the rows' ceiling).
 func (h *harness) measureLoad(ctx context.Context, res *results) error {
 	for r := range h.Rounds {
+		measured := map[string]bool{} // the databases whose ceiling this round has
 		for i := range h.servers {
 			s := h.servers[(r+i)%len(h.servers)]
-			if s.db != "" {
+			if s.db != "" && !measured[s.db] {
+				measured[s.db] = true
 				res.Ceilings = append(res.Ceilings, h.measureCeilings(ctx, s.db, r+1)...)
 			}
 			rd := h.round(ctx, s, r+1)

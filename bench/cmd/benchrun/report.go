@@ -207,9 +207,11 @@ func (r *results) markdown() string {
 }
 
 // ceiling returns the median insert rate of River into db at batch size
-// batch over the rounds, and how many measurements succeeded of how many.
-func (r *results) ceiling(db string, batch int) (rate float64, ok, runs int) {
+// batch over the rounds, its median CPU time per job, and how many
+// measurements succeeded of how many.
+func (r *results) ceiling(db string, batch int) (rate float64, cpu time.Duration, ok, runs int) {
 	var rates []float64
+	var cpus []time.Duration
 	for _, c := range r.Ceilings {
 		if c.DB != db || c.Batch != batch {
 			continue
@@ -217,10 +219,12 @@ func (r *results) ceiling(db string, batch int) (rate float64, ok, runs int) {
 		runs++
 		if c.Error == "" {
 			rates = append(rates, c.Rate)
+			cpus = append(cpus, time.Duration(c.CPUPerJob))
 		}
 	}
 	rate, _ = median(rates)
-	return rate, len(rates), runs
+	cpu, _ = median(cpus)
+	return rate, cpu, len(rates), runs
 }
 
 // durable quotes the durable rows against River's own insert rate into the
@@ -235,8 +239,8 @@ func (r *results) durable(b *strings.Builder) {
 		if !ok || sv.db == "" {
 			continue
 		}
-		c100, ok100, runs100 := r.ceiling(sv.db, 100)
-		c32, _, _ := r.ceiling(sv.db, 32)
+		c100, cpu100, ok100, runs100 := r.ceiling(sv.db, 100)
+		c32, _, _, _ := r.ceiling(sv.db, 32)
 		s := r.summarize(srv.Key, c)
 		acks, share100, share32 := "failed", "–", "–"
 		if s.hasMedians {
@@ -248,12 +252,12 @@ func (r *results) durable(b *strings.Builder) {
 				share32 = fmt.Sprintf("%.0f%%", 100*s.rps/c32)
 			}
 		}
-		p99 := "–"
+		p99, cpu := "–", "–"
 		if s.hasMedians {
-			p99 = ms(s.p99)
+			p99, cpu = ms(s.p99), us(s.serverCPU)
 		}
-		lines = append(lines, fmt.Sprintf("| %s | %s | %s | %s | %s | %s | %s | %d/%d |",
-			srv.Name, acks, thousands(c100), share100, thousands(c32), share32, p99, ok100, runs100))
+		lines = append(lines, fmt.Sprintf("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %d/%d |",
+			srv.Name, acks, p99, cpu, thousands(c100), share100, thousands(c32), share32, us(cpu100), ok100, runs100))
 		if s.hasMedians && c100 > 0 {
 			share := s.rps / c100
 			targets = append(targets, fmt.Sprintf("- %s: %.0f%% of River's InsertMany×100 into %s (target ≥ 70%%: %s), p99 ack %s (target < 25 ms: %s).",
@@ -264,8 +268,8 @@ func (r *results) durable(b *strings.Builder) {
 		return
 	}
 	fmt.Fprintf(b, "\n### Durable rows against River's own insert rate (%s)\n\n", plural(c, "connection"))
-	b.WriteString("| server | acks/s (min–max) | River InsertMany×100 jobs/s | share | River InsertMany×32 jobs/s | share | p99 ack | ceiling runs ok |\n")
-	b.WriteString("|---|---:|---:|---:|---:|---:|---:|---:|\n")
+	b.WriteString("| server | acks/s (min–max) | p99 ack | server CPU/ack | River InsertMany×100 jobs/s | share | River InsertMany×32 jobs/s | share | River CPU/job (×100) | ceiling runs ok |\n")
+	b.WriteString("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 	b.WriteString(strings.Join(lines, "\n") + "\n")
 	if len(targets) > 0 {
 		b.WriteString("\n" + strings.Join(targets, "\n") + "\n")

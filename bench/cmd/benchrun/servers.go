@@ -28,6 +28,8 @@ type server struct {
 	// harness.freshDB), thrown away when the server stops, and the run
 	// measures River's own insert rate into the same kind (the ceiling).
 	db string
+	// optional rows are left out unless named in --servers (or "all").
+	optional bool
 	// args returns the command line that starts the server on addr; dsn is
 	// the fresh database of a durable row.
 	args func(h *harness, addr, dsn string) []string
@@ -92,6 +94,22 @@ var servers = []server{
 		db:     "postgres",
 		args:   durableArgs,
 	},
+	{
+		key:      "sqlite-intake",
+		name:     "hfhooks.Server + SQLite queue, intake only",
+		binary:   "hfdurable",
+		db:       "sqlite",
+		optional: true,
+		args:     intakeArgs,
+	},
+	{
+		key:      "postgres-intake",
+		name:     "hfhooks.Server + PostgreSQL queue, intake only",
+		binary:   "hfdurable",
+		db:       "postgres",
+		optional: true,
+		args:     intakeArgs,
+	},
 	{key: "py1", name: "Python (1 worker)", python: true, workers: 1, args: uvicorn(1)},
 	{key: pythonKey, name: "Python (2 workers)", python: true, workers: 2, args: uvicorn(2)},
 }
@@ -101,6 +119,14 @@ var servers = []server{
 // deliveries come in, a log line per delivery) on the fresh database dsn.
 func durableArgs(h *harness, addr, dsn string) []string {
 	return []string{h.bin("hfhooks"), "serve", "--addr", addr, "--secret", secret, "--queue", dsn}
+}
+
+// intakeArgs is the command line of bench/hfdurable with its workers off:
+// the library's durable request path alone, with no logs and no deliveries
+// run while the load goes on, which is what River's insert rate compares
+// with.
+func intakeArgs(h *harness, addr, dsn string) []string {
+	return []string{h.bin("hfdurable"), "-addr", addr, "-secret", secret, "-queue", dsn, "-workers=false"}
 }
 
 // uvicorn returns the command line of bench/python/app.py under uvicorn
