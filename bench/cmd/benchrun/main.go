@@ -182,9 +182,6 @@ func selectServers(list string, postgres bool) ([]server, error) {
 				out = append(out, s)
 			}
 		}
-		if !postgres {
-			log.Printf("no %s: the postgres rows are left out", postgresEnv)
-		}
 		return out, nil
 	}
 	want := map[string]bool{}
@@ -221,6 +218,9 @@ func (h *harness) run(ctx context.Context) error {
 	var err error
 	if h.body, err = os.ReadFile(filepath.Join(h.root, h.Payload)); err != nil {
 		return err
+	}
+	if h.postgresURL == "" {
+		log.Printf("no %s: the postgres rows are left out", postgresEnv)
 	}
 	if h.Stamp != "" && !strings.Contains(string(h.body), h.Stamp) {
 		return fmt.Errorf("-stamp %q does not occur in %s", h.Stamp, h.Payload)
