@@ -10,6 +10,7 @@ package load
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -60,7 +61,18 @@ type Config struct {
 	// that a run is bounded in count as well as in time
 	// (DefaultMaxRequests when zero).
 	MaxRequests int64
+	// Stamp, when not empty, makes every body distinct: its first
+	// occurrence in Body is overwritten, in each request, with a
+	// zero-padded hexadecimal number of the same length that no other
+	// request of this process has had (a durable receiver deduplicates
+	// identical bodies). Stamp must occur in Body; choose a value that may
+	// be any hexadecimal string of its length, such as a Hub object id.
+	Stamp []byte
 }
+
+// stampSeq numbers the requests of every Run of the process, so that a
+// stamped body is never sent twice, even across runs against one server.
+var stampSeq atomic.Uint64
 
 // Result is what a run measured. Only requests started within the measured
 // window count.
@@ -188,6 +200,14 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		cfg.MaxRequests = DefaultMaxRequests
 	}
 	req := request(addr, target, cfg.Header, cfg.Body)
+	stampAt, stampLen := -1, len(cfg.Stamp)
+	if stampLen > 0 {
+		i := bytes.Index(cfg.Body, cfg.Stamp)
+		if i < 0 {
+			return nil, fmt.Errorf("load: Stamp %q does not occur in Body", cfg.Stamp)
+		}
+		stampAt = len(req) - len(cfg.Body) + i
+	}
 
 	start := time.Now()
 	measure := start.Add(cfg.Warmup)
@@ -199,7 +219,10 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	conns := make([]*conn, cfg.Connections)
 	var wg sync.WaitGroup
 	for i := range conns {
-		c := &conn{addr: addr, req: req, timeout: cfg.Timeout, measure: measure, end: end}
+		c := &conn{addr: addr, req: req, timeout: cfg.Timeout, measure: measure, end: end, stampAt: stampAt, stampLen: stampLen}
+		if stampAt >= 0 {
+			c.req = bytes.Clone(req) // each connection stamps its own copy
+		}
 		conns[i] = c
 		wg.Go(func() { c.run(ctx, &sent, cfg.MaxRequests) })
 	}
@@ -247,6 +270,9 @@ type conn struct {
 	latency      Histogram
 	lastDone     time.Time
 	aborted      bool
+	// stampAt is the offset in req of the stamp to overwrite before each
+	// request, stampLen its length (stampAt < 0: no stamp).
+	stampAt, stampLen int
 }
 
 // run sends requests until the window ends, ctx is done or the shared
@@ -303,6 +329,9 @@ func (c *conn) do(t0 time.Time) (int, error) {
 	if err := c.nc.SetDeadline(t0.Add(c.timeout)); err != nil {
 		return 0, err
 	}
+	if c.stampAt >= 0 {
+		stamp(c.req[c.stampAt:c.stampAt+c.stampLen], stampSeq.Add(1))
+	}
 	if _, err := c.nc.Write(c.req); err != nil {
 		return 0, err
 	}
@@ -319,6 +348,16 @@ func (c *conn) do(t0 time.Time) (int, error) {
 		c.close() // the server asked to close: dial again next time
 	}
 	return resp.StatusCode, nil
+}
+
+// stamp writes n in hexadecimal into dst, zero-padded to its length (the
+// low digits only, if n needs more).
+func stamp(dst []byte, n uint64) {
+	const digits = "0123456789abcdef"
+	for i := len(dst) - 1; i >= 0; i-- {
+		dst[i] = digits[n&0xf]
+		n >>= 4
+	}
 }
 
 func (c *conn) dial() error {

@@ -306,3 +306,51 @@ func TestRunRefusedConnections(t *testing.T) {
 		t.Errorf("errors %d: want a few, paced by %v", res.Errors, errorPause)
 	}
 }
+
+// With a Stamp, every request carries a distinct body, the same as Body
+// but for the stamp, across runs too; a Stamp not in Body is refused.
+func TestRunStamp(t *testing.T) {
+	body := []byte(`{"comment":{"id":"6399f58518721fdd27fc9caa"},"n":"6399f58518721fdd27fc9caa"}`)
+	var mu sync.Mutex
+	seen := map[string]bool{}
+	var bad atomic.Value
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		prefix, suffix := `{"comment":{"id":"`, `"},"n":"6399f58518721fdd27fc9caa"}`
+		if len(b) != len(body) || !bytes.HasPrefix(b, []byte(prefix)) || !bytes.HasSuffix(b, []byte(suffix)) {
+			bad.Store(string(b))
+		}
+		mu.Lock()
+		if seen[string(b)] {
+			bad.Store("repeated " + string(b))
+		}
+		seen[string(b)] = true
+		mu.Unlock()
+	}))
+	defer ts.Close()
+	cfg := Config{URL: ts.URL + "/", Body: body, Stamp: []byte("6399f58518721fdd27fc9caa"), Connections: 4, Duration: 100 * time.Millisecond}
+	for range 2 {
+		res, err := Run(context.Background(), cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Failed() || res.OK == 0 {
+			t.Fatalf("run: %s", res)
+		}
+	}
+	if b := bad.Load(); b != nil {
+		t.Errorf("bad body: %s", b)
+	}
+	if !bytes.Contains(body, cfg.Stamp) {
+		t.Error("Run changed the caller's Body")
+	}
+	cfg.Stamp = []byte("absent")
+	if _, err := Run(context.Background(), cfg); err == nil {
+		t.Error("a Stamp that is not in Body: nil error")
+	}
+	b := []byte("xxxx")
+	stamp(b, 0x1abcd)
+	if string(b) != "abcd" {
+		t.Errorf("stamp = %q, want the low digits abcd", b)
+	}
+}

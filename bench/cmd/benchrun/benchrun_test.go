@@ -163,7 +163,7 @@ func TestHarness(t *testing.T) {
 	}
 	out := t.TempDir()
 	h, err := parseFlags([]string{"-root", "../../..", "-out", out, "-servers", "limit,serve,hfsync",
-		"-rounds", "1", "-startups", "1", "-warmup", "100ms", "-duration", "300ms", "-conns", "4"})
+		"-rounds", "1", "-startups", "1", "-warmup", "100ms", "-duration", "300ms", "-conns", "4", "-fanout", "0"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -174,9 +174,72 @@ func TestHarness(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"| limit (bare net/http) |", "| hfhooks serve |", "| hfhooks.Server, no logs |", "| 1/1 |"} {
+	for _, want := range []string{"| limit (bare net/http) |", "| hfhooks serve --queue none |", "| hfhooks.Server, no logs |", "| 1/1 |"} {
 		if !strings.Contains(string(md), want) {
 			t.Errorf("results.md lacks %q:\n%s", want, md)
+		}
+	}
+}
+
+func keys(ss []server) string {
+	var k []string
+	for _, s := range ss {
+		k = append(k, s.key)
+	}
+	return strings.Join(k, ",")
+}
+
+// The default rows leave out the optional ones, and the postgres ones
+// without a database; naming a postgres row without one is an error.
+func TestSelectServers(t *testing.T) {
+	for _, c := range []struct {
+		list     string
+		postgres bool
+		want     string
+	}{
+		{"", false, "limit,serve,hfsync,sqlite,py1,py2"},
+		{"", true, "limit,serve,hfsync,sqlite,postgres,py1,py2"},
+		{"all", false, "limit,serve,hfsync,sqlite,sqlite-intake,py1,py2"},
+		{"all", true, "limit,serve,hfsync,sqlite,postgres,sqlite-intake,postgres-intake,py1,py2"},
+		{"sqlite-intake,limit", false, "limit,sqlite-intake"},
+	} {
+		got, err := selectServers(c.list, c.postgres)
+		if err != nil || keys(got) != c.want {
+			t.Errorf("selectServers(%q, %v) = %s, %v; want %s", c.list, c.postgres, keys(got), err, c.want)
+		}
+	}
+	for _, list := range []string{"postgres", "limit,postgres-intake"} {
+		if _, err := selectServers(list, false); err == nil {
+			t.Errorf("selectServers(%q) without PostgreSQL: nil error", list)
+		}
+	}
+}
+
+// The durable rows are quoted against the median of River's insert rates
+// into the same kind of database; a failed ceiling run is left out.
+func TestDurableReport(t *testing.T) {
+	r := sampleResults()
+	r.Servers = append(r.Servers, serverInfo{"sqlite", "hfhooks serve --queue sqlite"})
+	r.Rounds = append(r.Rounds,
+		round{Server: "sqlite", Round: 1, Loads: []loadRun{{Conns: 32, RPS: 7000, P99: 20 * time.Millisecond, OK: 7000, ServerCPU: 100 * time.Microsecond}}},
+		round{Server: "sqlite", Round: 2, Loads: []loadRun{{Conns: 32, RPS: 8000, P99: 30 * time.Millisecond, OK: 8000, ServerCPU: 100 * time.Microsecond}}})
+	r.Ceilings = []ceilingRun{
+		{DB: "sqlite", Round: 1, Batch: 100, Rate: 9000, CPUPerJob: 50e3},
+		{DB: "sqlite", Round: 2, Batch: 100, Rate: 11000, CPUPerJob: 70e3},
+		{DB: "sqlite", Round: 2, Batch: 100, Error: "boom"},
+		{DB: "sqlite", Round: 1, Batch: 32, Rate: 7500},
+		{DB: "postgres", Round: 1, Batch: 100, Rate: 1},
+	}
+	r.Fanout = []fanoutRun{{Pattern: "fan-out", Webhooks: 100, Events: 10, Deliveries: 1000, Rate: 12345.6}}
+	md := r.markdown()
+	for _, want := range []string{
+		"| hfhooks serve --queue sqlite | 7,500 (7,000–8,000) | 25.00 ms | 100.0 µs | 10,000 | 75% | 7,500 | 100% | 60.0 µs | 2/3 |",
+		"- hfhooks serve --queue sqlite: 75% of River's InsertMany×100 into sqlite (target ≥ 70%: met), p99 ack 25.00 ms (target < 25 ms: **missed**).",
+		"| fan-out | 100 | 10 | 1,000 | 12,346 | 0 |",
+		"| 2 | 30,000 | 36,000 | failed | 8,000 |",
+	} {
+		if !strings.Contains(md, want) {
+			t.Errorf("markdown lacks %q:\n%s", want, md)
 		}
 	}
 }

@@ -17,6 +17,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"log"
@@ -47,7 +48,13 @@ type settings struct {
 	Conns    []int         `json:"connections"`
 	Startups int           `json:"startups"`
 	Payload  string        `json:"payload"`
-	Profile  bool          `json:"profile"`
+	// Stamp is the id in the payload that the load generator replaces in
+	// each request, so that no two bodies are the same: a durable receiver
+	// would take a repeat for a duplicate delivery.
+	Stamp       string        `json:"stamp"`
+	Profile     bool          `json:"profile"`
+	CeilingJobs int           `json:"ceilingJobs"`
+	FanoutTime  time.Duration `json:"fanoutNs"`
 }
 
 // harness is one benchmark run.
@@ -58,6 +65,9 @@ type harness struct {
 	servers []server
 	body    []byte
 	report  string // a results.json to print instead of running
+	// postgresURL is HFHOOKS_TEST_POSTGRES_URL: the database in which the
+	// postgres row and its ceiling get fresh schemas.
+	postgresURL string
 }
 
 func main() {
@@ -102,9 +112,13 @@ func parseFlags(args []string) (*harness, error) {
 	fs.DurationVar(&h.Duration, "duration", 10*time.Second, "length of each measured run")
 	conns := fs.String("conns", "32,1", "comma-separated `LIST` of concurrencies (connections); the first is the headline")
 	fs.IntVar(&h.Startups, "startups", 7, "`N` start-up time measurements per server")
-	names := fs.String("servers", "", "comma-separated `KEYS` of the servers to run (default all: "+strings.Join(serverKeys(), ",")+")")
+	names := fs.String("servers", "", "comma-separated `KEYS` of the servers to run, or all (default: all but the optional intake-only rows; "+
+		"the postgres rows need "+postgresEnv+"): "+strings.Join(serverKeys(), ","))
 	fs.StringVar(&h.Payload, "payload", "testdata/payloads/discussion-pr-create-with-comment.json", "`FILE` to POST, relative to the module root")
-	fs.BoolVar(&h.Profile, "profile", false, "after the table, CPU-profile hfhooks.Server (with and without logs) under load at the headline concurrency")
+	fs.StringVar(&h.Stamp, "stamp", "6399f58518721fdd27fc9caa", "hexadecimal `ID` in the payload that each request replaces with a number of its own, so that every body is distinct (\"\" sends the payload as it is)")
+	fs.IntVar(&h.CeilingJobs, "ceiling-jobs", 20000, "`N` jobs per measurement of River's insert rate (the durable rows' ceiling), once per round and database")
+	fs.DurationVar(&h.FanoutTime, "fanout", 5*time.Second, "length of each pattern of the emulator's fan-out (bench/fanout); 0 leaves it out")
+	fs.BoolVar(&h.Profile, "profile", false, "after the table, CPU-profile hfhooks.Server (with and without logs, and on an SQLite queue, intake only) under load at the headline concurrency")
 	fs.StringVar(&h.root, "root", ".", "the module root `DIR`")
 	fs.StringVar(&h.out, "out", "bench/out", "output `DIR`, relative to the module root")
 	fs.StringVar(&h.report, "report", "", "print the tables of a saved results.json `FILE` and run nothing")
@@ -118,7 +132,7 @@ func parseFlags(args []string) (*harness, error) {
 		// Shorten what was not set explicitly.
 		set := map[string]bool{}
 		fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-		for name, value := range map[string]string{"rounds": "2", "warmup": "500ms", "duration": "2s", "startups": "3"} {
+		for name, value := range map[string]string{"rounds": "2", "warmup": "500ms", "duration": "2s", "startups": "3", "ceiling-jobs": "5000", "fanout": "1s"} {
 			if !set[name] {
 				if err := fs.Set(name, value); err != nil {
 					return nil, err
@@ -126,8 +140,8 @@ func parseFlags(args []string) (*harness, error) {
 			}
 		}
 	}
-	if h.Rounds < 1 || h.Startups < 1 || h.Duration <= 0 || h.Warmup < 0 {
-		return nil, fmt.Errorf("-rounds and -startups must be at least 1, -duration positive and -warmup not negative")
+	if h.Rounds < 1 || h.Startups < 1 || h.Duration <= 0 || h.Warmup < 0 || h.CeilingJobs < 1 || h.FanoutTime < 0 {
+		return nil, fmt.Errorf("-rounds, -startups and -ceiling-jobs must be at least 1, -duration positive and -warmup and -fanout not negative")
 	}
 	for _, s := range strings.Split(*conns, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(s))
@@ -143,7 +157,8 @@ func parseFlags(args []string) (*harness, error) {
 	if !filepath.IsAbs(h.out) {
 		h.out = filepath.Join(h.root, h.out)
 	}
-	h.servers, err = selectServers(*names)
+	h.postgresURL = os.Getenv(postgresEnv)
+	h.servers, err = selectServers(*names, h.postgresURL != "")
 	return h, err
 }
 
@@ -156,16 +171,28 @@ func serverKeys() []string {
 }
 
 // selectServers returns the servers named in the comma-separated list, in
-// table order; all of them for an empty list.
-func selectServers(list string) ([]server, error) {
-	if list == "" {
-		return servers, nil
+// table order. An empty list means every row but the optional ones, and
+// but the postgres rows when there is no PostgreSQL database; "all" means
+// every row (the postgres ones only with a database).
+func selectServers(list string, postgres bool) ([]server, error) {
+	if list == "" || list == "all" {
+		var out []server
+		for _, s := range servers {
+			if (s.db != "postgres" || postgres) && (!s.optional || list == "all") {
+				out = append(out, s)
+			}
+		}
+		return out, nil
 	}
 	want := map[string]bool{}
 	for _, k := range strings.Split(list, ",") {
 		k = strings.TrimSpace(k)
-		if !slices.Contains(serverKeys(), k) {
-			return nil, fmt.Errorf("-servers: unknown server %q (known: %s)", k, strings.Join(serverKeys(), ", "))
+		s, ok := serverByKey(k)
+		if !ok {
+			return nil, fmt.Errorf("-servers: unknown server %q (known: %s, or all)", k, strings.Join(serverKeys(), ", "))
+		}
+		if s.db == "postgres" && !postgres {
+			return nil, fmt.Errorf("-servers: %s needs %s (postgres://USER@127.0.0.1:5432/DB?sslmode=disable)", k, postgresEnv)
 		}
 		want[k] = true
 	}
@@ -192,6 +219,15 @@ func (h *harness) run(ctx context.Context) error {
 	if h.body, err = os.ReadFile(filepath.Join(h.root, h.Payload)); err != nil {
 		return err
 	}
+	if h.postgresURL == "" {
+		log.Printf("no %s: the postgres rows are left out", postgresEnv)
+	}
+	if h.Stamp != "" && !strings.Contains(string(h.body), h.Stamp) {
+		return fmt.Errorf("-stamp %q does not occur in %s", h.Stamp, h.Payload)
+	}
+	if h.Stamp == "" && slices.ContainsFunc(h.servers, func(s server) bool { return s.db != "" }) {
+		return errors.New(`-stamp "": the durable rows need distinct bodies`)
+	}
 	res := &results{Settings: h.settings, PayloadBytes: len(h.body), Binaries: map[string]int64{}, Startups: map[string][]time.Duration{}}
 	for _, s := range h.servers {
 		res.Servers = append(res.Servers, serverInfo{Key: s.key, Name: s.name})
@@ -199,12 +235,26 @@ func (h *harness) run(ctx context.Context) error {
 	if err := h.prepare(ctx, res); err != nil {
 		return err
 	}
+	res.LoadStart = loadAverage()
+	log.Printf("load average %s", res.LoadStart)
+	t0, busy0, own0 := time.Now(), mustBusy(), ownCPU()
 	if err := h.measureStartups(ctx, res); err != nil {
 		return err
 	}
 	if err := h.measureLoad(ctx, res); err != nil {
 		return err
 	}
+	if h.FanoutTime > 0 {
+		if err := h.measureFanout(ctx, res); err != nil {
+			return err
+		}
+	}
+	res.MeasuredFor = time.Since(t0)
+	if busy0 > 0 {
+		others := (mustBusy() - busy0) - (ownCPU() - own0)
+		res.OthersCPU = max(0, others.Seconds()/(res.MeasuredFor.Seconds()*float64(res.Machine.CPUs)))
+	}
+	res.LoadEnd = loadAverage()
 	table := res.markdown()
 	fmt.Print(table)
 	if err := os.WriteFile(filepath.Join(h.out, "results.md"), []byte(table), 0o644); err != nil {
@@ -222,6 +272,12 @@ func (h *harness) run(ctx context.Context) error {
 		return h.profile(ctx)
 	}
 	return nil
+}
+
+// mustBusy is busyCPU, or 0 when /proc/stat cannot be read.
+func mustBusy() time.Duration {
+	d, _ := busyCPU()
+	return d
 }
 
 // measureStartups starts and stops every server Startups times, in turn,
@@ -249,11 +305,18 @@ func (h *harness) measureStartups(ctx context.Context, res *results) error {
 
 // measureLoad runs the rounds: in each, every server in turn (starting one
 // further down the list each round) is started, checked, measured idle,
-// driven at every concurrency, and stopped.
+// driven at every concurrency, and stopped. Just before the first durable
+// row of a kind of database in a round, River's own insert rate into that
+// kind is measured (the rows' ceiling).
 func (h *harness) measureLoad(ctx context.Context, res *results) error {
 	for r := range h.Rounds {
+		measured := map[string]bool{} // the databases whose ceiling this round has
 		for i := range h.servers {
 			s := h.servers[(r+i)%len(h.servers)]
+			if s.db != "" && !measured[s.db] {
+				measured[s.db] = true
+				res.Ceilings = append(res.Ceilings, h.measureCeilings(ctx, s.db, r+1)...)
+			}
 			rd := h.round(ctx, s, r+1)
 			if err := ctx.Err(); err != nil {
 				return err
@@ -352,6 +415,7 @@ func (h *harness) drive(ctx context.Context, p *proc, c int) (loadRun, error) {
 		URL:         p.base + webhookPath,
 		Body:        h.body,
 		Header:      requestHeader(secret),
+		Stamp:       []byte(h.Stamp),
 		Connections: c,
 		Warmup:      h.Warmup,
 		Duration:    h.Duration,

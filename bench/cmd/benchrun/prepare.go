@@ -47,7 +47,8 @@ func (h *harness) prepare(ctx context.Context, res *results) error {
 	if res.Machine, err = describeMachine(); err != nil {
 		return err
 	}
-	binaries := map[string]string{"hfhooks": "./cmd/hfhooks", "limit": "./bench/limit", "hfsync": "./bench/hfsync"}
+	binaries := map[string]string{"hfhooks": "./cmd/hfhooks", "limit": "./bench/limit", "hfsync": "./bench/hfsync",
+		"ceiling": "./bench/ceiling", "fanout": "./bench/fanout", "hfdurable": "./bench/hfdurable"}
 	var needed []string
 	for _, s := range h.servers {
 		if s.python && res.Python == nil {
@@ -58,9 +59,19 @@ func (h *harness) prepare(ctx context.Context, res *results) error {
 		if s.binary != "" && !slices.Contains(needed, s.binary) {
 			needed = append(needed, s.binary)
 		}
+		if s.db != "" && !slices.Contains(needed, "ceiling") {
+			needed = append(needed, "ceiling")
+		}
 	}
-	if h.Profile && !slices.Contains(needed, "hfsync") {
-		needed = append(needed, "hfsync")
+	if h.FanoutTime > 0 {
+		needed = append(needed, "fanout")
+	}
+	if h.Profile {
+		for _, name := range []string{"hfsync", "hfdurable"} {
+			if !slices.Contains(needed, name) {
+				needed = append(needed, name)
+			}
+		}
 	}
 	for _, name := range needed {
 		if err := h.build(ctx, name, binaries[name]); err != nil {
@@ -190,21 +201,23 @@ func procField(b []byte, name string) string {
 	return ""
 }
 
-// profile runs hfhooks.Server under load at the headline concurrency with
-// a CPU profile, once with logs as hfhooks serve writes them and once
-// without, and writes each profile and its top functions to the output
-// directory.
+// profile runs servers under load at the headline concurrency with a CPU
+// profile: hfhooks.Server (bench/hfsync) with logs as hfhooks serve writes
+// them and without, and hfhooks.Server on a fresh SQLite queue, intake
+// only (bench/hfdurable); it writes each profile and its top functions to
+// the output directory.
 func (h *harness) profile(ctx context.Context) error {
-	hfsync, _ := serverByKey(profileKey)
 	for _, variant := range []struct {
-		name  string
-		extra []string
+		name, key string
+		extra     []string
 	}{
-		{"hfsync-log", []string{"-log"}},
-		{"hfsync", nil},
+		{"hfsync-log", profileKey, []string{"-log"}},
+		{"hfsync", profileKey, nil},
+		{"hfdurable-sqlite-intake", "sqlite-intake", nil},
 	} {
+		srv, _ := serverByKey(variant.key)
 		prof := filepath.Join(h.out, variant.name+".cpu.pprof")
-		p, err := h.start(hfsync, append(variant.extra, "-cpuprofile", prof)...)
+		p, err := h.start(srv, append(variant.extra, "-cpuprofile", prof)...)
 		if err != nil {
 			return err
 		}
@@ -223,7 +236,7 @@ func (h *harness) profile(ctx context.Context) error {
 			return errors.New(variant.name + " under profile: " + lr.Failure)
 		}
 		log.Printf("profile %s: %s", variant.name, lr.summary)
-		cmd := exec.CommandContext(ctx, "go", "tool", "pprof", "-top", "-nodecount=60", h.bin("hfsync"), prof)
+		cmd := exec.CommandContext(ctx, "go", "tool", "pprof", "-top", "-nodecount=60", h.bin(srv.binary), prof)
 		top, err := cmd.Output()
 		if err != nil {
 			return fmt.Errorf("go tool pprof: %w", err)

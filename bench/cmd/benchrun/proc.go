@@ -32,6 +32,9 @@ type proc struct {
 	started time.Time
 	exited  chan struct{} // closed when the process has exited
 	waitErr error
+	// drop throws away the fresh database of a durable row, once the
+	// server has stopped (nil for the others).
+	drop func() error
 }
 
 // freeAddr returns a loopback address with a port free at the time of the
@@ -51,11 +54,24 @@ func splitAddr(addr string) (host, port string) {
 }
 
 // start starts s on a free loopback port, with its output in
-// <out>/logs/<key>.log, plus extra arguments.
-func (h *harness) start(s server, extra ...string) (*proc, error) {
+// <out>/logs/<key>.log, plus extra arguments; a durable row gets a fresh
+// database.
+func (h *harness) start(s server, extra ...string) (p *proc, err error) {
 	addr, err := freeAddr()
 	if err != nil {
 		return nil, err
+	}
+	var dsn string
+	var drop func() error
+	if s.db != "" {
+		if dsn, drop, err = h.freshDB(s.db); err != nil {
+			return nil, fmt.Errorf("%s: %w", s.key, err)
+		}
+		defer func() {
+			if err != nil {
+				err = errors.Join(err, drop())
+			}
+		}()
 	}
 	logPath := filepath.Join(h.out, "logs", s.key+".log")
 	logFile, err := os.Create(logPath)
@@ -63,7 +79,7 @@ func (h *harness) start(s server, extra ...string) (*proc, error) {
 		return nil, err
 	}
 	defer logFile.Close() // the child has its own copy
-	argv := append(s.args(h, addr), extra...)
+	argv := append(s.args(h, addr, dsn), extra...)
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Dir = h.root
 	cmd.Stdout, cmd.Stderr = logFile, logFile
@@ -71,7 +87,7 @@ func (h *harness) start(s server, extra ...string) (*proc, error) {
 	// A process group of its own, so that a server's workers can be
 	// stopped with it and a Ctrl-C in the terminal reaches only the harness.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	p := &proc{srv: s, cmd: cmd, base: "http://" + addr, logPath: logPath, exited: make(chan struct{})}
+	p = &proc{srv: s, cmd: cmd, base: "http://" + addr, logPath: logPath, exited: make(chan struct{}), drop: drop}
 	p.started = time.Now()
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("%s: %w", s.key, err)
@@ -182,9 +198,19 @@ func (p *proc) preflight(body []byte) error {
 	return nil
 }
 
-// stop sends SIGTERM and waits for the server to exit; after stopTimeout it
-// kills the server's process group.
+// stop stops the server (see terminate), then throws away its fresh
+// database, if it has one.
 func (p *proc) stop() error {
+	err := p.terminate()
+	if p.drop != nil {
+		err = errors.Join(err, p.drop())
+	}
+	return err
+}
+
+// terminate sends SIGTERM and waits for the server to exit; after
+// stopTimeout it kills the server's process group.
+func (p *proc) terminate() error {
 	select {
 	case <-p.exited:
 		return fmt.Errorf("%s had exited (%v):\n%s", p.srv.key, p.waitErr, p.logTail())

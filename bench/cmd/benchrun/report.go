@@ -19,6 +19,22 @@ type results struct {
 	Binaries     map[string]int64           `json:"binaryBytes"`
 	Startups     map[string][]time.Duration `json:"startupsNs"`
 	Rounds       []round                    `json:"rounds"`
+	// Ceilings are River's own insert rates, per database and round.
+	Ceilings []ceilingRun `json:"ceilings,omitempty"`
+	// Fanout is the emulator's delivery rate.
+	Fanout []fanoutRun `json:"fanout,omitempty"`
+	// Load is the load average (1, 5 and 15 minutes) at the start and at
+	// the end of the run: the machine may be shared.
+	LoadStart string `json:"loadStart,omitempty"`
+	LoadEnd   string `json:"loadEnd,omitempty"`
+	// OthersCPU is the share of the machine's CPU (all cores) that
+	// processes other than the benchmark's used while it measured, from
+	// /proc/stat less the benchmark's own CPU time; interrupts and softirq
+	// work for the benchmark's loopback traffic count as others'.
+	OthersCPU float64 `json:"othersCpu"`
+	// MeasuredFor is how long the measuring (start-ups, rounds, fan-out)
+	// took.
+	MeasuredFor time.Duration `json:"measuredNs"`
 }
 
 // serverInfo names a server of the run.
@@ -159,6 +175,11 @@ func (r *results) markdown() string {
 		"%s, servers alternating; each run %v warm-up then %v measured. Medians over the rounds; failed runs left out.\n",
 		filepath.Base(st.Payload), r.PayloadBytes, plural(st.Rounds, "round"), st.Warmup, st.Duration)
 	fmt.Fprintf(&b, "- Started %s%s.\n", m.Started, map[bool]string{true: " (--quick: short runs, noisy numbers)"}[st.Quick])
+	if r.LoadStart != "" {
+		fmt.Fprintf(&b, "- Machine load: load average %s (1, 5, 15 min) at the start, %s at the end (the benchmark's own processes count in it); "+
+			"while it measured (%v), other processes used %.0f%% of the machine's CPU.\n",
+			r.LoadStart, r.LoadEnd, r.MeasuredFor.Round(time.Second), 100*r.OthersCPU)
+	}
 
 	for _, c := range st.Conns {
 		fmt.Fprintf(&b, "\n### %s\n\n", plural(c, "connection"))
@@ -177,9 +198,125 @@ func (r *results) markdown() string {
 		}
 	}
 	r.targets(&b)
+	r.durable(&b)
+	r.fanout(&b)
 	r.resources(&b)
+	r.perRound(&b)
 	r.failures(&b)
 	return b.String()
+}
+
+// ceiling returns the median insert rate of River into db at batch size
+// batch over the rounds, its median CPU time per job, and how many
+// measurements succeeded of how many.
+func (r *results) ceiling(db string, batch int) (rate float64, cpu time.Duration, ok, runs int) {
+	var rates []float64
+	var cpus []time.Duration
+	for _, c := range r.Ceilings {
+		if c.DB != db || c.Batch != batch {
+			continue
+		}
+		runs++
+		if c.Error == "" {
+			rates = append(rates, c.Rate)
+			cpus = append(cpus, time.Duration(c.CPUPerJob))
+		}
+	}
+	rate, _ = median(rates)
+	cpu, _ = median(cpus)
+	return rate, cpu, len(rates), runs
+}
+
+// durable quotes the durable rows against River's own insert rate into the
+// same kind of database, measured in the same run, at the headline
+// concurrency; the target is at least 70% of the batches-of-100 ceiling
+// with a p99 under 25 ms.
+func (r *results) durable(b *strings.Builder) {
+	c := r.Settings.Conns[0]
+	var lines, targets []string
+	for _, srv := range r.Servers {
+		sv, ok := serverByKey(srv.Key)
+		if !ok || sv.db == "" {
+			continue
+		}
+		c100, cpu100, ok100, runs100 := r.ceiling(sv.db, 100)
+		c32, _, _, _ := r.ceiling(sv.db, 32)
+		s := r.summarize(srv.Key, c)
+		acks, share100, share32 := "failed", "–", "–"
+		if s.hasMedians {
+			acks = spread(s)
+			if c100 > 0 {
+				share100 = fmt.Sprintf("%.0f%%", 100*s.rps/c100)
+			}
+			if c32 > 0 {
+				share32 = fmt.Sprintf("%.0f%%", 100*s.rps/c32)
+			}
+		}
+		p99, cpu := "–", "–"
+		if s.hasMedians {
+			p99, cpu = ms(s.p99), us(s.serverCPU)
+		}
+		lines = append(lines, fmt.Sprintf("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %d/%d |",
+			srv.Name, acks, p99, cpu, thousands(c100), share100, thousands(c32), share32, us(cpu100), ok100, runs100))
+		if s.hasMedians && c100 > 0 {
+			share := s.rps / c100
+			targets = append(targets, fmt.Sprintf("- %s: %.0f%% of River's InsertMany×100 into %s (target ≥ 70%%: %s), p99 ack %s (target < 25 ms: %s).",
+				srv.Name, 100*share, sv.db, met(share >= 0.7), ms(s.p99), met(s.p99 < 25*time.Millisecond)))
+		}
+	}
+	if len(lines) == 0 {
+		return
+	}
+	fmt.Fprintf(b, "\n### Durable rows against River's own insert rate (%s)\n\n", plural(c, "connection"))
+	b.WriteString("| server | acks/s (min–max) | p99 ack | server CPU/ack | River InsertMany×100 jobs/s | share | River InsertMany×32 jobs/s | share | River CPU/job (×100) | ceiling runs ok |\n")
+	b.WriteString("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+	b.WriteString(strings.Join(lines, "\n") + "\n")
+	if len(targets) > 0 {
+		b.WriteString("\n" + strings.Join(targets, "\n") + "\n")
+	}
+}
+
+// fanout renders the emulator's delivery rates.
+func (r *results) fanout(b *strings.Builder) {
+	if len(r.Fanout) == 0 {
+		return
+	}
+	fmt.Fprintf(b, "\n### Emulator (hubtest) delivering to a local receiver\n\n")
+	b.WriteString("| pattern | webhooks | events | deliveries | deliveries/s | not received |\n")
+	b.WriteString("|---|---:|---:|---:|---:|---:|\n")
+	for _, f := range r.Fanout {
+		fmt.Fprintf(b, "| %s | %d | %s | %s | %s | %d |\n", f.Pattern, f.Webhooks, thousands(float64(f.Events)),
+			thousands(float64(f.Deliveries)), thousands(f.Rate), f.Missing)
+	}
+}
+
+// perRound renders every round's requests/s at the headline concurrency.
+func (r *results) perRound(b *strings.Builder) {
+	c := r.Settings.Conns[0]
+	fmt.Fprintf(b, "\n### Per round, at %s (requests/s)\n\n| round |", plural(c, "connection"))
+	for _, srv := range r.Servers {
+		b.WriteString(" " + srv.Name + " |")
+	}
+	b.WriteString("\n|---:|" + strings.Repeat("---:|", len(r.Servers)) + "\n")
+	for n := 1; n <= r.Settings.Rounds; n++ {
+		fmt.Fprintf(b, "| %d |", n)
+		for _, srv := range r.Servers {
+			cell := " |"
+			for _, rd := range r.Rounds {
+				if rd.Server != srv.Key || rd.Round != n {
+					continue
+				}
+				cell = " failed |"
+				for _, l := range rd.Loads {
+					if l.Conns == c && l.Failure == "" {
+						cell = " " + thousands(l.RPS) + " |"
+					}
+				}
+			}
+			b.WriteString(cell)
+		}
+		b.WriteString("\n")
+	}
 }
 
 // spread formats the median requests/s with the range over the rounds.
