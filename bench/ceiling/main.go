@@ -205,7 +205,7 @@ func open(ctx context.Context, dsn string) (insert func(context.Context, []river
 			return err
 		}, pool.Close, nil
 	}
-	return nil, nil, errors.New("-queue: want sqlite:PATH or postgres://...")
+	return nil, nil, errors.New("-queue: want sqlite:PATH or a postgres:// URL")
 }
 
 // newClient migrates River's schema and returns an insert-only client with

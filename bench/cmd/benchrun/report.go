@@ -158,8 +158,6 @@ func (r *results) name(key string) string {
 	return key
 }
 
-func (r *results) has(key string) bool { return r.name(key) != key }
-
 // markdown renders the results as the tables of docs/benchmarks.md.
 func (r *results) markdown() string {
 	var b strings.Builder
