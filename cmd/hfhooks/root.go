@@ -8,6 +8,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/hfhooks/hfhooks/hub"
 	"github.com/spf13/cobra"
 )
 
@@ -52,6 +53,7 @@ func newRootCmd(s *ioStreams) *cobra.Command {
 	root := &cobra.Command{
 		Use:           "hfhooks",
 		Short:         "Receive, send and manage Hugging Face Hub webhooks",
+		Version:       hub.Version,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}

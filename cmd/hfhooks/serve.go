@@ -60,7 +60,7 @@ func newServeCmd(s *ioStreams) *cobra.Command {
 func newServeCmdWith(opts *serveOptions) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "serve",
-		Short: "Run a webhook receiver that accepts and shows every delivery",
+		Short: "Run a webhook receiver: an inbox for every delivery, or the hooks of a hooks.yaml",
 		Long: `Run a webhook receiver with one endpoint, /webhooks/inbox, that accepts every
 valid delivery, logs one line per delivery and shows it on the landing page.
 
