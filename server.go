@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"os"
@@ -340,15 +341,17 @@ func (s *Server) process(w http.ResponseWriter, r *http.Request, ep *endpoint, r
 // limit is refused without reading anything.
 func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
 	limit := s.cfg.maxBodyBytes
-	if r.ContentLength > limit {
+	switch {
+	case r.ContentLength > limit:
 		return nil, &http.MaxBytesError{Limit: limit}
+	case r.ContentLength > 0:
+		// The length is known: read it into a buffer of that size (net/http
+		// ends a request's body at its Content-Length).
+		body := make([]byte, r.ContentLength)
+		_, err := io.ReadFull(r.Body, body)
+		return body, err
 	}
-	var buf bytes.Buffer
-	if r.ContentLength > 0 {
-		buf.Grow(int(r.ContentLength))
-	}
-	_, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, limit))
-	return buf.Bytes(), err
+	return io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
 }
 
 // handlerResult is what a handler returned.
@@ -468,15 +471,26 @@ func (s *Server) Shutdown(ctx context.Context) error {
 
 // writeJSON writes v as a JSON response with status code.
 func writeJSON(w http.ResponseWriter, code int, v any) {
-	b, err := json.Marshal(v)
-	if err != nil {
+	buf := jsonBuffers.Get().(*bytes.Buffer)
+	defer func() {
+		if buf.Cap() <= 64<<10 { // let a rare huge answer's buffer go
+			jsonBuffers.Put(buf)
+		}
+	}()
+	buf.Reset()
+	if err := json.NewEncoder(buf).Encode(v); err != nil {
 		code = http.StatusInternalServerError
-		b, _ = json.Marshal(errorBody{Error: "encoding the handler's result: " + err.Error()})
+		buf.Reset()
+		_ = json.NewEncoder(buf).Encode(errorBody{Error: "encoding the handler's result: " + err.Error()})
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(code)
-	_, _ = w.Write(append(b, '\n'))
+	_, _ = w.Write(buf.Bytes())
 }
+
+// jsonBuffers are the buffers writeJSON encodes into, reused across
+// requests.
+var jsonBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
 // newID returns 12 random hex digits.
 func newID() string {
