@@ -28,6 +28,8 @@ type serveOptions struct {
 	maxAttempts    int
 	attemptTimeout time.Duration
 	retryBackoff   time.Duration
+	logLevel       string
+	logFormat      string
 	// config is the hooks.yaml to serve instead of the inbox; check only
 	// validates it.
 	config string
@@ -102,6 +104,8 @@ set), unless --addr says otherwise. It stops gracefully on SIGINT or SIGTERM.`,
 	f.IntVar(&opts.maxAttempts, "max-attempts", queue.DefaultMaxAttempts, "runs of a failing delivery before it is kept as failed")
 	f.DurationVar(&opts.attemptTimeout, "attempt-timeout", queue.DefaultAttemptTimeout, "time limit of one run of a delivery")
 	f.DurationVar(&opts.retryBackoff, "retry-backoff", queue.DefaultBackoffBase, "wait before the first retry of a failed delivery; it doubles at each attempt, up to 1h")
+	f.StringVar(&opts.logLevel, "log-level", "info", "least important `LEVEL` logged: debug, info (one line per delivery), warn (failures only) or error")
+	f.StringVar(&opts.logFormat, "log-format", "text", "`FORMAT` of the log lines on stderr: text or json")
 	f.StringVar(&opts.config, "config", "", "serve the hooks of `FILE` (hooks.yaml) instead of the inbox")
 	f.BoolVar(&opts.check, "check", false, "validate the --config file and exit")
 	f.StringVar(&opts.inboxLog, "inbox-log", "", "append \"ID SHA256\" to `FILE` for each delivery handled (for tests)")
@@ -136,7 +140,10 @@ func runServe(ctx context.Context, opts *serveOptions) error {
 		return err
 	}
 
-	logger := slog.New(slog.NewTextHandler(opts.io.ErrOut, nil))
+	logger, err := newLogger(opts.io.ErrOut, opts.logLevel, opts.logFormat)
+	if err != nil {
+		return err
+	}
 	srvOpts := []hfhooks.Option{
 		hfhooks.WithAddr(opts.addr),
 		hfhooks.WithSecret(opts.secrets...),
@@ -195,6 +202,22 @@ func runServe(ctx context.Context, opts *serveOptions) error {
 		})
 	}
 	return srv.Run(ctx)
+}
+
+// newLogger builds the logger of --log-level and --log-format.
+func newLogger(w io.Writer, level, format string) (*slog.Logger, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(level)); err != nil {
+		return nil, usageErrorf("--log-level: %q is not a level: want debug, info, warn or error", level)
+	}
+	ho := &slog.HandlerOptions{Level: l}
+	switch format {
+	case "text":
+		return slog.New(slog.NewTextHandler(w, ho)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, ho)), nil
+	}
+	return nil, usageErrorf("--log-format: %q is not a format: want text or json", format)
 }
 
 // addInbox registers the inbox; when handled is not nil, the inbox also

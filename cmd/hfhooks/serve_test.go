@@ -187,3 +187,33 @@ func TestVersion(t *testing.T) {
 		t.Errorf("--version: exit %d, %q", code, out.String())
 	}
 }
+
+func TestServeLogOptions(t *testing.T) {
+	base, _, logs := startServe(t, "--queue", "none", "--secret", "s", "--log-level", "warn", "--log-format", "json")
+	if code, out := trigger(t, "repo.content", "--url", base+"/webhooks/inbox", "--secret", "s"); code != exitOK {
+		t.Fatalf("trigger: exit %d %s", code, out)
+	}
+	if code, _ := trigger(t, "repo.content", "--url", base+"/webhooks/inbox", "--secret", "wrong"); code != exitFailure {
+		t.Fatal("wrong secret accepted")
+	}
+	eventually(t, "the failure's log line", func() bool { return strings.Contains(logs.String(), `"msg":"delivery failed"`) })
+	for _, line := range strings.Split(strings.TrimSpace(logs.String()), "\n") {
+		if !strings.HasPrefix(line, "{") {
+			t.Errorf("not a JSON line: %q", line)
+		}
+		if strings.Contains(line, `"msg":"delivery"`) {
+			t.Errorf("a success was logged at --log-level warn: %s", line)
+		}
+	}
+
+	for _, tt := range []struct{ args, want string }{
+		{"--log-level loud", `--log-level: "loud" is not a level`},
+		{"--log-format xml", `--log-format: "xml" is not a format`},
+	} {
+		var errOut bytes.Buffer
+		args := append([]string{"serve", "--queue", "none"}, strings.Fields(tt.args)...)
+		if code := execute(context.Background(), args, &ioStreams{In: strings.NewReader(""), Out: io.Discard, ErrOut: &errOut}); code != exitUsage || !strings.Contains(errOut.String(), tt.want) {
+			t.Errorf("%s: exit %d, %q", tt.args, code, errOut.String())
+		}
+	}
+}
