@@ -47,8 +47,8 @@ func (h *harness) prepare(ctx context.Context, res *results) error {
 	if res.Machine, err = describeMachine(); err != nil {
 		return err
 	}
-	binaries := map[string]string{"hfhooks": "./cmd/hfhooks", "limit": "./bench/limit", "hfsync": "./bench/hfsync",
-		"ceiling": "./bench/ceiling", "fanout": "./bench/fanout", "hfdurable": "./bench/hfdurable"}
+	binaries := map[string]string{"hfhooks": "./cmd/hfhooks", "limit": "./bench/limit", "hfserver": "./bench/hfserver",
+		"ceiling": "./bench/ceiling", "fanout": "./bench/fanout"}
 	var needed []string
 	for _, s := range h.servers {
 		if s.python && res.Python == nil {
@@ -66,12 +66,8 @@ func (h *harness) prepare(ctx context.Context, res *results) error {
 	if h.FanoutTime > 0 {
 		needed = append(needed, "fanout")
 	}
-	if h.Profile {
-		for _, name := range []string{"hfsync", "hfdurable"} {
-			if !slices.Contains(needed, name) {
-				needed = append(needed, name)
-			}
-		}
+	if h.Profile && !slices.Contains(needed, "hfserver") {
+		needed = append(needed, "hfserver")
 	}
 	for _, name := range needed {
 		if err := h.build(ctx, name, binaries[name]); err != nil {
@@ -202,9 +198,9 @@ func procField(b []byte, name string) string {
 }
 
 // profile runs servers under load at the headline concurrency with a CPU
-// profile: hfhooks.Server (bench/hfsync) with logs as hfhooks serve writes
+// profile: hfhooks.Server (bench/hfserver) with logs as hfhooks serve writes
 // them and without, and hfhooks.Server on a fresh SQLite queue, intake
-// only (bench/hfdurable); it writes each profile and its top functions to
+// only (bench/hfserver -queue -workers=false); it writes each profile and its top functions to
 // the output directory.
 func (h *harness) profile(ctx context.Context) error {
 	for _, variant := range []struct {

@@ -40,7 +40,7 @@ const (
 	limitKey    = "limit"
 	pythonKey   = "py2"
 	headlineKey = "serve"
-	// profileKey is the server that --profile runs: hfsync takes a
+	// profileKey is the server that --profile runs: bench/hfserver takes a
 	// -cpuprofile flag, and -log to log as hfhooks serve does.
 	profileKey = "hfsync"
 	// postgresKey is the row that runs only when HFHOOKS_TEST_POSTGRES_URL
@@ -75,9 +75,9 @@ var servers = []server{
 	{
 		key:    profileKey,
 		name:   "hfhooks.Server, no logs",
-		binary: "hfsync",
+		binary: "hfserver",
 		args: func(h *harness, addr, _ string) []string {
-			return []string{h.bin("hfsync"), "-addr", addr, "-secret", secret}
+			return []string{h.bin("hfserver"), "-addr", addr, "-secret", secret}
 		},
 	},
 	{
@@ -97,7 +97,7 @@ var servers = []server{
 	{
 		key:      "sqlite-intake",
 		name:     "hfhooks.Server + SQLite queue, intake only",
-		binary:   "hfdurable",
+		binary:   "hfserver",
 		db:       "sqlite",
 		optional: true,
 		args:     intakeArgs,
@@ -105,7 +105,7 @@ var servers = []server{
 	{
 		key:      "postgres-intake",
 		name:     "hfhooks.Server + PostgreSQL queue, intake only",
-		binary:   "hfdurable",
+		binary:   "hfserver",
 		db:       "postgres",
 		optional: true,
 		args:     intakeArgs,
@@ -121,12 +121,13 @@ func durableArgs(h *harness, addr, dsn string) []string {
 	return []string{h.bin("hfhooks"), "serve", "--addr", addr, "--secret", secret, "--queue", dsn}
 }
 
-// intakeArgs is the command line of bench/hfdurable with its workers off:
+// intakeArgs is the command line of bench/hfserver on a queue with its
+// workers off:
 // the library's durable request path alone, with no logs and no deliveries
 // run while the load goes on, which is what River's insert rate compares
 // with.
 func intakeArgs(h *harness, addr, dsn string) []string {
-	return []string{h.bin("hfdurable"), "-addr", addr, "-secret", secret, "-queue", dsn, "-workers=false"}
+	return []string{h.bin("hfserver"), "-addr", addr, "-secret", secret, "-queue", dsn, "-workers=false"}
 }
 
 // uvicorn returns the command line of bench/python/app.py under uvicorn

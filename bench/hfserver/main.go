@@ -1,14 +1,13 @@
-// Command hfdurable serves one hfhooks.Server in durable mode (a queue of
-// package queue) with a no-op handler at /webhooks/inbox and no logs. With
-// -workers=false the queue's workers are not started: deliveries are only
-// committed ("intake only"), which is what River's own insert rate, the
-// durable rows' ceiling, compares with. The benchmark runs it beside
-// "hfhooks serve --queue ..." to tell the cost of intake from the cost of
-// running the deliveries on the same cores.
+// Command hfserver serves one hfhooks.Server with a no-op handler at
+// /webhooks/inbox: the library's request path without the CLI around it.
+// Without -queue it runs in sync mode; with -queue it runs in durable mode
+// on a queue of package queue, and with -workers=false that queue's workers
+// are not started, so deliveries are only committed ("intake only"), which
+// is what River's own insert rate, the durable rows' ceiling, compares with.
 //
 // Usage:
 //
-//	hfdurable -addr 127.0.0.1:PORT -secret SECRET -queue sqlite:PATH|postgres://... [-workers=false] [-cpuprofile FILE]
+//	hfserver -addr 127.0.0.1:PORT -secret SECRET [-log] [-queue sqlite:PATH|postgres://... [-workers=false]] [-cpuprofile FILE]
 //
 // It stops on SIGINT or SIGTERM, and then writes the CPU profile.
 package main
@@ -44,30 +43,37 @@ func (intakeOnly) Stop(context.Context) error                    { return nil }
 func run() error {
 	addr := flag.String("addr", "127.0.0.1:7860", "`HOST:PORT` to listen on")
 	secret := flag.String("secret", "", "the webhook `SECRET` requests must carry")
-	dsn := flag.String("queue", "", "the queue: sqlite:`PATH` or postgres://...")
-	workers := flag.Bool("workers", true, "run the queued deliveries (false: commit them only)")
+	logDeliveries := flag.Bool("log", false, "log each delivery as text on stderr, as hfhooks serve does (default: no logs)")
+	dsn := flag.String("queue", "", "durable mode on this queue: sqlite:`PATH` or a postgres:// URL (default: sync mode)")
+	workers := flag.Bool("workers", true, "with -queue, run the queued deliveries (false: commit them only)")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the whole run to `FILE`")
 	flag.Parse()
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	logger := slog.New(slog.DiscardHandler)
-	q, err := queue.Open(ctx, *dsn, queue.WithLogger(logger))
-	if err != nil {
-		return err
+	if *logDeliveries {
+		logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
 	}
-	defer q.Close()
-	var hq hfhooks.Queue = q
-	if !*workers {
-		hq = intakeOnly{q}
-	}
-	srv := hfhooks.NewServer(
+	opts := []hfhooks.Option{
 		hfhooks.WithAddr(*addr),
 		hfhooks.WithSecret(*secret),
 		hfhooks.WithLogger(logger),
 		hfhooks.WithOutput(io.Discard),
-		hfhooks.WithQueue(hq),
-	)
+	}
+	if *dsn != "" {
+		q, err := queue.Open(ctx, *dsn, queue.WithLogger(logger))
+		if err != nil {
+			return err
+		}
+		defer q.Close()
+		var hq hfhooks.Queue = q
+		if !*workers {
+			hq = intakeOnly{q}
+		}
+		opts = append(opts, hfhooks.WithQueue(hq))
+	}
+	srv := hfhooks.NewServer(opts...)
 	noop := func(context.Context, *hfhooks.Delivery) (any, error) { return nil, nil }
 	if err := srv.AddWebhook("inbox", noop); err != nil {
 		return err
