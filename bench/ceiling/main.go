@@ -34,6 +34,7 @@ import (
 	"time"
 
 	"github.com/hfhooks/hfhooks"
+	"github.com/hfhooks/hfhooks/bench/internal/wire"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
@@ -70,18 +71,6 @@ func (noopWorker) Work(context.Context, *river.Job[deliveryArgs]) error { return
 
 // sqlitePragmas are the queue's (queue/sqlite.go).
 var sqlitePragmas = []string{"journal_mode(WAL)", "busy_timeout(10000)", "synchronous(FULL)", "foreign_keys(ON)"}
-
-// result is what ceiling prints.
-type result struct {
-	Batch   int     `json:"batch"`
-	Jobs    int     `json:"jobs"`
-	Seconds float64 `json:"seconds"`
-	Rate    float64 `json:"rate"`
-	// CPUPerJob is the CPU time (user and system) of this process over the
-	// inserts, per job, in nanoseconds; the database server's, for
-	// PostgreSQL, is not in it.
-	CPUPerJob float64 `json:"cpuPerJobNs"`
-}
 
 func main() {
 	log.SetFlags(0)
@@ -142,10 +131,10 @@ func buildJobs(body, stamp []byte, n int) ([]river.InsertManyParams, error) {
 
 // run opens the database, migrates it and inserts params, batch at a time,
 // until all are in or maxTime has passed.
-func run(ctx context.Context, dsn string, params []river.InsertManyParams, batch int, maxTime time.Duration) (result, error) {
+func run(ctx context.Context, dsn string, params []river.InsertManyParams, batch int, maxTime time.Duration) (wire.Ceiling, error) {
 	insert, closeDB, err := open(ctx, dsn)
 	if err != nil {
-		return result{}, err
+		return wire.Ceiling{}, err
 	}
 	defer closeDB()
 	start, cpu0 := time.Now(), processCPU()
@@ -153,12 +142,12 @@ func run(ctx context.Context, dsn string, params []river.InsertManyParams, batch
 	for n < len(params) && time.Since(start) < maxTime {
 		end := min(n+batch, len(params))
 		if err := insert(ctx, params[n:end]); err != nil {
-			return result{}, fmt.Errorf("InsertMany: %w", err)
+			return wire.Ceiling{}, fmt.Errorf("InsertMany: %w", err)
 		}
 		n = end
 	}
 	took, cpu := time.Since(start), processCPU()-cpu0
-	return result{Batch: batch, Jobs: n, Seconds: took.Seconds(), Rate: float64(n) / took.Seconds(), CPUPerJob: float64(cpu) / float64(n)}, nil
+	return wire.Ceiling{Batch: batch, Jobs: n, Seconds: took.Seconds(), Rate: float64(n) / took.Seconds(), CPUPerJob: float64(cpu) / float64(n)}, nil
 }
 
 // processCPU returns the CPU time this process has used so far.

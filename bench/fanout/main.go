@@ -33,23 +33,13 @@ import (
 	"time"
 
 	"github.com/hfhooks/hfhooks"
+	"github.com/hfhooks/hfhooks/bench/internal/wire"
 	"github.com/hfhooks/hfhooks/hub"
 	"github.com/hfhooks/hfhooks/hubtest"
 )
 
 // maxEvents bounds the events of one pattern, whatever the duration.
 const maxEvents = 1_000_000
-
-// result is one pattern's line of output.
-type result struct {
-	Pattern    string  `json:"pattern"`
-	Webhooks   int     `json:"webhooks"`
-	Events     int     `json:"events"`
-	Deliveries int64   `json:"deliveries"`
-	Missing    int64   `json:"missing"`
-	Seconds    float64 `json:"seconds"`
-	Rate       float64 `json:"rate"`
-}
 
 func main() {
 	log.SetFlags(0)
@@ -80,7 +70,7 @@ func main() {
 
 // measure sets up a receiver and a Hub with n webhooks on it, then emits
 // bursts of events, waiting until idle after each, for d.
-func measure(pattern string, n, burst int, d time.Duration) (result, error) {
+func measure(pattern string, n, burst int, d time.Duration) (wire.Fanout, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), d+2*time.Minute)
 	defer cancel()
 	var received atomic.Int64
@@ -89,7 +79,7 @@ func measure(pattern string, n, burst int, d time.Duration) (result, error) {
 		received.Add(1)
 		return nil, nil
 	}); err != nil {
-		return result{}, err
+		return wire.Fanout{}, err
 	}
 	ts := httptest.NewServer(recv) // 127.0.0.1
 	defer ts.Close()
@@ -98,23 +88,23 @@ func measure(pattern string, n, burst int, d time.Duration) (result, error) {
 	defer srv.Close()
 	c, err := hub.NewClient(hub.WithEndpoint(srv.URL), hub.WithToken(srv.Token))
 	if err != nil {
-		return result{}, err
+		return wire.Fanout{}, err
 	}
 	for range n {
 		if _, err := c.CreateWebhook(ctx, hub.CreateWebhookOptions{
 			URL: ts.URL + "/webhooks/inbox", Secret: "bench",
 			Watched: []hub.WatchedItem{{Type: hub.WatchedOrg, Name: "acme"}},
 		}); err != nil {
-			return result{}, err
+			return wire.Fanout{}, err
 		}
 	}
 	ev := hubtest.Event{Kind: "repo.content", Repo: "model:acme/m"}
 	// One burst before the clock starts, to open the connections.
 	if _, err := srv.Emit(ctx, ev); err != nil {
-		return result{}, err
+		return wire.Fanout{}, err
 	}
 	if err := srv.WaitIdle(ctx); err != nil {
-		return result{}, err
+		return wire.Fanout{}, err
 	}
 	received.Store(0)
 	events := 0
@@ -122,17 +112,17 @@ func measure(pattern string, n, burst int, d time.Duration) (result, error) {
 	for time.Since(start) < d && events < maxEvents {
 		for range burst {
 			if _, err := srv.Emit(ctx, ev); err != nil {
-				return result{}, err
+				return wire.Fanout{}, err
 			}
 			events++
 		}
 		if err := srv.WaitIdle(ctx); err != nil {
-			return result{}, err
+			return wire.Fanout{}, err
 		}
 	}
 	took := time.Since(start)
 	got := received.Load()
-	return result{
+	return wire.Fanout{
 		Pattern: pattern, Webhooks: n, Events: events, Deliveries: got,
 		Missing: int64(events*n) - got, Seconds: took.Seconds(), Rate: float64(got) / took.Seconds(),
 	}, nil

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/hfhooks/hfhooks/bench/internal/wire"
 )
 
 func TestMedian(t *testing.T) {
@@ -224,13 +226,13 @@ func TestDurableReport(t *testing.T) {
 		round{Server: "sqlite", Round: 1, Loads: []loadRun{{Conns: 32, RPS: 7000, P99: 20 * time.Millisecond, OK: 7000, ServerCPU: 100 * time.Microsecond}}},
 		round{Server: "sqlite", Round: 2, Loads: []loadRun{{Conns: 32, RPS: 8000, P99: 30 * time.Millisecond, OK: 8000, ServerCPU: 100 * time.Microsecond}}})
 	r.Ceilings = []ceilingRun{
-		{DB: "sqlite", Round: 1, Batch: 100, Rate: 9000, CPUPerJob: 50e3},
-		{DB: "sqlite", Round: 2, Batch: 100, Rate: 11000, CPUPerJob: 70e3},
-		{DB: "sqlite", Round: 2, Batch: 100, Error: "boom"},
-		{DB: "sqlite", Round: 1, Batch: 32, Rate: 7500},
-		{DB: "postgres", Round: 1, Batch: 100, Rate: 1},
+		{DB: "sqlite", Round: 1, Ceiling: wire.Ceiling{Batch: 100, Rate: 9000, CPUPerJob: 50e3}},
+		{DB: "sqlite", Round: 2, Ceiling: wire.Ceiling{Batch: 100, Rate: 11000, CPUPerJob: 70e3}},
+		{DB: "sqlite", Round: 2, Ceiling: wire.Ceiling{Batch: 100}, Error: "boom"},
+		{DB: "sqlite", Round: 1, Ceiling: wire.Ceiling{Batch: 32, Rate: 7500}},
+		{DB: "postgres", Round: 1, Ceiling: wire.Ceiling{Batch: 100, Rate: 1}},
 	}
-	r.Fanout = []fanoutRun{{Pattern: "fan-out", Webhooks: 100, Events: 10, Deliveries: 1000, Rate: 12345.6}}
+	r.Fanout = []wire.Fanout{{Pattern: "fan-out", Webhooks: 100, Events: 10, Deliveries: 1000, Rate: 12345.6}}
 	md := r.markdown()
 	for _, want := range []string{
 		"| hfhooks serve --queue sqlite | 7,500 (7,000–8,000) | 25.00 ms | 100.0 µs | 10,000 | 75% | 7,500 | 100% | 60.0 µs | 2/3 |",

@@ -17,6 +17,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/hfhooks/hfhooks/bench/internal/wire"
 	"github.com/jackc/pgx/v5"
 )
 
@@ -93,18 +94,13 @@ func (h *harness) pgExec(sql string) error {
 // connections, each waiting for its answer, can give one group commit.
 var ceilingBatches = []int{100, 32}
 
-// ceilingRun is one measurement of River's own insert rate.
+// ceilingRun is one measurement of River's own insert rate, in a round,
+// on a kind of database.
 type ceilingRun struct {
-	DB      string  `json:"db"`
-	Round   int     `json:"round"`
-	Batch   int     `json:"batch"`
-	Jobs    int     `json:"jobs"`
-	Seconds float64 `json:"seconds"`
-	Rate    float64 `json:"rate"`
-	// CPUPerJob is the ceiling program's CPU time per job (the database
-	// server's, for PostgreSQL, is not in it).
-	CPUPerJob float64 `json:"cpuPerJobNs"`
-	Error     string  `json:"error,omitempty"`
+	DB    string `json:"db"`
+	Round int    `json:"round"`
+	wire.Ceiling
+	Error string `json:"error,omitempty"`
 }
 
 // measureCeilings runs bench/ceiling on a fresh database of the kind, once
@@ -112,7 +108,7 @@ type ceilingRun struct {
 func (h *harness) measureCeilings(ctx context.Context, kind string, round int) []ceilingRun {
 	var runs []ceilingRun
 	for _, batch := range ceilingBatches {
-		c := ceilingRun{DB: kind, Round: round, Batch: batch}
+		c := ceilingRun{DB: kind, Round: round, Ceiling: wire.Ceiling{Batch: batch}}
 		if err := h.ceiling(ctx, &c); err != nil {
 			c.Error = err.Error()
 			log.Printf("round %d ceiling %s ×%d: %v", round, kind, batch, err)
@@ -145,17 +141,6 @@ func (h *harness) ceiling(ctx context.Context, c *ceilingRun) error {
 	return json.Unmarshal(out, c)
 }
 
-// fanoutRun is one pattern of the emulator's fan-out (bench/fanout).
-type fanoutRun struct {
-	Pattern    string  `json:"pattern"`
-	Webhooks   int     `json:"webhooks"`
-	Events     int     `json:"events"`
-	Deliveries int64   `json:"deliveries"`
-	Missing    int64   `json:"missing"`
-	Seconds    float64 `json:"seconds"`
-	Rate       float64 `json:"rate"`
-}
-
 // measureFanout runs bench/fanout once.
 func (h *harness) measureFanout(ctx context.Context, res *results) error {
 	cmd := exec.CommandContext(ctx, h.bin("fanout"), "-duration", h.FanoutTime.String())
@@ -166,7 +151,7 @@ func (h *harness) measureFanout(ctx context.Context, res *results) error {
 		return fmt.Errorf("bench/fanout: %w", err)
 	}
 	for line := range strings.Lines(string(out)) {
-		var f fanoutRun
+		var f wire.Fanout
 		if err := json.Unmarshal([]byte(line), &f); err != nil {
 			return fmt.Errorf("bench/fanout: %q: %w", line, err)
 		}

@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/hfhooks/hfhooks/bench/internal/wire"
 )
 
 // results is everything a benchmark run measured; it is written to
@@ -22,7 +24,7 @@ type results struct {
 	// Ceilings are River's own insert rates, per database and round.
 	Ceilings []ceilingRun `json:"ceilings,omitempty"`
 	// Fanout is the emulator's delivery rate.
-	Fanout []fanoutRun `json:"fanout,omitempty"`
+	Fanout []wire.Fanout `json:"fanout,omitempty"`
 	// Load is the load average (1, 5 and 15 minutes) at the start and at
 	// the end of the run: the machine may be shared.
 	LoadStart string `json:"loadStart,omitempty"`
