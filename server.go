@@ -73,7 +73,7 @@ type endpoint struct {
 	name    string
 	handler HandlerFunc
 	metrics *endpointMetrics
-	// secrets, when not nil, replace the server's for this endpoint.
+	// secrets are the endpoint's own (EndpointSecret), else the server's.
 	secrets secrets
 	// filter, when not nil, selects the deliveries the handler gets.
 	filter *Filter
@@ -146,12 +146,13 @@ func NewServer(opts ...Option) *Server {
 	for _, o := range opts {
 		o(&cfg)
 	}
-	if len(newSecrets(cfg.secrets)) == 0 {
-		cfg.secrets = []string{os.Getenv("WEBHOOK_SECRET")}
+	accepted := newSecrets(cfg.secrets)
+	if len(accepted) == 0 {
+		accepted = newSecrets([]string{os.Getenv("WEBHOOK_SECRET")})
 	}
 	s := &Server{
 		cfg:     cfg,
-		secrets: newSecrets(cfg.secrets),
+		secrets: accepted,
 		metrics: newMetrics(),
 		log:     cfg.logger,
 		history: cfg.history,
@@ -226,6 +227,9 @@ func (s *Server) newEndpoint(w Webhook) (*endpoint, error) {
 	for _, o := range w.Options {
 		o(ep)
 	}
+	if ep.secrets == nil {
+		ep.secrets = s.secrets
+	}
 	return ep, nil
 }
 
@@ -299,11 +303,7 @@ func (s *Server) process(w http.ResponseWriter, r *http.Request, ep *endpoint, r
 		w.Header().Set("Allow", http.MethodPost)
 		return fail(http.StatusMethodNotAllowed, "method "+r.Method+" not allowed: the Hub delivers webhooks with POST")
 	}
-	accepted := s.secrets
-	if ep.secrets != nil {
-		accepted = ep.secrets
-	}
-	switch accepted.check(r) {
+	switch ep.secrets.check(r) {
 	case secretMissing:
 		return fail(http.StatusUnauthorized, "x-webhook-secret header not set.")
 	case secretWrong:
