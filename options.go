@@ -35,6 +35,11 @@ type config struct {
 	shutdownGrace    time.Duration
 	history          History
 	queue            Queue
+	access           Access
+	operators        []string
+	operatorToken    string
+	sessionKey       string
+	oauth            *OAuthConfig
 }
 
 func defaultConfig() config {

@@ -8,7 +8,6 @@ import (
 	"html/template"
 	"net/http"
 	"net/url"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -36,7 +35,7 @@ const pageDeliveries = 50
 
 // pageCSP is the landing page's Content-Security-Policy: everything from the
 // server itself, inline styles, and no script but the page's own.
-var pageCSP = "default-src 'self'; style-src 'unsafe-inline'; script-src " + web.ScriptSource
+var pageCSP = "default-src 'self'; style-src 'unsafe-inline'; frame-ancestors 'none'; script-src " + web.ScriptSource
 
 // routesMux serves everything but the webhook routes.
 func (s *Server) routesMux() *http.ServeMux {
@@ -116,7 +115,7 @@ func (s *Server) serveRetry(w http.ResponseWriter, r *http.Request) {
 		msg = err.Error()
 	}
 	if r.Header.Get("Content-Type") == "application/x-www-form-urlencoded" {
-		_, prefix := publicBase(r)
+		_, prefix := s.publicBase(r)
 		redirectHome(w, r, prefix, msg, err == nil)
 		return
 	}
@@ -169,10 +168,10 @@ func (s *Server) servePage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	_, durable := s.history.(mergedHistory)
-	base, prefix := publicBase(r)
+	base, prefix := s.publicBase(r)
 	data := pageData{
 		SecretSet:  len(s.secrets) > 0,
-		OnSpace:    os.Getenv("SPACE_ID") != "",
+		OnSpace:    s.space.id != "",
 		Deliveries: page.Deliveries,
 		Pending:    slices.ContainsFunc(page.Deliveries, inProgress),
 		Durable:    durable,
@@ -210,7 +209,7 @@ func inProgress(rec DeliveryRecord) bool {
 // the chosen kind and delivers it to the chosen endpoint in-process, with the
 // secret typed in the form, then sends the browser back to the page.
 func (s *Server) serveTest(w http.ResponseWriter, r *http.Request) {
-	_, prefix := publicBase(r)
+	_, prefix := s.publicBase(r)
 	back := func(msg string, ok bool) { redirectHome(w, r, prefix, msg, ok) }
 	if err := r.ParseForm(); err != nil {
 		back("bad form: "+err.Error(), false)
@@ -255,12 +254,12 @@ func (c *capture) WriteHeader(code int)        { c.code = code }
 // publicBase returns the URL under which the Server is reached, and the
 // path prefix it is mounted under (as http.StripPrefix leaves it visible in
 // RequestURI). On a Space, the host is https://$SPACE_HOST.
-func publicBase(r *http.Request) (base, prefix string) {
+func (s *Server) publicBase(r *http.Request) (base, prefix string) {
 	if u, err := url.ParseRequestURI(r.RequestURI); err == nil {
 		prefix = strings.TrimSuffix(u.Path, r.URL.Path)
 	}
-	if host := os.Getenv("SPACE_HOST"); host != "" {
-		return "https://" + host + prefix, prefix
+	if s.space.host != "" {
+		return "https://" + s.space.host + prefix, prefix
 	}
 	scheme := "http"
 	if r.TLS != nil || r.Header.Get("X-Forwarded-Proto") == "https" {

@@ -13,6 +13,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/hfhooks/hfhooks/internal/signin"
 	"github.com/hfhooks/hfhooks/internal/web"
 )
 
@@ -22,7 +23,7 @@ func (s *Server) Addr() string {
 	switch {
 	case s.cfg.addr != "":
 		return s.cfg.addr
-	case os.Getenv("SPACE_ID") != "":
+	case s.space.id != "":
 		return "0.0.0.0:" + DefaultPort
 	}
 	return "127.0.0.1:" + DefaultPort
@@ -44,6 +45,9 @@ func (s *Server) Run(ctx context.Context) error {
 // requests first, then stops the queue: running handlers get the rest of the
 // grace period and queued deliveries stay queued for the next start.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	if s.gateErr != nil {
+		return fmt.Errorf("hfhooks: access to the page: %w", s.gateErr)
+	}
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
@@ -92,8 +96,8 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 // printBanner prints the start-up instructions huggingface_hub prints.
 func (s *Server) printBanner(localURL string) {
 	base := localURL
-	if host := os.Getenv("SPACE_HOST"); host != "" {
-		base = "https://" + strings.Trim(host, "/")
+	if s.space.host != "" {
+		base = "https://" + s.space.host
 	}
 	var b strings.Builder
 	if len(s.secrets) > 0 {
@@ -110,6 +114,13 @@ func (s *Server) printBanner(localURL string) {
 		fmt.Fprintf(&b, "  - POST %s/webhooks/%s\n", base, name)
 	}
 	b.WriteString("Go to https://huggingface.co/settings/webhooks to setup your webhooks.\n")
+	b.WriteString(s.gate.Summary(localURL) + "\n")
+	switch {
+	case s.cfg.access == AccessPublic:
+		s.log.Warn("the page and /api/* are public (access public): anyone who can reach the server sees the deliveries and can re-run them")
+	case !s.gate.CanSignIn() && s.cfg.access != AccessOff && (s.space.id != "" || !signin.LoopbackURL(localURL)):
+		s.log.Warn("the page and /api/* are private and no way to sign in is configured; see the start-up text")
+	}
 	_, _ = fmt.Fprint(s.cfg.out, b.String())
 }
 

@@ -18,6 +18,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/hfhooks/hfhooks/internal/signin"
 )
 
 // Delivery is one accepted webhook request, as a handler receives it.
@@ -123,7 +125,12 @@ type Webhook struct {
 type Server struct {
 	cfg     config
 	secrets secrets
-	mux     *http.ServeMux
+	space   space
+	// pages serves every route but the webhooks: the routes of routesMux
+	// behind the operators' door.
+	pages   http.Handler
+	gate    *signin.Gate
+	gateErr error // why the door could not be built; Serve refuses to start
 	metrics *metrics
 	log     *slog.Logger
 	history History // cfg.history, merged with the queue's in durable mode
@@ -162,7 +169,12 @@ func NewServer(opts ...Option) *Server {
 	}
 	s.handlerCtx, s.cancelHandlers = context.WithCancel(context.Background())
 	s.routes.Store(&map[string]*endpoint{})
-	s.mux = s.routesMux()
+	s.space = spaceFromEnv()
+	if s.gate, s.gateErr = s.newGate(); s.gateErr != nil {
+		s.pages = misconfigured(s.gateErr)
+	} else {
+		s.pages = s.gate.Handler(s.routesMux())
+	}
 	return s
 }
 
@@ -256,7 +268,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.serveWebhook(w, r, ep)
 		return
 	}
-	s.mux.ServeHTTP(w, r)
+	s.pages.ServeHTTP(w, r)
 }
 
 // errorBody is the JSON body of every error response.

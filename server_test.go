@@ -509,9 +509,11 @@ func TestLandingPage(t *testing.T) {
 func TestLandingPageOnSpace(t *testing.T) {
 	t.Setenv("SPACE_HOST", "acme-hooks.hf.space")
 	t.Setenv("SPACE_ID", "acme/hooks")
-	ts := newTestServer(t)
+	ts := newTestServer(t, WithOperatorToken("operator-token"))
 	ts.add(t, "hook", scopeHandler)
-	resp, err := http.Get(ts.URL + "/")
+	req, _ := http.NewRequest(http.MethodGet, ts.URL+"/", nil)
+	req.Header.Set("Authorization", "Bearer operator-token")
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
