@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -15,6 +16,7 @@ import (
 	"github.com/hfhooks/hfhooks"
 	"github.com/hfhooks/hfhooks/hub"
 	"github.com/hfhooks/hfhooks/internal/config"
+	"github.com/hfhooks/hfhooks/internal/signin"
 	"github.com/hfhooks/hfhooks/queue"
 	"github.com/spf13/cobra"
 )
@@ -47,6 +49,12 @@ type serveOptions struct {
 	relay   string
 	watch   []string
 	domains []string
+	// ui, allow, uiToken and sessionKey set who may use the page, /api/*
+	// and /metrics.
+	ui         string
+	allow      []string
+	uiToken    string
+	sessionKey string
 }
 
 // inboxEndpoint is the one endpoint "hfhooks serve" registers.
@@ -83,6 +91,15 @@ PostgreSQL database shared by any number of "hfhooks serve" processes
 
 The secret comes from --secret, else from the WEBHOOK_SECRET environment
 variable; give --secret twice to accept two secrets while you rotate them.
+
+The page, /api/* and /metrics are for operators. On 127.0.0.1 (not on a
+Space) they are open to this machine for local development; anywhere else
+they are private: operators sign in with Hugging Face (a Space with
+hf_oauth: true in its README metadata; the Space's owner by default, others
+with --allow NAME or --allow org:NAME), or with the operator token
+(HFHOOKS_UI_TOKEN, or --ui-token), which scripts and Prometheus send as
+"Authorization: Bearer TOKEN". --ui public opens them to everyone, --ui off
+serves only the webhooks and /healthz.
 The server listens on 127.0.0.1:7860, or 0.0.0.0:7860 on a Space (SPACE_ID
 set), unless --addr says otherwise. It stops gracefully on SIGINT or SIGTERM.`,
 		Example: `  hfhooks serve
@@ -112,6 +129,10 @@ set), unless --addr says otherwise. It stops gracefully on SIGINT or SIGTERM.`,
 	_ = f.MarkHidden("inbox-log")
 	f.StringVar(&opts.relay, "relay", "", "also receive deliveries through the relay at `URL` (see hfhooks relay)")
 	f.StringArrayVar(&opts.watch, "watch", nil, "with --relay: create a temporary webhook per endpoint watching type:name (repeatable), with the server's secret; uses HF_TOKEN/HF_ENDPOINT")
+	f.StringVar(&opts.ui, "ui", "auto", "who may use the page, /api/* and /metrics: auto (open on loopback, else private), private, public or off")
+	f.StringArrayVar(&opts.allow, "allow", nil, "Hub user `NAME` or org:NAME who may sign in with Hugging Face (repeatable; default: the Space's owner)")
+	f.StringVar(&opts.uiToken, "ui-token", "", "operator `TOKEN` for the sign-in form and Authorization: Bearer (default $HFHOOKS_UI_TOKEN; prefer the variable, flags show in ps)")
+	f.StringVar(&opts.sessionKey, "session-key", "", "`KEY` of the session cookies, to keep sessions across restarts (default $HFHOOKS_SESSION_KEY, else derived from OAUTH_CLIENT_SECRET or the operator token)")
 	f.StringArrayVar(&opts.domains, "domain", nil, "with --watch: event domain of the temporary webhooks, repo or discussion (repeatable; default all)")
 	return cmd
 }
@@ -139,6 +160,18 @@ func runServe(ctx context.Context, opts *serveOptions) error {
 	if err != nil {
 		return err
 	}
+	if _, err := signin.ParseMode(opts.ui); err != nil {
+		return usageErrorf("--ui: %v", err)
+	}
+	allow := opts.allow
+	if cfg != nil {
+		allow = append(slices.Clone(allow), cfg.Allow...)
+	}
+	for _, a := range opts.allow {
+		if err := signin.CheckOperator(a); err != nil {
+			return usageErrorf("--allow: %v", err)
+		}
+	}
 
 	logger, err := newLogger(opts.io.ErrOut, opts.logLevel, opts.logFormat)
 	if err != nil {
@@ -149,6 +182,10 @@ func runServe(ctx context.Context, opts *serveOptions) error {
 		hfhooks.WithSecret(opts.secrets...),
 		hfhooks.WithLogger(logger),
 		hfhooks.WithOutput(opts.io.Out),
+		hfhooks.WithAccess(hfhooks.Access(opts.ui)),
+		hfhooks.WithOperators(allow...),
+		hfhooks.WithOperatorToken(opts.uiToken),
+		hfhooks.WithSessionKey(opts.sessionKey),
 	}
 	if opts.queue != "none" {
 		q, err := queue.Open(ctx, opts.queue,

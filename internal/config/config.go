@@ -24,6 +24,7 @@ import (
 
 	"github.com/hfhooks/hfhooks"
 	"github.com/hfhooks/hfhooks/action"
+	"github.com/hfhooks/hfhooks/internal/signin"
 )
 
 // Config is a validated hooks.yaml.
@@ -33,6 +34,9 @@ type Config struct {
 	Secret string
 	// Hooks are the hooks, in the file's order.
 	Hooks []Hook
+	// Allow lists who may sign in to the page (see hfhooks.WithOperators):
+	// Hub user names and org:NAME.
+	Allow []string
 }
 
 // Hook is one hook of the file, served at /webhooks/<Name>.
@@ -158,6 +162,15 @@ func (d *decoder) config(data []byte) *Config {
 	d.fields(doc.Content[0], "", map[string]func(*yaml.Node){
 		"secret": func(n *yaml.Node) { secret = n },
 		"hooks":  func(n *yaml.Node) { hooks = n },
+		"allow": func(n *yaml.Node) {
+			for _, item := range d.list(n, "allow", func(string) {}) {
+				if err := signin.CheckOperator(item.Value); err != nil {
+					d.errorf(item, "allow", "%v", err)
+					continue
+				}
+				cfg.Allow = append(cfg.Allow, item.Value)
+			}
+		},
 	})
 	// The file's secret first: hooks without one of their own use it.
 	if secret != nil {

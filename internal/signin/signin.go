@@ -132,10 +132,10 @@ func New(cfg Config) (*Gate, error) {
 	}
 	g := &Gate{cfg: cfg, crossOrign: http.NewCrossOriginProtection()}
 	for _, op := range cfg.Operators {
-		name, isOrg := strings.CutPrefix(op, "org:")
-		if !validName(name) {
-			return nil, fmt.Errorf("operator %q: want a Hub user name (alice) or org:NAME (org:acme)", op)
+		if err := CheckOperator(op); err != nil {
+			return nil, err
 		}
+		name, isOrg := strings.CutPrefix(op, "org:")
 		if isOrg {
 			g.orgs = append(g.orgs, name)
 		} else {
@@ -168,6 +168,15 @@ func New(cfg Config) (*Gate, error) {
 		g.oidc = newProvider(*cfg.OAuth, cfg.Client)
 	}
 	return g, nil
+}
+
+// CheckOperator checks the name of an operator: a Hub user name ("alice")
+// or an organisation ("org:acme").
+func CheckOperator(op string) error {
+	if !validName(strings.TrimPrefix(op, "org:")) {
+		return fmt.Errorf("operator %q: want a Hub user name (alice) or org:NAME (org:acme)", op)
+	}
+	return nil
 }
 
 // validName reports whether s can be a Hub user or org name.

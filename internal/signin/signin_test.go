@@ -1,0 +1,162 @@
+package signin
+
+import (
+	"context"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestCodec(t *testing.T) {
+	c, err := newCodec([]byte("key one"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := c.seal(sessionCookie, session{User: "alice", Expires: 42})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(v, "alice") {
+		t.Errorf("sealed value %q shows the user in clear", v)
+	}
+	var s session
+	if err := c.open(sessionCookie, v, &s); err != nil || s.User != "alice" || s.Expires != 42 {
+		t.Fatalf("open = %+v, %v; want alice, 42", s, err)
+	}
+
+	other, _ := newCodec([]byte("key two"))
+	tampered := []byte(v)
+	tampered[len(tampered)/2] ^= 1
+	for name, open := range map[string]func() error{
+		"another key":         func() error { return other.open(sessionCookie, v, &s) },
+		"another cookie name": func() error { return c.open(flowCookie, v, &s) },
+		"a flipped bit":       func() error { return c.open(sessionCookie, string(tampered), &s) },
+		"not base64":          func() error { return c.open(sessionCookie, "%%%", &s) },
+		"too short":           func() error { return c.open(sessionCookie, "AAAA", &s) },
+	} {
+		if err := open(); err == nil {
+			t.Errorf("%s: opened", name)
+		}
+	}
+}
+
+func TestSafeNext(t *testing.T) {
+	for _, tc := range []struct{ next, prefix, want string }{
+		{"/api/deliveries?state=failed", "", "/api/deliveries?state=failed"},
+		{"/hooks/x", "/hooks", "/hooks/x"},
+		{"/x", "/hooks", "/hooks/"},
+		{"", "", "/"},
+		{"https://evil.example/", "", "/"},
+		{"//evil.example/", "", "/"},
+		{"/\\evil.example", "", "/"},
+		{"javascript:alert(1)", "", "/"},
+		{"/ok\r\nSet-Cookie: x", "", "/"},
+	} {
+		if got := safeNext(tc.next, tc.prefix); got != tc.want {
+			t.Errorf("safeNext(%q, %q) = %q, want %q", tc.next, tc.prefix, got, tc.want)
+		}
+	}
+}
+
+func TestLoopbackHost(t *testing.T) {
+	for host, want := range map[string]bool{
+		"127.0.0.1:7860": true, "localhost:7860": true, "localhost": true, "[::1]:7860": true,
+		"app.localhost": true, "127.1.2.3": true,
+		"evil.example": false, "evil.example:7860": false, "10.0.0.1:7860": false, "0.0.0.0:7860": false,
+		"localhost.evil.example": false, "": false,
+	} {
+		if got := loopbackHost(host); got != want {
+			t.Errorf("loopbackHost(%q) = %v, want %v", host, got, want)
+		}
+	}
+}
+
+func TestCheckOperator(t *testing.T) {
+	for op, ok := range map[string]bool{
+		"alice": true, "org:acme": true, "Jane-Doe_2.0": true,
+		"": false, "org:": false, "a b": false, "alice/x": false, "<script>": false,
+	} {
+		if err := CheckOperator(op); (err == nil) != ok {
+			t.Errorf("CheckOperator(%q) = %v, want ok=%v", op, err, ok)
+		}
+	}
+}
+
+// newTestGate builds a gate whose Base is the request's host.
+func newTestGate(t *testing.T, cfg Config) *Gate {
+	t.Helper()
+	cfg.Base = func(r *http.Request) (string, string) { return "http://" + r.Host, "" }
+	g, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return g
+}
+
+// localRequest is a request as the server sees it from a connection to
+// local, with Host host.
+func localRequest(method, target, host string, local net.IP) *http.Request {
+	r := httptest.NewRequest(method, target, nil)
+	r.Host = host
+	return r.WithContext(context.WithValue(r.Context(), http.LocalAddrContextKey, &net.TCPAddr{IP: local, Port: 7860}))
+}
+
+func TestCheckLocal(t *testing.T) {
+	loop, lan := net.IPv4(127, 0, 0, 1), net.IPv4(192, 0, 2, 10)
+	for _, tc := range []struct {
+		name    string
+		cfg     Config
+		host    string
+		local   net.IP
+		allowed bool
+	}{
+		{"loopback", Config{}, "127.0.0.1:7860", loop, true},
+		{"localhost", Config{}, "localhost:7860", loop, true},
+		{"DNS rebinding", Config{}, "evil.example", loop, false},
+		{"another interface", Config{}, "192.0.2.10:7860", lan, false},
+		{"on a Space", Config{OnSpace: true}, "127.0.0.1:7860", loop, false},
+		{"private", Config{Mode: Private}, "127.0.0.1:7860", loop, false},
+		{"public", Config{Mode: Public}, "evil.example", lan, true},
+	} {
+		g := newTestGate(t, tc.cfg)
+		v := g.check(localRequest(http.MethodGet, "/", tc.host, tc.local))
+		if v.allowed != tc.allowed {
+			t.Errorf("%s: allowed = %v, want %v (%s)", tc.name, v.allowed, tc.allowed, v.reason)
+		}
+	}
+}
+
+func TestSessionExpiresAndTokenChange(t *testing.T) {
+	g := newTestGate(t, Config{Mode: Private, Token: "first-token", SessionTTL: time.Hour})
+	rec := httptest.NewRecorder()
+	r := localRequest(http.MethodGet, "/", "127.0.0.1", net.IPv4(127, 0, 0, 1))
+	if err := g.startSession(rec, r, session{Token: true}); err != nil {
+		t.Fatal(err)
+	}
+	c := rec.Result().Cookies()[0]
+	if !c.HttpOnly || c.SameSite != http.SameSiteLaxMode || c.Secure {
+		t.Errorf("cookie %+v: want HttpOnly, SameSite=Lax, not Secure on http", c)
+	}
+	with := func(g *Gate) verdict {
+		r := localRequest(http.MethodGet, "/", "127.0.0.1", net.IPv4(127, 0, 0, 1))
+		r.AddCookie(c)
+		return g.check(r)
+	}
+	if v := with(g); !v.allowed {
+		t.Fatalf("a fresh token session is refused: %s", v.reason)
+	}
+	// A new token keys the cookies anew: the old sessions end.
+	if v := with(newTestGate(t, Config{Mode: Private, Token: "second-token"})); v.allowed {
+		t.Error("a session of the previous token is accepted")
+	}
+	// An expired session is refused.
+	expired, _ := g.codec.seal(sessionCookie, session{Token: true, Expires: time.Now().Add(-time.Second).Unix()})
+	r = localRequest(http.MethodGet, "/", "127.0.0.1", net.IPv4(127, 0, 0, 1))
+	r.AddCookie(&http.Cookie{Name: sessionCookie, Value: expired})
+	if v := g.check(r); v.allowed {
+		t.Error("an expired session is accepted")
+	}
+}
