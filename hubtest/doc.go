@@ -18,4 +18,9 @@
 //	client, _ := hub.NewClient(hub.WithEndpoint(srv.URL), hub.WithToken(srv.Token))
 //
 // and [New] for an [http.Handler] to serve yourself, as "hfhooks hub" does.
+//
+// It also plays the Hub's OpenID provider, so that "Sign in with Hugging
+// Face" works offline: point OPENID_PROVIDER_URL at the Hub's URL, with the
+// client of [Hub.OAuthClient], and sign in with one of the Hub's tokens; the
+// token's [User], set with [WithUser], is who signs in.
 package hubtest

@@ -29,12 +29,25 @@ import (
 //	GET                /api/emulator/webhooks/{id}/activity   a webhook's activity
 //	POST               /api/emulator/webhooks/{id}/activity/{event}/replay
 //	GET                /                                      the web page
+//	GET                /.well-known/openid-configuration      the OpenID provider
+//	GET, POST          /oauth/authorize                       the sign-in page, its form
+//	POST               /oauth/token                           exchange a code
+//	GET                /oauth/userinfo                        the signed-in user
+//	GET                /oauth/jwks                            the ID token key
 //
 // Every /api route needs "Authorization: Bearer <token>" with one of
 // [Hub.Tokens], and reaches only that token's webhooks.
+//
+// The /oauth routes play the Hub's OpenID provider, for "Sign in with
+// Hugging Face": its URL is the Hub's, its clients are set with
+// [WithOAuthClient], and the user who signs in types one of the tokens on
+// the sign-in page, which signs in the token's [User]. Any redirect URI is
+// accepted, as long as the token request sends the same one.
 type Hub struct {
 	cfg    config
 	tokens []string
+	users  map[string]User // by token
+	oauth  *provider
 	// tokenSums are the SHA-256 sums of tokens, compared in constant time.
 	tokenSums [][sha256.Size]byte
 	mux       *http.ServeMux
@@ -83,6 +96,8 @@ func New(opts ...Option) *Hub {
 	h := &Hub{
 		cfg:        cfg,
 		tokens:     cfg.tokens,
+		users:      usersOf(cfg.tokens, cfg.users),
+		oauth:      newProvider(cfg.clients),
 		client:     deliveryClient(cfg.client),
 		hooks:      map[string]*hook{},
 		deliveries: map[string]*Delivery{},
@@ -118,6 +133,7 @@ func (h *Hub) routes() *http.ServeMux {
 	h.managementRoutes(mux)
 	h.emulatorRoutes(mux)
 	h.pageRoutes(mux)
+	h.oauthRoutes(mux)
 	return mux
 }
 

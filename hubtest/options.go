@@ -3,6 +3,7 @@ package hubtest
 import (
 	"log/slog"
 	"net/http"
+	"slices"
 	"time"
 )
 
@@ -26,6 +27,14 @@ const (
 	DefaultActivityLimit = 100
 )
 
+// How long the OpenID provider's grants last: an authorization code may wait
+// 60 s to be exchanged; access and ID tokens last 8 hours, the Hub's default
+// for a Space's sign-in.
+const (
+	defaultCodeTTL   = 60 * time.Second
+	defaultAccessTTL = 8 * time.Hour
+)
+
 // DefaultRetrySchedule is how long a failed delivery waits before each
 // retry; after the last one the event counts as failed.
 var DefaultRetrySchedule = []time.Duration{time.Second, 10 * time.Second, time.Minute, 5 * time.Minute}
@@ -33,6 +42,10 @@ var DefaultRetrySchedule = []time.Duration{time.Second, 10 * time.Second, time.M
 // config is what the options set.
 type config struct {
 	tokens        []string
+	users         map[string]User // by token
+	clients       []oauthClient
+	codeTTL       time.Duration
+	accessTTL     time.Duration
 	timeout       time.Duration
 	retries       []time.Duration
 	suspendAfter  int
@@ -51,6 +64,8 @@ func defaultConfig() config {
 		rateLimit:     DefaultRateLimit,
 		rateWindow:    DefaultRateWindow,
 		activityLimit: DefaultActivityLimit,
+		codeTTL:       defaultCodeTTL,
+		accessTTL:     defaultAccessTTL,
 		logger:        slog.New(slog.DiscardHandler),
 	}
 }
@@ -69,6 +84,33 @@ func WithTokens(tokens ...string) Option {
 			}
 		}
 	}
+}
+
+// WithUser makes token a token the Hub accepts, as [WithTokens] does, and
+// sets the user it belongs to: the account "Sign in with Hugging Face" shows
+// (see [Hub.User]). A token without a user gets a generated one, named
+// "user1", "user2"... in the order of the tokens.
+func WithUser(token string, u User) Option {
+	return func(c *config) {
+		if token == "" {
+			return
+		}
+		if !slices.Contains(c.tokens, token) {
+			c.tokens = append(c.tokens, token)
+		}
+		if c.users == nil {
+			c.users = map[string]User{}
+		}
+		u.Orgs = slices.Clone(u.Orgs)
+		c.users[token] = u
+	}
+}
+
+// WithOAuthClient registers an OAuth client of the Hub's OpenID provider,
+// as the Hub registers one for a Space with hf_oauth: true. Without it, one
+// client with a random id and secret is made (see [Hub.OAuthClient]).
+func WithOAuthClient(id, secret string) Option {
+	return func(c *config) { c.clients = append(c.clients, oauthClient{id: id, secret: secret}) }
 }
 
 // WithTimeout sets how long one delivery attempt may take before it counts

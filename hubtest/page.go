@@ -18,7 +18,7 @@ import (
 	"github.com/hfhooks/hfhooks/internal/web"
 )
 
-//go:embed templates/page.html
+//go:embed templates/*.html
 var templatesFS embed.FS
 
 var pageTemplate = template.Must(template.New("page.html").Funcs(web.Funcs()).Funcs(template.FuncMap{

@@ -6,13 +6,17 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/coreos/go-oidc/v3/oidc"
 	"github.com/hfhooks/hfhooks"
+	"golang.org/x/oauth2"
 )
 
 // startHub runs "hfhooks hub args..." on a free loopback port until the test
@@ -57,7 +61,7 @@ func run(t *testing.T, args ...string) (int, string, string) {
 func TestHubWithWebhooksCommands(t *testing.T) {
 	isolateEnv(t)
 	url, banner := startHub(t, "--token", "hf_cli_one", "--token", "hf_cli_two", "--retry-schedule", "10ms")
-	for _, want := range []string{"Token: hf_cli_one\n", "Token: hf_cli_two\n", "export HF_ENDPOINT=" + url + " HF_TOKEN=hf_cli_one\n"} {
+	for _, want := range []string{"Token: hf_cli_one (user user1)\n", "Token: hf_cli_two (user user2)\n", "export HF_ENDPOINT=" + url + " HF_TOKEN=hf_cli_one\n"} {
 		if !strings.Contains(banner.String(), want) {
 			t.Errorf("banner lacks %q:\n%s", want, banner)
 		}
@@ -137,7 +141,7 @@ func TestHubWithWebhooksCommands(t *testing.T) {
 func TestHubRandomToken(t *testing.T) {
 	isolateEnv(t)
 	url, banner := startHub(t)
-	m := regexp.MustCompile(`Token: (hf_[A-Za-z]{34})\n`).FindStringSubmatch(banner.String())
+	m := regexp.MustCompile(`Token: (hf_[A-Za-z]{34}) \(user user1\)\n`).FindStringSubmatch(banner.String())
 	if m == nil {
 		t.Fatalf("banner:\n%s", banner)
 	}
@@ -158,6 +162,12 @@ func TestHubEmitUsage(t *testing.T) {
 		{"emit_bad_set", []string{"hub", "emit", "repo.update", "--repo", "model:a/b", "--set", "noequals"}},
 		{"emit_no_token", []string{"hub", "emit", "repo.update", "--repo", "model:a/b"}},
 		{"hub_extra_arg", []string{"hub", "extra"}},
+		{"hub_token_empty", []string{"hub", "--token", "=alice"}},
+		{"hub_token_bad_user", []string{"hub", "--token", "hf_secret=al ice"}},
+		{"hub_token_no_user", []string{"hub", "--token", "hf_secret=:acme"}},
+		{"hub_token_bad_org", []string{"hub", "--token", "hf_secret=alice:acme,,hf"}},
+		{"hub_oauth_client_no_secret", []string{"hub", "--oauth-client", "my-space"}},
+		{"hub_oauth_client_no_id", []string{"hub", "--oauth-client", ":s3cret"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -175,5 +185,63 @@ func TestHubEmitUnreachable(t *testing.T) {
 	rs.Close()
 	if code, _, errOut := run(t, "hub", "emit", "repo.update", "--repo", "model:a/b", "--hub", url, "--token", "t"); code != exitFailure || !strings.Contains(errOut, "connection refused") {
 		t.Errorf("%d %s", code, errOut)
+	}
+}
+
+// TestHubSignInProvider: "hfhooks hub" prints how to use it as the OpenID
+// provider, and signs in the user and orgs --token gives.
+func TestHubSignInProvider(t *testing.T) {
+	isolateEnv(t)
+	base, banner := startHub(t, "--token", "hf_me=alice:acme,huggingface", "--token", "hf_x", "--oauth-client", "my-space:s3cret")
+	for _, want := range []string{
+		"Token: hf_me (user alice; orgs acme, huggingface)\n", "Token: hf_x (user user1)\n",
+		"  export OPENID_PROVIDER_URL=" + base + "\n  export OAUTH_CLIENT_ID=my-space\n  export OAUTH_CLIENT_SECRET=s3cret\n",
+	} {
+		if !strings.Contains(banner.String(), want) {
+			t.Errorf("banner lacks %q:\n%s", want, banner)
+		}
+	}
+
+	ctx := t.Context()
+	provider, err := oidc.NewProvider(ctx, base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const callback = "http://127.0.0.1:7860/oauth/huggingface/callback"
+	conf := oauth2.Config{ClientID: "my-space", ClientSecret: "s3cret", Endpoint: provider.Endpoint(), RedirectURL: callback, Scopes: []string{oidc.ScopeOpenID, "profile"}}
+	authURL, _ := url.Parse(conf.AuthCodeURL("st"))
+	form := authURL.Query()
+	form.Set("token", "hf_me")
+	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := noFollow.PostForm(base+"/oauth/authorize", form)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	loc, err := resp.Location()
+	if err != nil || resp.StatusCode != http.StatusFound || !strings.HasPrefix(loc.String(), callback+"?") {
+		t.Fatalf("approve: %s %v %v", resp.Status, loc, err)
+	}
+	tok, err := conf.Exchange(ctx, loc.Query().Get("code"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := provider.UserInfo(ctx, oauth2.StaticTokenSource(tok))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var claims struct {
+		Orgs []struct {
+			PreferredUsername string `json:"preferred_username"`
+		} `json:"orgs"`
+	}
+	if err := info.Claims(&claims); err != nil || len(claims.Orgs) != 2 || claims.Orgs[0].PreferredUsername != "acme" || claims.Orgs[1].PreferredUsername != "huggingface" {
+		t.Errorf("userinfo orgs: %+v %v", claims, err)
+	}
+	var profile struct {
+		PreferredUsername string `json:"preferred_username"`
+	}
+	if err := info.Claims(&profile); err != nil || profile.PreferredUsername != "alice" {
+		t.Errorf("userinfo user: %+v %v", profile, err)
 	}
 }
