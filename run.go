@@ -33,6 +33,9 @@ func (s *Server) Addr() string {
 // SIGINT or SIGTERM; then it stops accepting requests and waits, up to the
 // shutdown grace period, for in-flight requests and handlers to finish.
 func (s *Server) Run(ctx context.Context) error {
+	if err := s.configErr(); err != nil {
+		return err
+	}
 	ln, err := net.Listen("tcp", s.Addr())
 	if err != nil {
 		return fmt.Errorf("hfhooks: %w", err)
@@ -45,8 +48,8 @@ func (s *Server) Run(ctx context.Context) error {
 // requests first, then stops the queue: running handlers get the rest of the
 // grace period and queued deliveries stay queued for the next start.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
-	if s.gateErr != nil {
-		return fmt.Errorf("hfhooks: access to the page: %w", s.gateErr)
+	if err := s.configErr(); err != nil {
+		return err
 	}
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -91,6 +94,14 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		return fmt.Errorf("hfhooks: shutdown: %w", err)
 	}
 	return err
+}
+
+// configErr is why the server's configuration does not let it start.
+func (s *Server) configErr() error {
+	if s.gateErr != nil {
+		return fmt.Errorf("hfhooks: access to the page: %w", s.gateErr)
+	}
+	return nil
 }
 
 // printBanner prints the start-up instructions huggingface_hub prints.
