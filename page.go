@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/hfhooks/hfhooks/internal/sample"
+	"github.com/hfhooks/hfhooks/internal/signin"
 	"github.com/hfhooks/hfhooks/internal/web"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
@@ -149,6 +150,8 @@ type pageData struct {
 	Flash      string
 	FlashOK    bool
 	Prefix     string
+	// SignedInAs names who signed in: a Hub user, or the operator token.
+	SignedInAs string
 }
 
 type pageEndpoint struct {
@@ -179,6 +182,12 @@ func (s *Server) servePage(w http.ResponseWriter, r *http.Request) {
 		Next:       page.Next,
 		Kinds:      sample.Kinds(),
 		Prefix:     prefix,
+	}
+	if op, ok := signin.OperatorOf(r.Context()); ok && !op.Local {
+		data.SignedInAs = op.User
+		if op.Token {
+			data.SignedInAs = "the operator token"
+		}
 	}
 	for _, name := range s.Endpoints() {
 		data.Endpoints = append(data.Endpoints, pageEndpoint{Name: name, URL: base + "/webhooks/" + name})

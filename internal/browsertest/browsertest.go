@@ -21,6 +21,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -111,13 +112,14 @@ func startBrowser() (context.Context, func(), error) {
 
 // Tab is a browser tab on one test server.
 type Tab struct {
-	t      testing.TB
-	ctx    context.Context
-	origin string
+	t       testing.TB
+	ctx     context.Context
+	origins []string // where the page may send requests: its own origin, and those of AllowOrigin
 
 	mu       sync.Mutex
 	requests []string // the URL of every request the page made
 	problems []string // console errors and exceptions
+	expected []string // parts of problems the test expects (ExpectProblem)
 }
 
 // Open opens a tab at the laptop viewport and loads pageURL in it. At the end
@@ -135,11 +137,8 @@ func Open(t testing.TB, pageURL string) *Tab {
 	if browser.err != nil {
 		t.Fatal(browser.err)
 	}
-	u, err := url.Parse(pageURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tab := &Tab{t: t, origin: u.Scheme + "://" + u.Host}
+	tab := &Tab{t: t}
+	tab.AllowOrigin(pageURL)
 	ctx, cancel := chromedp.NewContext(browser.ctx, chromedp.WithListener(tab.record))
 	tab.ctx = ctx
 	t.Cleanup(func() {
@@ -147,12 +146,14 @@ func Open(t testing.TB, pageURL string) *Tab {
 		tab.mu.Lock()
 		defer tab.mu.Unlock()
 		for _, r := range tab.requests {
-			if r != tab.origin && !strings.HasPrefix(r, tab.origin+"/") {
-				t.Errorf("the page requested %s, outside its origin %s", r, tab.origin)
+			if !slices.ContainsFunc(tab.origins, func(o string) bool { return r == o || strings.HasPrefix(r, o+"/") }) {
+				t.Errorf("the page requested %s, outside the origins %s", r, strings.Join(tab.origins, ", "))
 			}
 		}
 		for _, p := range tab.problems {
-			t.Errorf("the page logged: %s", p)
+			if !slices.ContainsFunc(tab.expected, func(e string) bool { return strings.Contains(p, e) }) {
+				t.Errorf("the page logged: %s", p)
+			}
 		}
 	})
 	if err := chromedp.Do(ctx); err != nil { // opens the tab, with no timeout
@@ -161,6 +162,27 @@ func Open(t testing.TB, pageURL string) *Tab {
 	tab.SetViewport(Laptop)
 	tab.Goto(pageURL)
 	return tab
+}
+
+// AllowOrigin lets the tab's pages send requests to the origin of u too:
+// a sign-in provider's, say.
+func (tab *Tab) AllowOrigin(u string) {
+	p, err := url.Parse(u)
+	if err != nil {
+		tab.t.Fatal(err)
+	}
+	tab.mu.Lock()
+	defer tab.mu.Unlock()
+	tab.origins = append(tab.origins, p.Scheme+"://"+p.Host)
+}
+
+// ExpectProblem makes the console errors that contain part expected, so
+// that they do not fail the test: the error a browser logs for a page that
+// answers 403 on purpose, say.
+func (tab *Tab) ExpectProblem(part string) {
+	tab.mu.Lock()
+	defer tab.mu.Unlock()
+	tab.expected = append(tab.expected, part)
 }
 
 // record is the tab's event listener; it must return fast.
@@ -236,13 +258,20 @@ func (tab *Tab) Goto(u string) {
 // redirects. It fails the test unless the page's status is 2xx.
 func (tab *Tab) Load(actions ...chromedp.Action[chromedp.Void]) {
 	tab.t.Helper()
+	tab.checkLoaded(tab.LoadAny(actions...))
+}
+
+// LoadAny is Load for a page of any status, which it returns: an error
+// page the test expects, say.
+func (tab *Tab) LoadAny(actions ...chromedp.Action[chromedp.Void]) *network.Response {
+	tab.t.Helper()
 	ctx, cancel := context.WithTimeout(tab.ctx, Timeout)
 	defer cancel()
 	resp, err := chromedp.RunResponse(ctx, actions...)
-	if err != nil {
-		tab.t.Fatal(err)
+	if err != nil || resp == nil {
+		tab.t.Fatalf("loading a page: %v", err)
 	}
-	tab.checkLoaded(resp)
+	return resp
 }
 
 func (tab *Tab) checkLoaded(resp *network.Response) {
