@@ -210,7 +210,7 @@ func (g *Gate) Summary(listenURL string) string {
 		if ops := g.operators(); ops != "" {
 			who = "operators: " + ops
 		}
-		ways = append(ways, "Sign in with Hugging Face ("+who+")")
+		ways = append(ways, "Hugging Face ("+who+")")
 	}
 	if g.cfg.Token != "" {
 		ways = append(ways, "the operator token")
@@ -220,7 +220,7 @@ func (g *Gate) Summary(listenURL string) string {
 	case g.cfg.Mode == Auto && !g.cfg.OnSpace && LoopbackURL(listenURL):
 		b.WriteString("Page and API: open on this machine for local development (loopback only)")
 		if len(ways) > 0 {
-			b.WriteString("; from elsewhere: " + strings.Join(ways, " or "))
+			b.WriteString("; from elsewhere, sign in with " + strings.Join(ways, " or "))
 		}
 		b.WriteString(".")
 	case len(ways) > 0:
