@@ -114,12 +114,18 @@ type Webhook struct {
 
 // Server receives webhooks from the Hub. It is an http.Handler serving:
 //
-//	POST /webhooks/<name>  the registered handlers
-//	GET  /                 the landing page (or the custom UI)
-//	GET  /api/deliveries   the recent deliveries, as JSON
-//	POST /api/test         the landing page's form that sends a sample event
-//	GET  /healthz          a liveness check
-//	GET  /metrics          Prometheus metrics
+//	POST /webhooks/<name>  the registered handlers (the webhook secret)
+//	GET  /                 the landing page, or the custom UI (operators)
+//	GET  /api/deliveries   the recent deliveries, as JSON (operators)
+//	POST /api/deliveries/{id}/retry  re-runs a failed delivery (operators)
+//	POST /api/test         the landing page's form that sends a sample event (operators)
+//	GET  /metrics          Prometheus metrics (operators)
+//	GET  /healthz          a liveness check (everyone)
+//	/signin, /oauth/huggingface/{login,callback,logout}  signing in (everyone)
+//
+// The operators' routes need a signed-in operator or the operator token,
+// except in local development (see WithAccess), and refuse cross-origin
+// requests that change state.
 //
 // Create one with NewServer; the zero value is not usable.
 type Server struct {
