@@ -265,7 +265,10 @@ func authPage(q authRequest, problem string) authorizePage {
 // error=access_denied and state. A token the Hub does not accept shows the
 // page again, with 401.
 func (h *Hub) serveApprove(w http.ResponseWriter, r *http.Request) {
-	_ = r.ParseForm() // an unreadable body leaves the form empty, which is refused
+	if err := r.ParseForm(); err != nil {
+		renderAuthorize(w, http.StatusBadRequest, "", authorizePage{Problem: "unreadable form: " + err.Error()})
+		return
+	}
 	q, err := h.parseAuthRequest(r.PostForm)
 	if err != nil {
 		renderAuthorize(w, http.StatusBadRequest, "", authorizePage{Problem: err.Error()})
