@@ -167,10 +167,10 @@ func (h *Hub) parseAuthRequest(v url.Values) (authRequest, error) {
 	case h.oauthClient(q.clientID) == nil:
 		return q, fmt.Errorf("unknown client_id %q", q.clientID)
 	}
-	u, err := url.Parse(q.redirectURI)
 	if q.redirectURI == "" {
 		return q, errors.New("redirect_uri is missing")
 	}
+	u, err := url.Parse(q.redirectURI)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || strings.Contains(q.redirectURI, "#") ||
 		strings.ContainsFunc(u.Host, func(c rune) bool { return !strings.ContainsRune(hostChars, c) }) {
 		return q, errors.New("redirect_uri must be an absolute http or https URL without a fragment")
@@ -253,6 +253,7 @@ func (h *Hub) serveAuthorize(w http.ResponseWriter, r *http.Request) {
 	renderAuthorize(w, http.StatusOK, q.origin, authPage(q, ""))
 }
 
+// authPage is the sign-in page of q, with an error when problem is set.
 func authPage(q authRequest, problem string) authorizePage {
 	return authorizePage{Error: problem, Client: q.clientID, Scopes: strings.Fields(q.scope), Origin: q.origin, Fields: q.fields()}
 }
