@@ -164,7 +164,7 @@ func (h *Hub) parseAuthRequest(v url.Values) (authRequest, error) {
 	switch {
 	case q.clientID == "":
 		return q, errors.New("client_id is missing")
-	case h.oauthClient(q.clientID) == nil:
+	case h.findClient(q.clientID) == nil:
 		return q, fmt.Errorf("unknown client_id %q", q.clientID)
 	}
 	if q.redirectURI == "" {
@@ -221,8 +221,8 @@ func (q authRequest) fields() map[string]string {
 	return f
 }
 
-// oauthClient returns the client with this id, or nil.
-func (h *Hub) oauthClient(id string) *oauthClient {
+// findClient returns the client with this id, or nil.
+func (h *Hub) findClient(id string) *oauthClient {
 	for i, c := range h.oauth.clients {
 		if c.id == id {
 			return &h.oauth.clients[i]
@@ -413,7 +413,7 @@ func (h *Hub) authClient(r *http.Request) (*oauthClient, error) {
 	if id == "" {
 		return nil, errors.New("no client authentication: use HTTP Basic, or client_id and client_secret")
 	}
-	c := h.oauthClient(id)
+	c := h.findClient(id)
 	if c == nil || subtle.ConstantTimeCompare([]byte(secret), []byte(c.secret)) != 1 {
 		return nil, errors.New("unknown client or wrong client secret")
 	}
