@@ -34,6 +34,7 @@ import (
 //	POST               /oauth/token                           exchange a code
 //	GET                /oauth/userinfo                        the signed-in user
 //	GET                /oauth/jwks                            the ID token key
+//	GET                /avatars/{name}.svg                    a user's or org's picture
 //
 // Every /api route needs "Authorization: Bearer <token>" with one of
 // [Hub.Tokens], and reaches only that token's webhooks.

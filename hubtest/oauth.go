@@ -164,13 +164,13 @@ func (h *Hub) parseAuthRequest(v url.Values) (authRequest, error) {
 	switch {
 	case q.clientID == "":
 		return q, errors.New("client_id is missing")
-	case h.oauthClient(q.clientID) == nil:
+	case h.findClient(q.clientID) == nil:
 		return q, fmt.Errorf("unknown client_id %q", q.clientID)
 	}
-	u, err := url.Parse(q.redirectURI)
 	if q.redirectURI == "" {
 		return q, errors.New("redirect_uri is missing")
 	}
+	u, err := url.Parse(q.redirectURI)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || strings.Contains(q.redirectURI, "#") ||
 		strings.ContainsFunc(u.Host, func(c rune) bool { return !strings.ContainsRune(hostChars, c) }) {
 		return q, errors.New("redirect_uri must be an absolute http or https URL without a fragment")
@@ -221,8 +221,8 @@ func (q authRequest) fields() map[string]string {
 	return f
 }
 
-// oauthClient returns the client with this id, or nil.
-func (h *Hub) oauthClient(id string) *oauthClient {
+// findClient returns the client with this id, or nil.
+func (h *Hub) findClient(id string) *oauthClient {
 	for i, c := range h.oauth.clients {
 		if c.id == id {
 			return &h.oauth.clients[i]
@@ -253,6 +253,7 @@ func (h *Hub) serveAuthorize(w http.ResponseWriter, r *http.Request) {
 	renderAuthorize(w, http.StatusOK, q.origin, authPage(q, ""))
 }
 
+// authPage is the sign-in page of q, with an error when problem is set.
 func authPage(q authRequest, problem string) authorizePage {
 	return authorizePage{Error: problem, Client: q.clientID, Scopes: strings.Fields(q.scope), Origin: q.origin, Fields: q.fields()}
 }
@@ -265,7 +266,10 @@ func authPage(q authRequest, problem string) authorizePage {
 // error=access_denied and state. A token the Hub does not accept shows the
 // page again, with 401.
 func (h *Hub) serveApprove(w http.ResponseWriter, r *http.Request) {
-	_ = r.ParseForm() // an unreadable body leaves the form empty, which is refused
+	if err := r.ParseForm(); err != nil {
+		renderAuthorize(w, http.StatusBadRequest, "", authorizePage{Problem: "unreadable form: " + err.Error()})
+		return
+	}
 	q, err := h.parseAuthRequest(r.PostForm)
 	if err != nil {
 		renderAuthorize(w, http.StatusBadRequest, "", authorizePage{Problem: err.Error()})
@@ -409,7 +413,7 @@ func (h *Hub) authClient(r *http.Request) (*oauthClient, error) {
 	if id == "" {
 		return nil, errors.New("no client authentication: use HTTP Basic, or client_id and client_secret")
 	}
-	c := h.oauthClient(id)
+	c := h.findClient(id)
 	if c == nil || subtle.ConstantTimeCompare([]byte(secret), []byte(c.secret)) != 1 {
 		return nil, errors.New("unknown client or wrong client secret")
 	}

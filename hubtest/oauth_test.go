@@ -345,6 +345,12 @@ func TestOAuthApproveAndDeny(t *testing.T) {
 		t.Errorf("deny: %s %q", resp.Status, loc)
 	}
 
+	req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, srv.URL+"/oauth/authorize", strings.NewReader("client_id=%zz"))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if resp, page := send(t, req); resp.StatusCode != http.StatusBadRequest || !strings.Contains(page, "unreadable form: invalid URL escape") {
+		t.Errorf("unreadable form: %s\n%s", resp.Status, page)
+	}
+
 	// Without state, the redirect has none; the redirect URI keeps its query.
 	q.Del("state")
 	resp, _ = postForm(t, srv.URL+"/oauth/authorize", withToken(q, alice), nil)
@@ -532,5 +538,17 @@ func TestUsers(t *testing.T) {
 	rnd := newHub(t)
 	if u, ok := rnd.User(rnd.Token); !ok || u.Name != "user1" {
 		t.Errorf("User of the random token: %+v, %t", u, ok)
+	}
+}
+
+func TestOAuthClient(t *testing.T) {
+	if id, secret := newProviderHub(t).OAuthClient(); id != clientID || secret != clientSecret {
+		t.Errorf("OAuthClient() = %q, %q; want the first one given", id, secret)
+	}
+	a, b := newHub(t, hubtest.WithOAuthClient("", "s"), hubtest.WithOAuthClient("id", "")), newHub(t)
+	aID, aSecret := a.OAuthClient()
+	bID, bSecret := b.OAuthClient()
+	if len(aID) < 20 || len(aSecret) < 20 || aID == bID || aSecret == bSecret || aID == aSecret {
+		t.Errorf("random clients: %q %q, %q %q", aID, aSecret, bID, bSecret)
 	}
 }

@@ -108,9 +108,14 @@ func WithUser(token string, u User) Option {
 
 // WithOAuthClient registers an OAuth client of the Hub's OpenID provider,
 // as the Hub registers one for a Space with hf_oauth: true. Without it, one
-// client with a random id and secret is made (see [Hub.OAuthClient]).
+// client with a random id and secret is made (see [Hub.OAuthClient]). A
+// client with an empty id or secret is ignored.
 func WithOAuthClient(id, secret string) Option {
-	return func(c *config) { c.clients = append(c.clients, oauthClient{id: id, secret: secret}) }
+	return func(c *config) {
+		if id != "" && secret != "" {
+			c.clients = append(c.clients, oauthClient{id: id, secret: secret})
+		}
+	}
 }
 
 // WithTimeout sets how long one delivery attempt may take before it counts

@@ -7,7 +7,8 @@ import "net/http/httptest"
 type Server struct {
 	*Hub
 	// URL is the base URL of the Hub, http://127.0.0.1:PORT: give it to
-	// hub.WithEndpoint or HF_ENDPOINT.
+	// hub.WithEndpoint or HF_ENDPOINT, and as the OpenID provider's URL to
+	// a sign-in client (OPENID_PROVIDER_URL).
 	URL string
 	// Token is the first of [Hub.Tokens]: a random one unless
 	// [WithTokens] gave some.
