@@ -162,6 +162,8 @@ func TestServeUsageErrors(t *testing.T) {
 		{[]string{"serve", "extra"}, `takes no arguments (got ["extra"])`},
 		{[]string{"serve", "--nope"}, "unknown flag: --nope"},
 		{[]string{"nope"}, "unknown command"},
+		{[]string{"serve", "--ui", "open"}, `--ui: access mode "open": want auto, private, public or off`},
+		{[]string{"serve", "--allow", "a b"}, `--allow: operator "a b": want a Hub user name (alice) or org:NAME (org:acme)`},
 	}
 	for _, tt := range tests {
 		var errOut bytes.Buffer
@@ -214,6 +216,28 @@ func TestServeLogOptions(t *testing.T) {
 		args := append([]string{"serve", "--queue", "none"}, strings.Fields(tt.args)...)
 		if code := execute(context.Background(), args, &ioStreams{In: strings.NewReader(""), Out: io.Discard, ErrOut: &errOut}); code != exitUsage || !strings.Contains(errOut.String(), tt.want) {
 			t.Errorf("%s: exit %d, %q", tt.args, code, errOut.String())
+		}
+	}
+}
+
+func TestServeAccess(t *testing.T) {
+	t.Setenv("HFHOOKS_UI_TOKEN", "")
+	base, out, _ := startServe(t, "--queue", "none", "--ui", "private", "--ui-token", "op-token-not-printed", "--allow", "org:acme")
+	if !strings.Contains(out.String(), "Page and API: private; sign in with the operator token") || strings.Contains(out.String(), "op-token-not-printed") {
+		t.Errorf("start-up output:\n%s", out)
+	}
+	for bearer, want := range map[string]int{"": http.StatusUnauthorized, "wrong": http.StatusUnauthorized, "op-token-not-printed": http.StatusOK} {
+		req, _ := http.NewRequest(http.MethodGet, base+"/api/deliveries", nil)
+		if bearer != "" {
+			req.Header.Set("Authorization", "Bearer "+bearer)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != want {
+			t.Errorf("bearer %q: %s, want %d", bearer, resp.Status, want)
 		}
 	}
 }

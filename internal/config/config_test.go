@@ -46,8 +46,9 @@ func describe(t *testing.T, cfg *Config, err error) []byte {
 	}
 	out := struct {
 		Secret string
+		Allow  []string `json:",omitempty"`
 		Hooks  []hook
-	}{Secret: cfg.Secret}
+	}{Secret: cfg.Secret, Allow: cfg.Allow}
 	for _, h := range cfg.Hooks {
 		if h.Handler == nil {
 			t.Errorf("hook %q has no handler", h.Name)

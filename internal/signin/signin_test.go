@@ -160,3 +160,32 @@ func TestSessionExpiresAndTokenChange(t *testing.T) {
 		t.Error("an expired session is accepted")
 	}
 }
+
+func TestSummary(t *testing.T) {
+	oauth := &OAuth{ProviderURL: "http://127.0.0.1:1", ClientID: "id", ClientSecret: "client-secret-never-printed"}
+	for _, tc := range []struct {
+		name   string
+		cfg    Config
+		listen string
+		want   []string
+	}{
+		{"local", Config{}, "http://127.0.0.1:7860", []string{"open on this machine"}},
+		{"local with a token", Config{Token: "t0ken-never-printed"}, "http://127.0.0.1:7860", []string{"open on this machine", "from elsewhere, sign in with the operator token", "keyed from the operator token"}},
+		{"all interfaces, nothing configured", Config{}, "http://0.0.0.0:7860", []string{"no way to sign in is configured", "hf_oauth: true", "HFHOOKS_UI_TOKEN"}},
+		{"on a Space", Config{OnSpace: true, OAuth: oauth, Operators: []string{"alice", "org:acme"}}, "http://127.0.0.1:7860", []string{"private; sign in with Hugging Face (operators: alice, org:acme)", "keyed from the OAuth client secret"}},
+		{"OAuth, nobody allowed", Config{Mode: Private, OAuth: oauth}, "http://127.0.0.1:7860", []string{"nobody is allowed yet: add --allow NAME"}},
+		{"random key", Config{Mode: Private, OAuth: &OAuth{ProviderURL: "http://x", ClientID: "id"}}, "", []string{"Sessions end when the server restarts"}},
+		{"public", Config{Mode: Public}, "http://0.0.0.0:7860", []string{"PUBLIC"}},
+		{"off", Config{Mode: Off}, "http://0.0.0.0:7860", []string{"off"}},
+	} {
+		got := newTestGate(t, tc.cfg).Summary(tc.listen)
+		for _, want := range tc.want {
+			if !strings.Contains(got, want) {
+				t.Errorf("%s: summary lacks %q:\n%s", tc.name, want, got)
+			}
+		}
+		if strings.Contains(got, "never-printed") {
+			t.Errorf("%s: summary shows a secret:\n%s", tc.name, got)
+		}
+	}
+}
