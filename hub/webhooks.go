@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+
+	"github.com/hfhooks/hfhooks/internal/redact"
 )
 
 // WatchedType is the kind of thing a webhook watches.
@@ -311,7 +313,7 @@ func (c *Client) webhookCall(ctx context.Context, method, path string, body any,
 		return nil, err
 	}
 	if env.Webhook == nil {
-		return nil, fmt.Errorf("hub: %s %s: answer has no \"webhook\" object", method, c.endpoint+path)
+		return nil, fmt.Errorf("hub: %s %s: answer has no \"webhook\" object", method, redact.URL(c.endpoint+path))
 	}
 	return env.Webhook, nil
 }
