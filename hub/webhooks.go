@@ -347,7 +347,7 @@ func (r *webhookRequest) set(watched []WatchedItem, domains []Domain) error {
 	if r.URL != nil {
 		u, err := url.Parse(*r.URL)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return &ArgumentError{Arg: "url", Problem: fmt.Sprintf("%q is not an http(s) URL", *r.URL)}
+			return &ArgumentError{Arg: "url", Problem: fmt.Sprintf("%q is not an http(s) URL", redact.URL(*r.URL))}
 		}
 	}
 	if r.Secret != nil {
