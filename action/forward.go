@@ -58,8 +58,8 @@ var noRedirects = &http.Client{
 // The error names the target with its password and query values replaced
 // by xxxxx, and quotes at most the first 200
 // bytes of the target's answer. That excerpt, like a command's output, is
-// for the receiver's operators: it shows on the page and in /api/deliveries,
-// not to whoever sent the delivery.
+// meant for the receiver's operators (its page and /api/deliveries), not
+// for whoever sent the delivery.
 func Forward(t Target) hfhooks.HandlerFunc {
 	client := t.Client
 	if client == nil {
