@@ -6,17 +6,18 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
+	"strconv"
 	"time"
 
 	"github.com/hfhooks/hfhooks"
+	"github.com/hfhooks/hfhooks/internal/redact"
 )
 
 // DefaultForwardTimeout bounds a forward when Target.Timeout is zero.
 const DefaultForwardTimeout = 30 * time.Second
 
-// maxErrorBody is how much of a failed target's response an error quotes.
-const maxErrorBody = 1 << 10
+// maxErrorBody is how much of a failed target's answer an error quotes.
+const maxErrorBody = 200
 
 // Target is where Forward POSTs deliveries.
 type Target struct {
@@ -51,8 +52,14 @@ var noRedirects = &http.Client{
 // Forward returns a handler that POSTs each delivery's body, byte for byte,
 // to t.URL with Content-Type application/json and t.Headers. No header of
 // the incoming request is passed on. A 2xx answer is success, with a
-// *ForwardResult; any other status, or a transport error, is an error
-// quoting the start of the answer, so that a durable queue retries.
+// *ForwardResult; any other status, or a transport error, is an error, so
+// that a durable queue retries.
+//
+// The error names the target with its password and query values replaced
+// by xxxxx, and quotes at most the first 200
+// bytes of the target's answer. That excerpt, like a command's output, is
+// meant for the receiver's operators (its page and /api/deliveries), not
+// for whoever sent the delivery.
 func Forward(t Target) hfhooks.HandlerFunc {
 	client := t.Client
 	if client == nil {
@@ -62,16 +69,13 @@ func Forward(t Target) hfhooks.HandlerFunc {
 	if timeout <= 0 {
 		timeout = DefaultForwardTimeout
 	}
-	target := t.URL
-	if u, err := url.Parse(t.URL); err == nil {
-		target = u.Redacted()
-	}
+	target := redact.URL(t.URL)
 	return func(ctx context.Context, d *hfhooks.Delivery) (any, error) {
 		ctx, cancel := context.WithTimeout(ctx, timeout)
 		defer cancel()
 		req, err := http.NewRequestWithContext(ctx, http.MethodPost, t.URL, bytes.NewReader(d.Body))
 		if err != nil {
-			return nil, fmt.Errorf("forward to %s: %w", target, err)
+			return nil, redact.Error(fmt.Errorf("forward to %s: %w", target, err))
 		}
 		req.Header.Set("Content-Type", "application/json")
 		for k, v := range t.Headers {
@@ -82,13 +86,22 @@ func Forward(t Target) hfhooks.HandlerFunc {
 		}
 		resp, err := client.Do(req)
 		if err != nil {
-			return nil, fmt.Errorf("forward: %w", err)
+			return nil, redact.Error(fmt.Errorf("forward: %w", err))
 		}
 		defer resp.Body.Close()
-		body, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
 		if resp.StatusCode < 200 || resp.StatusCode > 299 {
-			return nil, fmt.Errorf("forward to %s: %s: %q", target, resp.Status, body)
+			return nil, redact.Error(fmt.Errorf("forward to %s: %s: %s", target, resp.Status, excerpt(resp.Body)))
 		}
 		return &ForwardResult{Status: "ok", StatusCode: resp.StatusCode}, nil
 	}
+}
+
+// excerpt quotes the start of an answer, at most maxErrorBody bytes, with
+// "..." after it when there is more.
+func excerpt(body io.Reader) string {
+	b, _ := io.ReadAll(io.LimitReader(body, maxErrorBody+1))
+	if len(b) > maxErrorBody {
+		return strconv.Quote(string(b[:maxErrorBody])) + "..."
+	}
+	return strconv.Quote(string(b))
 }

@@ -108,12 +108,54 @@ func TestForwardFailures(t *testing.T) {
 			want: "forward: Post \"" + slow.URL + "\": context deadline exceeded"},
 		{name: "password redacted", target: Target{URL: "http://user:pw@" + strings.TrimPrefix(failing.URL, "http://")},
 			want: "forward to http://user:xxxxx@"},
+		{name: "invalid URL", target: Target{URL: "http://h/%zz?token=abc"},
+			want: `forward to http://h/%zz?token=xxxxx: parse "http://h/%zz?token=xxxxx": invalid URL escape "%zz"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := Forward(tt.target)(context.Background(), d)
 			if err == nil || !strings.HasPrefix(err.Error(), tt.want) {
 				t.Errorf("err = %v; want it to start with %q", err, tt.want)
+			}
+		})
+	}
+}
+
+// TestForwardErrorsHideSecrets checks that a forward's error shows neither
+// the query values nor the password of the target's URL, and at most an
+// excerpt of its answer.
+func TestForwardErrorsHideSecrets(t *testing.T) {
+	d := delivery(t, "repo.content", sample.Options{})
+	closed := httptest.NewServer(http.NotFoundHandler())
+	closed.Close()
+	long := strings.Repeat("a", maxErrorBody) + "THE-REST-OF-A-LONG-ANSWER"
+	failing := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusInternalServerError)
+		io.WriteString(w, long)
+	}))
+	defer failing.Close()
+
+	tests := []struct {
+		name, url, want string
+	}{
+		{name: "unreachable", url: closed.URL + "/hook?token=SEKRET&x=1",
+			want: `forward: Post "` + closed.URL + `/hook?token=xxxxx&x=xxxxx": dial tcp`},
+		{name: "500 with a long answer", url: "http://u:SEKRET@" + strings.TrimPrefix(failing.URL, "http://") + "/hook?token=SEKRET",
+			want: "forward to http://u:xxxxx@" + strings.TrimPrefix(failing.URL, "http://") + `/hook?token=xxxxx: 500 Internal Server Error: "` +
+				strings.Repeat("a", maxErrorBody) + `"...`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Forward(Target{URL: tt.url})(context.Background(), d)
+			if err == nil {
+				t.Fatal("no error")
+			}
+			msg := err.Error()
+			if strings.Contains(msg, "SEKRET") || strings.Contains(msg, "THE-REST") {
+				t.Errorf("err = %q; it shows a secret or more than the excerpt", msg)
+			}
+			if !strings.HasPrefix(msg, tt.want) {
+				t.Errorf("err = %q; want it to start with %q", msg, tt.want)
 			}
 		})
 	}

@@ -28,6 +28,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/hfhooks/hfhooks/internal/redact"
 )
 
 // Version is the version of this package, sent in the User-Agent header.
@@ -185,7 +187,7 @@ func resolveEndpoint(explicit string) (string, error) {
 	endpoint = strings.TrimRight(endpoint, "/")
 	u, err := url.Parse(endpoint)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return "", fmt.Errorf("hub: endpoint %q is not an http(s) URL", endpoint)
+		return "", fmt.Errorf("hub: endpoint %q is not an http(s) URL", redact.URL(endpoint))
 	}
 	return endpoint, nil
 }
@@ -243,7 +245,7 @@ func (c *Client) do(ctx context.Context, method, path string, in, out any, retry
 	if in != nil {
 		b, err := json.Marshal(in)
 		if err != nil {
-			return fmt.Errorf("hub: encoding %s %s request: %w", method, u, err)
+			return fmt.Errorf("hub: encoding %s %s request: %w", method, redact.URL(u), err)
 		}
 		body = b
 	}
@@ -256,7 +258,7 @@ func (c *Client) do(ctx context.Context, method, path string, in, out any, retry
 		var wait time.Duration
 		switch {
 		case err != nil:
-			err = fmt.Errorf("hub: %w", err)
+			err = redact.Error(fmt.Errorf("hub: %w", err))
 			if ctx.Err() != nil {
 				return err
 			}
@@ -313,7 +315,7 @@ func decodeResponse(resp *http.Response, out any) error {
 		return nil
 	}
 	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
-		return fmt.Errorf("hub: decoding %s %s response: %w", resp.Request.Method, resp.Request.URL, err)
+		return fmt.Errorf("hub: decoding %s %s response: %w", resp.Request.Method, redact.URL(resp.Request.URL.String()), err)
 	}
 	return nil
 }

@@ -7,6 +7,8 @@ import (
 	"io"
 	"net/http"
 	"strings"
+
+	"github.com/hfhooks/hfhooks/internal/redact"
 )
 
 // Sentinel errors an [*Error] matches with errors.Is, by status code.
@@ -50,10 +52,11 @@ type Error struct {
 	RequestID string
 }
 
-// Error describes the failure, with a hint on how to fix a 401 or a 403.
+// Error describes the failure, with a hint on how to fix a 401 or a 403. The
+// URL shows no password or query value.
 func (e *Error) Error() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "hub: %s %s: %d %s", e.Method, e.URL, e.StatusCode, http.StatusText(e.StatusCode))
+	fmt.Fprintf(&b, "hub: %s %s: %d %s", e.Method, redact.URL(e.URL), e.StatusCode, http.StatusText(e.StatusCode))
 	if e.Message != "" {
 		b.WriteString(": ")
 		b.WriteString(e.Message)

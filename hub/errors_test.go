@@ -131,3 +131,10 @@ func TestErrorRequestID(t *testing.T) {
 		})
 	}
 }
+
+func TestErrorHidesURLSecrets(t *testing.T) {
+	e := &Error{Method: http.MethodGet, URL: "https://u:pw@hub.example/api/jobs?token=SEKRET", StatusCode: http.StatusBadGateway}
+	if got, want := e.Error(), "hub: GET https://u:xxxxx@hub.example/api/jobs?token=xxxxx: 502 Bad Gateway"; got != want {
+		t.Errorf("Error() = %q; want %q", got, want)
+	}
+}

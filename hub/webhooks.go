@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+
+	"github.com/hfhooks/hfhooks/internal/redact"
 )
 
 // WatchedType is the kind of thing a webhook watches.
@@ -311,7 +313,7 @@ func (c *Client) webhookCall(ctx context.Context, method, path string, body any,
 		return nil, err
 	}
 	if env.Webhook == nil {
-		return nil, fmt.Errorf("hub: %s %s: answer has no \"webhook\" object", method, c.endpoint+path)
+		return nil, fmt.Errorf("hub: %s %s: answer has no \"webhook\" object", method, redact.URL(c.endpoint+path))
 	}
 	return env.Webhook, nil
 }
@@ -345,7 +347,7 @@ func (r *webhookRequest) set(watched []WatchedItem, domains []Domain) error {
 	if r.URL != nil {
 		u, err := url.Parse(*r.URL)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return &ArgumentError{Arg: "url", Problem: fmt.Sprintf("%q is not an http(s) URL", *r.URL)}
+			return &ArgumentError{Arg: "url", Problem: fmt.Sprintf("%q is not an http(s) URL", redact.URL(*r.URL))}
 		}
 	}
 	if r.Secret != nil {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -381,6 +382,10 @@ func TestArgumentsCheckedBeforeRequest(t *testing.T) {
 			_, err := c.UpdateWebhook(t.Context(), hookID, UpdateWebhookOptions{URL: Ptr("mailto:a@b")})
 			return err
 		}, "url"},
+		{"update with bad url and a secret in it", func(c *Client) error {
+			_, err := c.UpdateWebhook(t.Context(), hookID, UpdateWebhookOptions{URL: Ptr("ftp://u:SEKRET@h/?secret=SEKRET")})
+			return err
+		}, "url"},
 		{"update with empty watched", func(c *Client) error {
 			_, err := c.UpdateWebhook(t.Context(), hookID, UpdateWebhookOptions{Watched: []WatchedItem{}})
 			return err
@@ -420,6 +425,9 @@ func TestArgumentsCheckedBeforeRequest(t *testing.T) {
 			}
 			if want := "hub: invalid argument " + tt.wantArg + ": " + argErr.Problem; err.Error() != want || argErr.Problem == "" {
 				t.Errorf("Error() = %q, want %q with a problem", err, want)
+			}
+			if strings.Contains(err.Error(), "SEKRET") {
+				t.Errorf("Error() = %q shows a secret of the URL", err)
 			}
 		})
 	}

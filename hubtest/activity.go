@@ -71,7 +71,8 @@ type Delivery struct {
 // Attempt is one POST of a delivery.
 type Attempt struct {
 	Time time.Time `json:"time"`
-	// URL is where it went: the webhook's URL at the time.
+	// URL is where it went: the webhook's URL at the time, with its
+	// password and query values redacted (as xxxxx).
 	URL string `json:"url"`
 	// StatusCode is the receiver's answer; 0 when there was none.
 	StatusCode int `json:"statusCode,omitempty"`

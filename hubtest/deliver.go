@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/hfhooks/hfhooks"
+	"github.com/hfhooks/hfhooks/internal/redact"
 )
 
 // maxErrorExcerpt bounds how much of a non-2xx answer an attempt keeps.
@@ -110,12 +111,12 @@ func (h *Hub) targetOf(hk *hook) (attemptTarget, string) {
 // post makes one attempt: a POST of the JSON payload, with the secret in
 // X-Webhook-Secret when there is one. Only a 2xx answer succeeds.
 func (h *Hub) post(t attemptTarget, payload []byte) Attempt {
-	a := Attempt{Time: time.Now(), URL: redact(t.url)}
+	a := Attempt{Time: time.Now(), URL: redact.URL(t.url)}
 	ctx, cancel := context.WithTimeout(h.ctx, h.cfg.timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, t.url, bytes.NewReader(payload))
 	if err != nil {
-		a.Error = err.Error()
+		a.Error = redact.String(err.Error())
 		return a
 	}
 	req.Header.Set("Content-Type", "application/json")
@@ -144,23 +145,6 @@ func (h *Hub) post(t attemptTarget, payload []byte) Attempt {
 		a.Error = strings.TrimSpace(string(excerpt))
 	}
 	return a
-}
-
-// redact removes a password and a "secret" query parameter from a URL, so
-// that the activity does not show secrets put in the URL.
-func redact(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return raw
-	}
-	if u.User != nil {
-		u.User = url.User(u.User.Username())
-	}
-	if q := u.Query(); q.Has("secret") {
-		q.Set("secret", "xxxxx")
-		u.RawQuery = q.Encode()
-	}
-	return u.String()
 }
 
 // startJob records the Job run a job webhook starts, with the environment

@@ -205,6 +205,7 @@ func TestFailures(t *testing.T) {
 	for i, tt := range []struct{ url, wantErr string }{
 		{slow.URL, "no answer within 50ms"},
 		{closed, "connection refused"},
+		{closed + "?token=SEKRET", "connection refused"},
 		{redirect.URL, ""},
 	} {
 		name := "u" + strconv.Itoa(i)
@@ -213,6 +214,9 @@ func TestFailures(t *testing.T) {
 		d, err := srv.WaitForDelivery(ctxT(t), e.Deliveries[0].ID)
 		if err != nil || d.State != hubtest.StateFailed || len(d.Attempts) != 1 || !strings.Contains(d.Attempts[0].Error, tt.wantErr) {
 			t.Errorf("%s: %+v, %v", tt.url, d, err)
+		}
+		if want := strings.ReplaceAll(tt.url, "SEKRET", "xxxxx"); d.Attempts[0].URL != want {
+			t.Errorf("attempt URL = %q; want %q", d.Attempts[0].URL, want)
 		}
 		if tt.wantErr == "" && d.Attempts[0].StatusCode != http.StatusFound {
 			t.Errorf("redirect: %+v", d.Attempts[0])

@@ -32,6 +32,7 @@ import (
 	"time"
 
 	"github.com/hfhooks/hfhooks"
+	"github.com/hfhooks/hfhooks/internal/redact"
 )
 
 // Defaults of the options.
@@ -156,27 +157,13 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*Queue, error) {
 	case "postgres", "postgresql":
 		q.db, err = openPostgres(ctx, dsn, q)
 	default:
-		return nil, fmt.Errorf("queue: unsupported data source %q: want sqlite:PATH or a postgres:// URL", redact(dsn))
+		return nil, fmt.Errorf("queue: unsupported data source %q: want sqlite:PATH or a postgres:// URL", redact.URL(dsn))
 	}
 	if err != nil {
 		return nil, err
 	}
 	go q.commitLoop()
 	return q, nil
-}
-
-// redact hides the password of a URL-like dsn in error messages.
-func redact(dsn string) string {
-	scheme, rest, ok := strings.Cut(dsn, "://")
-	if !ok {
-		return dsn
-	}
-	if userinfo, host, ok := strings.Cut(rest, "@"); ok {
-		if user, _, ok := strings.Cut(userinfo, ":"); ok {
-			return scheme + "://" + user + ":xxxxx@" + host
-		}
-	}
-	return dsn
 }
 
 // request is one Enqueue waiting for its batch to commit.

@@ -14,9 +14,17 @@
 // # Wire protocol
 //
 //	POST /channels                            create a channel: 201 {"id", "token", "url"}
-//	POST /c/<id>[/path][?query]               a webhook delivery (from the Hub)
+//	POST /c/<id>[/webhooks/<name>][?query]    a webhook delivery (from the Hub)
 //	GET  /channels/<id>/events                the listener's event stream (Bearer <token>)
 //	POST /channels/<id>/responses/<delivery>  the local answer to a delivery (Bearer <token>)
+//
+// A channel is a door for the Hub's deliveries only. The relay answers any
+// other method 405 and any other path under /c/<id> 404, and a [Listener]
+// refuses, with 404, what does not reach one endpoint of the local server
+// (see [Listener.ForwardTo]); neither contacts the local server for it. So
+// whoever learns a channel's URL reaches no other route of the local server:
+// not its page, /api/*, /metrics or sign-in. The listener never follows a
+// redirect the local server answers.
 //
 // The event stream is server-sent events (text/event-stream) over a plain
 // GET. SSE needs nothing beyond the standard library on either side, goes

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/hfhooks/hfhooks"
+	"github.com/hfhooks/hfhooks/internal/redact"
 )
 
 // Defaults of a Listener.
@@ -42,6 +43,12 @@ var ErrReplaced = errors.New("relay: another listener took over the channel")
 // returned channel's URL is built from relayURL, the address the caller
 // reaches the relay by. A nil client means http.DefaultClient.
 func CreateChannel(ctx context.Context, client *http.Client, relayURL, relayToken string) (Channel, error) {
+	ch, err := createChannel(ctx, client, relayURL, relayToken)
+	return ch, redact.Error(err)
+}
+
+// createChannel is CreateChannel, with errors that may show secrets.
+func createChannel(ctx context.Context, client *http.Client, relayURL, relayToken string) (Channel, error) {
 	if client == nil {
 		client = http.DefaultClient
 	}
@@ -100,32 +107,49 @@ type Forwarded struct {
 	Time time.Time
 	// DeliveryID is the relay's id of the delivery.
 	DeliveryID string
-	// Target is the local URL it was forwarded to.
+	// Target is the local URL it was forwarded to, with its password and
+	// query values redacted; empty when the listener refused the delivery.
 	Target string
 	// Scope, Action and Repo ("TYPE:NAME") come from the payload; they are
 	// empty when it is not a webhook payload the receiver can decode.
 	Scope, Action, Repo string
 	// Status is the local server's status, or the one the listener gave
-	// the relay when the local server could not be reached (502).
+	// the relay when it refused the delivery (404) or could not reach the
+	// local server (502).
 	Status int
 	// Duration is how long the local server took.
 	Duration time.Duration
-	// Err says why the local server could not be reached, or why its
-	// answer did not reach the relay.
+	// Err says why the delivery was refused, why the local server could
+	// not be reached, or why its answer did not reach the relay. Its
+	// message shows no password or query value.
 	Err error
 }
 
 // Listener connects to a channel on a relay and forwards each delivery to a
 // local server, reconnecting with backoff when the connection drops. Set
 // the fields, then call Run.
+//
+// A channel is a door for the Hub's deliveries only: the listener forwards
+// a delivery to the channel's URL when ForwardTo is an endpoint's URL
+// (…/webhooks/<name>), and one to the channel's URL plus /webhooks/<name>
+// when ForwardTo is a server's base URL; it answers anything else 404
+// without contacting the local server. It never follows a redirect: a 3xx
+// from the local server goes back to the relay as it is (without its
+// Location), and the Hub counts it as a failure.
+//
+// Its errors and log lines show no password or query value of ForwardTo or
+// of a delivery.
 type Listener struct {
 	// RelayURL is the relay's base URL, e.g. https://you-relay.hf.space.
 	RelayURL string
 	// Channel is the channel to listen on (its ID and Token).
 	Channel Channel
-	// ForwardTo is the local URL deliveries go to. A delivery to the
-	// channel URL plus a path goes to ForwardTo plus that path, with the
-	// delivery's query string.
+	// ForwardTo is the local URL deliveries go to: an endpoint's URL,
+	// such as http://127.0.0.1:7860/webhooks/inbox, which receives the
+	// deliveries to the channel's URL, or a server's base URL, such as
+	// http://127.0.0.1:7860, under which a delivery to the channel's URL
+	// plus /webhooks/<name> goes to /webhooks/<name>. The delivery's query
+	// string is added to ForwardTo's.
 	ForwardTo string
 
 	// HTTPClient talks to the relay and to the local server; it must not
@@ -157,15 +181,16 @@ func (e *permanentError) Unwrap() error { return e.err }
 // attempts in a row fail. It waits for the deliveries being forwarded
 // before it returns.
 func (l *Listener) Run(ctx context.Context) error {
-	target, err := url.Parse(l.ForwardTo)
-	if err != nil || (target.Scheme != "http" && target.Scheme != "https") || target.Host == "" {
-		return fmt.Errorf("relay: invalid forward URL %q: must be an http or https URL", l.ForwardTo)
+	base, err := url.Parse(l.ForwardTo)
+	if err != nil || (base.Scheme != "http" && base.Scheme != "https") || base.Host == "" {
+		return fmt.Errorf("relay: invalid forward URL %q: must be an http or https URL", redact.URL(l.ForwardTo))
 	}
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	failures := 0
 	for {
-		connected, err := l.stream(ctx, &wg)
+		connected, err := l.stream(ctx, base, &wg)
+		err = redact.Error(err)
 		if ctx.Err() != nil {
 			return nil
 		}
@@ -233,7 +258,7 @@ func (l *Listener) channelPath(suffix string) string {
 
 // stream makes one connection and reads its events until it ends; it
 // reports whether the connection was established.
-func (l *Listener) stream(ctx context.Context, wg *sync.WaitGroup) (connected bool, err error) {
+func (l *Listener) stream(ctx context.Context, base *url.URL, wg *sync.WaitGroup) (connected bool, err error) {
 	sctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	req, err := http.NewRequestWithContext(sctx, http.MethodGet, l.channelPath("/events"), nil)
@@ -307,7 +332,7 @@ func (l *Listener) stream(ctx context.Context, wg *sync.WaitGroup) (connected bo
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				l.forward(ctx, m, limit)
+				l.forward(ctx, base, m, limit)
 			}()
 		case eventReplaced:
 			return connected, &permanentError{ErrReplaced}
@@ -335,44 +360,55 @@ func readLine(br *bufio.Reader, limit int64) ([]byte, error) {
 	}
 }
 
-// target is where delivery m goes: ForwardTo, plus m's path and query.
-func (l *Listener) target(m message) string {
-	t := l.ForwardTo
-	if m.Path != "" {
-		t = strings.TrimRight(t, "/") + m.Path
-	}
-	if m.Query != "" {
-		sep := "?"
-		if strings.Contains(t, "?") {
-			sep = "&"
-		}
-		t += sep + m.Query
-	}
-	return t
-}
-
-// forward sends m to the local server and the answer back to the relay.
-func (l *Listener) forward(ctx context.Context, m message, limit int64) {
-	f := Forwarded{Time: time.Now(), DeliveryID: m.ID, Target: l.target(m)}
+// forward sends m to the local server under base and the answer back to
+// the relay, or refuses m (see route).
+func (l *Listener) forward(ctx context.Context, base *url.URL, m message, limit int64) {
+	f := Forwarded{Time: time.Now(), DeliveryID: m.ID}
 	if p, err := hfhooks.DecodePayload(m.Body); err == nil {
 		f.Scope, f.Action, f.Repo = p.Event.Scope, string(p.Event.Action), string(p.Repo.Type)+":"+p.Repo.Name
 	}
-	a, ferr := l.post(ctx, f.Target, m, limit)
+	var a answer
+	var ferr error
+	if target, ok := route(base, m); !ok {
+		ferr = refusal(base, m)
+		a = errorAnswer(http.StatusNotFound, "not found: "+ferr.Error())
+	} else {
+		f.Target = redact.URL(target.String())
+		if a, ferr = l.post(ctx, l.localClient(), target.String(), m, limit); ferr != nil {
+			ferr = redact.Error(ferr)
+			a = errorAnswer(http.StatusBadGateway, "hfhooks listen could not reach the local server: "+ferr.Error())
+		}
+	}
 	f.Duration = time.Since(f.Time)
 	f.Status = a.Status
-	if ferr != nil {
-		b, _ := json.Marshal(errorBody{Error: "hfhooks listen could not reach the local server: " + ferr.Error()})
-		a = answer{Status: http.StatusBadGateway, Header: http.Header{"Content-Type": {"application/json"}}, Body: b}
-		f.Status = a.Status
-	}
-	f.Err = errors.Join(ferr, l.answer(ctx, m.ID, a))
+	f.Err = redact.Error(errors.Join(ferr, l.answer(ctx, m.ID, a)))
 	if l.OnForward != nil {
 		l.OnForward(f)
 	}
 }
 
-// post forwards m to target and returns the local answer.
-func (l *Listener) post(ctx context.Context, target string, m message, limit int64) (answer, error) {
+// refusal says why the listener refused m.
+func refusal(base *url.URL, m message) error {
+	where, passed := "the channel's URL", "the channel's URL plus /webhooks/NAME"
+	if m.Path != "" {
+		where += " plus " + m.Path
+	}
+	if isEndpointURL(base) {
+		passed = "the channel's URL"
+	}
+	return fmt.Errorf("refused a delivery to %s: this listener passes only webhook deliveries, to %s", where, passed)
+}
+
+// localClient is the client for the local server: HTTPClient, except that
+// it never follows a redirect.
+func (l *Listener) localClient() *http.Client {
+	c := *l.client()
+	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	return &c
+}
+
+// post forwards m to target with client and returns the local answer.
+func (l *Listener) post(ctx context.Context, client *http.Client, target string, m message, limit int64) (answer, error) {
 	ctx, cancel := context.WithTimeout(ctx, forwardTimeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, bytes.NewReader(m.Body))
@@ -380,7 +416,7 @@ func (l *Listener) post(ctx context.Context, target string, m message, limit int
 		return answer{}, err
 	}
 	req.Header = pick(m.Header, forwardedHeaders)
-	resp, err := l.client().Do(req)
+	resp, err := client.Do(req)
 	if err != nil {
 		return answer{}, err
 	}

@@ -1,6 +1,7 @@
 package relay
 
 import (
+	"encoding/json"
 	"net/http"
 	"strings"
 
@@ -67,6 +68,12 @@ type answer struct {
 	Status int         `json:"status"`
 	Header http.Header `json:"header,omitempty"`
 	Body   []byte      `json:"body"`
+}
+
+// errorAnswer is an answer with status code and a JSON error message.
+func errorAnswer(code int, msg string) answer {
+	b, _ := json.Marshal(errorBody{Error: msg})
+	return answer{Status: code, Header: http.Header{"Content-Type": {"application/json"}}, Body: append(b, '\n')}
 }
 
 // forwardedHeaders are the request headers a delivery carries to the local

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -84,7 +85,9 @@ func listen(t *testing.T, l *relay.Listener) (connected <-chan struct{}, done <-
 	conn := make(chan struct{}, 16)
 	res := make(chan error, 1)
 	stopped := make(chan struct{})
-	l.Logger = quiet
+	if l.Logger == nil {
+		l.Logger = quiet
+	}
 	l.Backoff, l.MaxBackoff = 5*time.Millisecond, 20*time.Millisecond
 	l.OnConnect = func() { conn <- struct{}{} }
 	ctx, cancel := context.WithCancel(context.Background())
@@ -359,7 +362,7 @@ func TestBytesAndHeaders(t *testing.T) {
 	await(t, connected, "connection")
 
 	body := []byte("{\"a\": 1,  \"b\":\"\u2028<&>\"}\n\x00\xff trailing  ")
-	status, ctype, answer := post(t, ch.URL+"/webhooks/x%2Fy?secret=q&hfhooks-listen=1", body, http.Header{
+	status, ctype, answer := post(t, ch.URL+"/webhooks/x%20y?secret=q&hfhooks-listen=1", body, http.Header{
 		"Content-Type":     {"application/json; charset=weird"},
 		"X-Webhook-Secret": {"s3cret"},
 		"X-Other":          {"dropped"},
@@ -372,7 +375,7 @@ func TestBytesAndHeaders(t *testing.T) {
 	if !bytes.Equal(r.body, body) {
 		t.Errorf("body: %q, want %q", r.body, body)
 	}
-	if r.path != "/base/webhooks/x%2Fy?secret=q&hfhooks-listen=1" {
+	if r.path != "/base/webhooks/x%20y?secret=q&hfhooks-listen=1" {
 		t.Errorf("path: %q", r.path)
 	}
 	if r.header.Get("Content-Type") != "application/json; charset=weird" || r.header.Get("X-Webhook-Secret") != "s3cret" || r.header.Get("X-Other") != "" || r.header.Get("Authorization") != "" {
@@ -464,7 +467,7 @@ func TestLimits(t *testing.T) {
 		rt := newRelay(t, relay.WithResponseTimeout(50*time.Millisecond))
 		ch := newChannel(t, rt.URL)
 		slow, _, _ := newSlow(t)
-		connected, _ := listen(t, &relay.Listener{RelayURL: rt.URL, Channel: ch, ForwardTo: slow.URL})
+		connected, _ := listen(t, &relay.Listener{RelayURL: rt.URL, Channel: ch, ForwardTo: slow.URL + "/webhooks/slow"})
 		await(t, connected, "connection")
 		if code, _, body := post(t, ch.URL, []byte("{}"), nil); code != http.StatusGatewayTimeout || !strings.Contains(body, "did not answer within 50ms") {
 			t.Errorf("%d %s", code, body)
@@ -474,7 +477,7 @@ func TestLimits(t *testing.T) {
 		rt := newRelay(t, relay.WithMaxPending(1))
 		ch := newChannel(t, rt.URL)
 		slow, arrived, release := newSlow(t)
-		connected, _ := listen(t, &relay.Listener{RelayURL: rt.URL, Channel: ch, ForwardTo: slow.URL})
+		connected, _ := listen(t, &relay.Listener{RelayURL: rt.URL, Channel: ch, ForwardTo: slow.URL + "/webhooks/slow"})
 		await(t, connected, "connection")
 		first := make(chan int, 1)
 		go func() {
@@ -521,7 +524,7 @@ func TestIsTemporaryWebhookURL(t *testing.T) {
 func TestZeroOptions(t *testing.T) {
 	rt := newRelay(t, relay.WithHeartbeat(0), relay.WithResponseTimeout(0), relay.WithIdleExpiry(0))
 	ch := newChannel(t, rt.URL)
-	connected, _ := listen(t, &relay.Listener{RelayURL: rt.URL, Channel: ch, ForwardTo: "http://127.0.0.1:1"})
+	connected, _ := listen(t, &relay.Listener{RelayURL: rt.URL, Channel: ch, ForwardTo: "http://127.0.0.1:1/webhooks/x"})
 	await(t, connected, "connection")
 	if code, _, body := post(t, ch.URL, []byte("{}"), nil); code != http.StatusBadGateway || !strings.Contains(body, "could not reach the local server") {
 		t.Errorf("delivery to an unreachable local server: %d %s", code, body)
@@ -535,4 +538,175 @@ func TestChannelHidesToken(t *testing.T) {
 			t.Errorf("printed: %s", s)
 		}
 	}
+}
+
+// recorder is a local server that records the requests it gets, as
+// "METHOD PATH" lines. POST /webhooks/x answers 200, POST /webhooks/moved
+// and POST /login answer 303 to /; the rest answers 200.
+type recorder struct {
+	*httptest.Server
+	hits chan string
+}
+
+func newRecorder(t *testing.T) *recorder {
+	t.Helper()
+	r := &recorder{hits: make(chan string, 64)}
+	r.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		r.hits <- req.Method + " " + req.URL.EscapedPath()
+		switch req.URL.Path {
+		case "/webhooks/moved", "/login":
+			http.Redirect(w, req, "/", http.StatusSeeOther)
+		default:
+			io.WriteString(w, "local page")
+		}
+	}))
+	t.Cleanup(r.Close)
+	return r
+}
+
+// seen returns the requests the recorder got so far.
+func (r *recorder) seen() []string {
+	var got []string
+	for {
+		select {
+		case h := <-r.hits:
+			got = append(got, h)
+		default:
+			return got
+		}
+	}
+}
+
+// send makes a request through the channel, never following a redirect,
+// and returns the status and body.
+func send(t *testing.T, method, url string) (int, string) {
+	t.Helper()
+	req, err := http.NewRequestWithContext(ctxT(t), method, url, strings.NewReader("{}"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+// TestChannelIsADoorForTheHubOnly: through a channel, only webhook POSTs
+// reach the local server; its page, API, metrics and sign-in do not, with
+// any method or path trick, and a redirect it answers is not followed.
+func TestChannelIsADoorForTheHubOnly(t *testing.T) {
+	local := newRecorder(t)
+	rt := newRelay(t)
+	server := newChannel(t, rt.URL) // forwarded to the server's base URL
+	connected, _ := listen(t, &relay.Listener{RelayURL: rt.URL, Channel: server, ForwardTo: local.URL})
+	await(t, connected, "connection")
+	endpoint := newChannel(t, rt.URL) // forwarded to one endpoint's URL
+	connected, _ = listen(t, &relay.Listener{RelayURL: rt.URL, Channel: endpoint, ForwardTo: local.URL + "/webhooks/x"})
+	await(t, connected, "connection")
+
+	tests := []struct {
+		method, url string
+		status      int
+		body        string // a part of the answer
+	}{
+		{"GET", server.URL + "/", http.StatusMethodNotAllowed, "POST"},
+		{"GET", server.URL + "/api/deliveries", http.StatusMethodNotAllowed, "POST"},
+		{"GET", server.URL + "/webhooks/x", http.StatusMethodNotAllowed, "POST"},
+		{"PUT", server.URL + "/webhooks/x", http.StatusMethodNotAllowed, "POST"},
+		{"POST", server.URL, http.StatusNotFound, "this listener passes only webhook deliveries"},
+		{"POST", server.URL + "/", http.StatusNotFound, "a channel passes only webhook deliveries"},
+		{"POST", server.URL + "/api/deliveries/1/retry", http.StatusNotFound, "a channel passes only"},
+		{"POST", server.URL + "/metrics", http.StatusNotFound, "a channel passes only"},
+		{"POST", server.URL + "/oauth/callback", http.StatusNotFound, "a channel passes only"},
+		{"POST", server.URL + "/login", http.StatusNotFound, "a channel passes only"},
+		{"POST", server.URL + "/webhooks/x%2F..%2F..%2Fapi%2Fdeliveries", http.StatusNotFound, "a channel passes only"},
+		{"POST", server.URL + "/webhooks/%2e%2e", http.StatusNotFound, "a channel passes only"},
+		{"POST", endpoint.URL + "/webhooks/y", http.StatusNotFound, "this listener passes only webhook deliveries, to the channel's URL"},
+		{"POST", endpoint.URL + "/api/deliveries", http.StatusNotFound, "a channel passes only"},
+	}
+	for _, tt := range tests {
+		if code, body := send(t, tt.method, tt.url); code != tt.status || !strings.Contains(body, tt.body) {
+			t.Errorf("%s %s: %d %s; want %d and %q", tt.method, tt.url, code, body, tt.status, tt.body)
+		}
+	}
+	if hits := local.seen(); len(hits) > 0 {
+		t.Errorf("the local server got %q; want nothing", hits)
+	}
+
+	// Webhook deliveries pass; a redirect comes back as it is, unfollowed.
+	for _, tt := range []struct {
+		url    string
+		status int
+		hit    string
+	}{
+		{server.URL + "/webhooks/x", http.StatusOK, "POST /webhooks/x"},
+		{endpoint.URL, http.StatusOK, "POST /webhooks/x"},
+		{server.URL + "/webhooks/moved", http.StatusSeeOther, "POST /webhooks/moved"},
+	} {
+		if code, body := send(t, "POST", tt.url); code != tt.status {
+			t.Errorf("POST %s: %d %s; want %d", tt.url, code, body, tt.status)
+		}
+		if hits := local.seen(); len(hits) != 1 || hits[0] != tt.hit {
+			t.Errorf("POST %s: the local server got %q; want %q only", tt.url, hits, tt.hit)
+		}
+	}
+}
+
+// TestListenerHidesSecrets: the query values and password of the local URL
+// and of a delivery show in no error, log line or answer of the listener.
+func TestListenerHidesSecrets(t *testing.T) {
+	const secret = "SEKRET"
+	var logs syncBuffer
+	logger := slog.New(slog.NewTextHandler(&logs, nil))
+	rt := newRelay(t)
+	ch := newChannel(t, rt.URL)
+	forwarded := make(chan relay.Forwarded, 1)
+	connected, _ := listen(t, &relay.Listener{RelayURL: rt.URL, Channel: ch, Logger: logger,
+		ForwardTo: "http://u:" + secret + "@127.0.0.1:1/webhooks/x?token=" + secret,
+		OnForward: func(f relay.Forwarded) { forwarded <- f }})
+	await(t, connected, "connection")
+	code, _, body := post(t, ch.URL+"?secret="+secret, []byte("{}"), nil)
+	if code != http.StatusBadGateway || !strings.Contains(body, "could not reach the local server") || !strings.Contains(body, "token=xxxxx") || !strings.Contains(body, "secret=xxxxx") {
+		t.Errorf("answer: %d %s", code, body)
+	}
+	f := await(t, forwarded, "the forward")
+	if f.Err == nil || f.Target != "http://u:xxxxx@127.0.0.1:1/webhooks/x?token=xxxxx&secret=xxxxx" {
+		t.Errorf("forward: %+v", f)
+	}
+
+	_, done := listen(t, &relay.Listener{RelayURL: "http://127.0.0.1:1/?token=" + secret, Channel: ch, Logger: logger,
+		ForwardTo: "http://127.0.0.1:1/webhooks/x", MaxReconnects: 1})
+	gaveUp := await(t, done, "Run's end")
+	invalid := (&relay.Listener{ForwardTo: "ftp://h/?token=" + secret}).Run(ctxT(t))
+	_, created := relay.CreateChannel(ctxT(t), nil, "http://127.0.0.1:1/?token="+secret, "")
+	for _, s := range []string{body, f.Err.Error(), gaveUp.Error(), invalid.Error(), created.Error(), logs.String()} {
+		if strings.Contains(s, secret) {
+			t.Errorf("shows the secret: %s", s)
+		}
+	}
+	if !strings.Contains(logs.String(), "token=xxxxx") || !strings.Contains(gaveUp.Error(), "token=xxxxx") {
+		t.Errorf("the relay's URL is not in the error or logs, redacted:\n%v\n%s", gaveUp, logs.String())
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for concurrent use.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
 }

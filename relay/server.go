@@ -73,10 +73,7 @@ func (p *pendingDelivery) finish(a answer) {
 }
 
 // fail answers the delivery with an error status and message.
-func (p *pendingDelivery) fail(code int, msg string) {
-	b, _ := json.Marshal(errorBody{Error: msg})
-	p.finish(answer{Status: code, Header: http.Header{"Content-Type": {"application/json"}}, Body: append(b, '\n')})
-}
+func (p *pendingDelivery) fail(code int, msg string) { p.finish(errorAnswer(code, msg)) }
 
 // NewServer returns a relay configured by opts.
 func NewServer(opts ...Option) *Server {
@@ -393,6 +390,11 @@ func (s *Server) serveDelivery(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusMethodNotAllowed, "method "+r.Method+" not allowed: the Hub delivers webhooks with POST")
 		return
 	}
+	path := strings.TrimPrefix(r.URL.EscapedPath(), "/c/"+id)
+	if path != "" && !isEndpointPath(path) {
+		writeError(w, http.StatusNotFound, "not found: a channel passes only webhook deliveries, to its URL or to its URL plus /webhooks/NAME")
+		return
+	}
 	s.mu.Lock()
 	known := s.lookupLocked(id) != nil
 	s.mu.Unlock()
@@ -407,7 +409,7 @@ func (s *Server) serveDelivery(w http.ResponseWriter, r *http.Request) {
 	p := &pendingDelivery{
 		msg: message{
 			ID:     rand.Text(),
-			Path:   strings.TrimPrefix(r.URL.EscapedPath(), "/c/"+id),
+			Path:   path,
 			Query:  r.URL.RawQuery,
 			Header: pick(r.Header, forwardedHeaders),
 			Body:   body,

@@ -17,6 +17,7 @@ import (
 
 	"github.com/hfhooks/hfhooks"
 	"github.com/hfhooks/hfhooks/hub"
+	"github.com/hfhooks/hfhooks/internal/redact"
 	"github.com/hfhooks/hfhooks/internal/web"
 	"github.com/hfhooks/hfhooks/relay"
 	"github.com/spf13/cobra"
@@ -69,7 +70,14 @@ func newListenCmd(s *ioStreams) *cobra.Command {
 		Long: `Connect to a relay ("hfhooks relay", deployed where the Hub can reach it) and
 forward every delivery sent to the channel's public URL to a local server,
 byte for byte, with its X-Webhook-Secret. The Hub sees the status the local
-server answered. One line is printed per delivery. The connection is
+server answered.
+
+The channel is a door for the Hub's deliveries only: with --forward-to an
+endpoint's URL (.../webhooks/NAME), only POSTs to the channel's URL pass;
+with --forward-to a server's base URL (http://127.0.0.1:7860), only POSTs to
+the channel's URL plus /webhooks/NAME, to the same path. Anything else is answered 404 without reaching the local
+server, and a redirect the local server answers is passed back, not
+followed. Errors and logs show URLs with their query values as xxxxx. One line is printed per delivery. The connection is
 re-established with backoff when it drops; listen gives up after
 --max-reconnects failed attempts in a row.
 
@@ -120,6 +128,8 @@ func (o *listenOptions) check() error {
 		return usageErrorf("give --channel and --channel-token together")
 	case len(o.Watch) == 0 && (len(o.Domains) > 0 || o.Secret != ""):
 		return usageErrorf("--domain and --secret are for the temporary webhook: add --watch TYPE:NAME")
+	case len(o.Watch) > 0 && !relay.IsEndpointURL(o.ForwardTo):
+		return usageErrorf("--watch needs --forward-to to be an endpoint's URL, ending in /webhooks/NAME: the temporary webhook delivers to the channel's URL, which passes to such a URL only")
 	}
 	return nil
 }
@@ -158,9 +168,14 @@ func listenRun(ctx context.Context, opts *listenOptions) error {
 		}
 	}
 
-	fmt.Fprintf(opts.IO.Out, "Forwarding %s -> %s\n", ch.URL, opts.ForwardTo)
-	if len(watched) == 0 {
+	fmt.Fprintf(opts.IO.Out, "Forwarding %s -> %s\n", ch.URL, redact.URL(opts.ForwardTo))
+	switch {
+	case len(watched) > 0:
+	case relay.IsEndpointURL(opts.ForwardTo):
 		fmt.Fprintf(opts.IO.Out, "Set this URL on a webhook at https://huggingface.co/settings/webhooks: %s\n", ch.URL)
+	default:
+		fmt.Fprintf(opts.IO.Out, "Set %s/webhooks/NAME on a webhook at https://huggingface.co/settings/webhooks: it reaches /webhooks/NAME under %s; nothing else passes.\n",
+			ch.URL, redact.URL(opts.ForwardTo))
 	}
 	fmt.Fprintf(opts.IO.ErrOut, "To keep this URL next time: --channel %s --channel-token %s\n", ch.ID, ch.Token)
 	fmt.Fprintln(opts.IO.Out, "Ready. Press Ctrl-C to stop.")
@@ -223,7 +238,7 @@ func cleanupLeftovers(ctx context.Context, opts *listenOptions, client *hub.Clie
 	}
 	fmt.Fprintf(opts.IO.ErrOut, "Found %d webhook(s) left by an earlier \"hfhooks listen\" on this relay:\n", len(stale))
 	for _, w := range stale {
-		fmt.Fprintf(opts.IO.ErrOut, "  %s  %s  %s\n", w.ID, joinWatched(w.Watched), w.URL)
+		fmt.Fprintf(opts.IO.ErrOut, "  %s  %s  %s\n", w.ID, joinWatched(w.Watched), redact.URL(w.URL))
 	}
 	if !opts.Cleanup {
 		if !opts.IsTerminal() {
@@ -245,8 +260,6 @@ func cleanupLeftovers(ctx context.Context, opts *listenOptions, client *hub.Clie
 	return nil
 }
 
-// deleteTemporary deletes the temporary webhook, even once ctx has ended
-// (on Ctrl-C).
 // createTemporary creates a temporary webhook that delivers to target (a
 // channel URL) the events of watched, and returns the function that deletes
 // it, which listen and serve --relay call when they stop.
@@ -263,11 +276,13 @@ func createTemporary(ctx context.Context, s *ioStreams, client *hub.Client, targ
 	return func() { deleteTemporary(ctx, s, client, w.ID) }, nil
 }
 
+// deleteTemporary deletes the temporary webhook, even once ctx has ended
+// (on Ctrl-C).
 func deleteTemporary(ctx context.Context, s *ioStreams, client *hub.Client, id string) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
 	defer cancel()
 	if err := client.DeleteWebhook(ctx, id); err != nil {
-		fmt.Fprintf(s.ErrOut, "Could not delete webhook %s: %v\nDelete it with: hfhooks webhooks delete %s\n", id, err, id)
+		fmt.Fprintf(s.ErrOut, "Could not delete webhook %s: %v\nDelete it with: hfhooks webhooks delete %s\n", id, redact.Error(err), id)
 		return
 	}
 	fmt.Fprintf(s.Out, "Deleted webhook %s.\n", id)

@@ -216,7 +216,7 @@ func TestListenCleanup(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	args := []string{"listen", "--relay", relayURL, "--forward-to", "http://127.0.0.1:1", "--endpoint", h.URL, "--token", h.Token}
+	args := []string{"listen", "--relay", relayURL, "--forward-to", "http://127.0.0.1:1/webhooks/x", "--endpoint", h.URL, "--token", h.Token}
 
 	l := startCmd(t, `(Ready)\.`, append(args, "--watch", "user:me")...)
 	if !strings.Contains(l.errOut.String(), "Found 1 webhook(s) left by an earlier") || !strings.Contains(l.errOut.String(), "Keeping them: run with --cleanup") {
@@ -253,6 +253,48 @@ func TestListenWrongChannelToken(t *testing.T) {
 	}
 }
 
+// TestListenHidesSecrets: the query values of --forward-to and of the
+// deliveries show in no output, log line or 502 answer of listen, nor in
+// the errors the CLI prints.
+func TestListenHidesSecrets(t *testing.T) {
+	const secret = "SEKRET"
+	relayURL := startRelay(t)
+	l := startCmd(t, `Forwarding (\S+) -> `, "listen", "--relay", relayURL, "--forward-to", "http://127.0.0.1:1/webhooks/x?token="+secret)
+	if !strings.Contains(l.out.String(), " -> http://127.0.0.1:1/webhooks/x?token=xxxxx\n") {
+		t.Errorf("stdout: %s", l.out)
+	}
+	resp, err := http.Post(l.match+"?secret="+secret, "application/json", strings.NewReader("{}"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusBadGateway || !strings.Contains(string(body), "secret=xxxxx") {
+		t.Errorf("answer: %d %s", resp.StatusCode, body)
+	}
+	waitFor(t, "the delivery line", func() bool { return strings.Contains(l.out.String(), "  502  ") })
+	l.stop()
+	l.exitCode(t)
+
+	base := startCmd(t, `(Ready)\.`, "listen", "--relay", relayURL, "--forward-to", "http://127.0.0.1:1/?token="+secret)
+	if want := "/webhooks/NAME on a webhook at https://huggingface.co/settings/webhooks: it reaches /webhooks/NAME under http://127.0.0.1:1/?token=xxxxx; nothing else passes.\n"; !strings.Contains(base.out.String(), want) {
+		t.Errorf("stdout: %s\nwant: %s", base.out, want)
+	}
+	base.stop()
+	base.exitCode(t)
+
+	_, _, invalid := run(t, "listen", "--relay", relayURL, "--forward-to", "ftp://127.0.0.1:1/?token="+secret)
+	_, _, trigger := run(t, "trigger", "repo.content", "--url", "http://127.0.0.1:1/webhooks/x?secret="+secret)
+	if !strings.Contains(invalid, "token=xxxxx") || !strings.Contains(trigger, "secret=xxxxx") {
+		t.Errorf("errors:\n%s%s", invalid, trigger)
+	}
+	for _, s := range []string{string(body), l.out.String(), l.errOut.String(), base.out.String(), invalid, trigger} {
+		if strings.Contains(s, secret) {
+			t.Errorf("shows the secret: %s", s)
+		}
+	}
+}
+
 func TestListenUsageErrors(t *testing.T) {
 	tests := []struct {
 		name string
@@ -262,7 +304,8 @@ func TestListenUsageErrors(t *testing.T) {
 		{"no_forward_to", []string{"listen", "--relay", "http://127.0.0.1:1"}},
 		{"channel_without_token", []string{"listen", "--relay", "http://127.0.0.1:1", "--forward-to", "http://127.0.0.1:7860", "--channel", "X"}},
 		{"secret_without_watch", []string{"listen", "--relay", "http://127.0.0.1:1", "--forward-to", "http://127.0.0.1:7860", "--secret", "s"}},
-		{"bad_watch", []string{"listen", "--relay", "http://127.0.0.1:1", "--forward-to", "http://127.0.0.1:7860", "--watch", "me"}},
+		{"bad_watch", []string{"listen", "--relay", "http://127.0.0.1:1", "--forward-to", "http://127.0.0.1:7860/webhooks/x", "--watch", "me"}},
+		{"watch_needs_endpoint", []string{"listen", "--relay", "http://127.0.0.1:1", "--forward-to", "http://127.0.0.1:7860", "--watch", "user:me"}},
 		{"relay_extra_arg", []string{"relay", "extra"}},
 	}
 	for _, tt := range tests {
@@ -293,7 +336,7 @@ func TestListenSIGINT(t *testing.T) {
 	})
 
 	cmd := exec.Command(os.Args[0], "-test.run=^TestListenSIGINT$", "--",
-		"listen", "--relay", rt.URL, "--forward-to", "http://127.0.0.1:1", "--watch", "user:me", "--endpoint", h.URL, "--token", h.Token)
+		"listen", "--relay", rt.URL, "--forward-to", "http://127.0.0.1:1/webhooks/x", "--watch", "user:me", "--endpoint", h.URL, "--token", h.Token)
 	cmd.Env = append(os.Environ(), "HFHOOKS_TEST_MAIN=1")
 	var errOut syncBuffer
 	cmd.Stderr = &errOut

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/hfhooks/hfhooks/hub"
+	"github.com/hfhooks/hfhooks/internal/redact"
 	"github.com/spf13/cobra"
 )
 
@@ -72,7 +73,8 @@ func newRootCmd(s *ioStreams) *cobra.Command {
 	return root
 }
 
-// execute runs the command line args and returns the process exit code.
+// execute runs the command line args and returns the process exit code. The
+// error it prints shows no password or query value of a URL.
 func execute(ctx context.Context, args []string, s *ioStreams) int {
 	root := newRootCmd(s)
 	root.SetArgs(args)
@@ -80,7 +82,7 @@ func execute(ctx context.Context, args []string, s *ioStreams) int {
 	if err == nil {
 		return exitOK
 	}
-	fmt.Fprintln(s.ErrOut, "Error:", err)
+	fmt.Fprintln(s.ErrOut, "Error:", redact.String(err.Error()))
 	var usage *usageError
 	if errors.As(err, &usage) || strings.HasPrefix(err.Error(), "unknown command") {
 		return exitUsage

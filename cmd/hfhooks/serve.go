@@ -16,6 +16,7 @@ import (
 	"github.com/hfhooks/hfhooks"
 	"github.com/hfhooks/hfhooks/hub"
 	"github.com/hfhooks/hfhooks/internal/config"
+	"github.com/hfhooks/hfhooks/internal/redact"
 	"github.com/hfhooks/hfhooks/internal/signin"
 	"github.com/hfhooks/hfhooks/queue"
 	"github.com/spf13/cobra"
@@ -311,7 +312,7 @@ func reloadOnSignal(ctx context.Context, path string, sig <-chan os.Signal, srv 
 			err = srv.ReplaceWebhooks(webhooksOf(cfg))
 		}
 		if err != nil {
-			logger.Error("reload refused; the current hooks stay", "config", path, "err", err)
+			logger.Error("reload refused; the current hooks stay", "config", path, "err", redact.Error(err))
 			continue
 		}
 		logger.Info("reloaded", "config", path, "hooks", hookNames(cfg))

@@ -244,6 +244,14 @@ hooks:
 	if code, out := trigger(t, "repo.update", "--url", base+"/webhooks/fresh"); code != exitOK || readFile("fresh.txt") != "fresh\nfresh\n" {
 		t.Errorf("after a refused reload: exit %d %s", code, out)
 	}
+
+	// The refusal's log line shows no query value of a URL in the file.
+	writeConfig(t, dir, "hooks:\n  - name: fresh\n    forward: {url: 'ftp://h/x?token=SEKRET'}\n")
+	reload <- os.Interrupt
+	eventually(t, "the second refusal", func() bool { return strings.Count(logs.String(), "reload refused") == 2 })
+	if l := logs.String(); strings.Contains(l, "SEKRET") || !strings.Contains(l, "token=xxxxx") {
+		t.Errorf("logs:\n%s", l)
+	}
 }
 
 func TestServeConfigReloadsOnSIGHUP(t *testing.T) {

@@ -9,6 +9,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/hfhooks/hfhooks/hub"
+	"github.com/hfhooks/hfhooks/internal/redact"
 	"github.com/spf13/cobra"
 )
 
@@ -70,7 +71,7 @@ type outputFlags struct {
 // add registers the output flags on cmd.
 func (o *outputFlags) add(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&o.Format, "format", formatTable, "output format: table, json or quiet (ids only)")
-	cmd.Flags().BoolVar(&o.ShowSecret, "show-secret", false, "print secrets instead of masking them")
+	cmd.Flags().BoolVar(&o.ShowSecret, "show-secret", false, "print secrets, and the password and query values of webhook URLs, instead of masking them")
 }
 
 // check rejects an unknown format as a usage error.
@@ -85,11 +86,14 @@ func (o *outputFlags) check() error {
 // secretMask replaces secrets in output unless --show-secret is given.
 const secretMask = "****"
 
-// masked returns w with its secrets (its own and its Job's) masked, unless show.
+// masked returns w with its secrets (its own and its Job's) masked, and the
+// password and query values of its URL redacted (a Space's receiver may take
+// its secret as ?secret=), unless show.
 func masked(w hub.Webhook, show bool) hub.Webhook {
 	if show {
 		return w
 	}
+	w.URL = redact.URL(w.URL)
 	if w.Secret != "" {
 		w.Secret = secretMask
 	}

@@ -23,7 +23,9 @@ func newWebhooksInfoCmd(f *webhooksFactory) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "info ID",
 		Short: "Show one webhook",
-		Args:  exactArgs("ID"),
+		Long: `Show one webhook. Secrets are masked as ****, and the password and query
+values of its URL as xxxxx (?secret=xxxxx), unless --show-secret is given.`,
+		Args: exactArgs("ID"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.ID = args[0]
 			return infoRun(cmd.Context(), opts)

@@ -22,7 +22,10 @@ func newWebhooksListCmd(f *webhooksFactory) *cobra.Command {
 		Use:     "list",
 		Aliases: []string{"ls"},
 		Short:   "List your webhooks",
-		Args:    cobra.NoArgs,
+		Long: `List your webhooks. Secrets are masked as ****, and the password and
+query values of webhook URLs as xxxxx (?secret=xxxxx), unless --show-secret
+is given.`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return listRun(cmd.Context(), opts)
 		},
@@ -43,13 +46,13 @@ func listRun(ctx context.Context, opts *listOptions) error {
 	if err != nil {
 		return err
 	}
+	shown := make([]hub.Webhook, len(hooks))
+	for i, h := range hooks {
+		shown[i] = masked(h, opts.ShowSecret)
+	}
 	out := opts.IO.Out
 	switch opts.Format {
 	case formatJSON:
-		shown := make([]hub.Webhook, len(hooks))
-		for i, h := range hooks {
-			shown[i] = masked(h, opts.ShowSecret)
-		}
 		return writeJSON(out, shown)
 	case formatQuiet:
 		for _, h := range hooks {
@@ -63,7 +66,7 @@ func listRun(ctx context.Context, opts *listOptions) error {
 	}
 	tw := newTable(out)
 	fmt.Fprintln(tw, "ID\tURL\tDISABLED\tDOMAINS\tWATCHED")
-	for _, h := range hooks {
+	for _, h := range shown {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", h.ID, target(h), strconv.FormatBool(h.Disabled), joinDomains(h.Domains), joinWatched(h.Watched))
 	}
 	return tw.Flush()

@@ -41,6 +41,13 @@ const sampleHooks = `[
   "watched": [{"type": "dataset", "name": "me/data"}], "domains": ["repo"], "disabled": true}
 ]`
 
+// urlSecretHooks is a webhook whose URL carries a password and a secret in
+// its query, as a receiver on a Space may take it.
+const urlSecretHooks = `[
+ {"id": "654bbbc16f2ec14d77f109cc", "url": "https://bot:url-password@you-app.hf.space/webhooks/x?secret=url-secret&v=2", "watched": [{"type": "user", "name": "julien-c"}],
+  "domains": ["repo"], "secret": "my-secret", "disabled": false}
+]`
+
 func newFakeHub(t *testing.T, initial string) *fakeHub {
 	t.Helper()
 	var list []map[string]any
@@ -169,6 +176,10 @@ func TestWebhooksCommands(t *testing.T) {
 		{name: "list_json_empty", args: []string{"list", "--format", "json"}, initial: "[]"},
 		{name: "list_json_show_secret", args: []string{"list", "--format", "json", "--show-secret"}},
 		{name: "list_quiet", args: []string{"ls", "--format", "quiet"}},
+		{name: "list_url_secret", args: []string{"list"}, initial: urlSecretHooks},
+		{name: "list_url_secret_show", args: []string{"list", "--show-secret"}, initial: urlSecretHooks},
+		{name: "list_json_url_secret", args: []string{"list", "--format", "json"}, initial: urlSecretHooks},
+		{name: "list_json_url_secret_show", args: []string{"list", "--format", "json", "--show-secret"}, initial: urlSecretHooks},
 		{name: "list_bad_format", args: []string{"list", "--format", "yaml"}},
 		{name: "list_extra_arg", args: []string{"list", "extra"}},
 		{name: "list_no_token", args: []string{"list"}, noAuth: true},
@@ -177,6 +188,10 @@ func TestWebhooksCommands(t *testing.T) {
 		{name: "info_job", args: []string{"info", jobHookID}},
 		{name: "info_json", args: []string{"info", urlHookID, "--format", "json"}},
 		{name: "info_quiet", args: []string{"info", urlHookID, "--format", "quiet"}},
+		{name: "info_url_secret", args: []string{"info", urlHookID}, initial: urlSecretHooks},
+		{name: "info_url_secret_show", args: []string{"info", urlHookID, "--show-secret"}, initial: urlSecretHooks},
+		{name: "info_json_url_secret", args: []string{"info", urlHookID, "--format", "json"}, initial: urlSecretHooks},
+		{name: "info_json_url_secret_show", args: []string{"info", urlHookID, "--format", "json", "--show-secret"}, initial: urlSecretHooks},
 		{name: "info_not_found", args: []string{"info", "000000000000000000000000"}},
 		{name: "info_no_id", args: []string{"info"}},
 		{name: "create_url", args: []string{"create", "--watch", "user:julien-c", "--watch", "org:HuggingFaceH4", "--url", "https://webhook.site/new",
@@ -231,6 +246,9 @@ func TestWebhooksCommands(t *testing.T) {
 			got := strings.ReplaceAll(b.String(), hub.URL, "$ENDPOINT")
 			if strings.Contains(got, cliToken) {
 				t.Errorf("output reveals the token:\n%s", got)
+			}
+			if stdout := out.String(); !slices.Contains(tt.args, "--show-secret") && strings.Contains(stdout, "url-") {
+				t.Errorf("output reveals a secret of the URL:\n%s", stdout)
 			}
 			golden(t, "webhooks/"+tt.name+".golden", []byte(got))
 		})
