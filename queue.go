@@ -82,9 +82,9 @@ type queuedBody struct {
 func (s *Server) enqueue(ctx context.Context, d *Delivery, rec *DeliveryRecord) (int, any) {
 	receipt, err := s.cfg.queue.Enqueue(ctx, d)
 	if err != nil {
-		s.log.Error("enqueueing delivery", "endpoint", d.Endpoint, "err", err)
-		rec.State, rec.Error = StateRejected, "queue unavailable: "+err.Error()
-		return http.StatusServiceUnavailable, errorBody{Error: "the delivery could not be queued; please retry"}
+		msg := "the delivery could not be queued: " + err.Error() + "; the Hub will retry"
+		rec.State, rec.Error = StateRejected, msg
+		return http.StatusServiceUnavailable, errorBody{Error: msg}
 	}
 	rec.ID, rec.State = receipt.ID, StateQueued
 	if receipt.Duplicate {

@@ -388,9 +388,7 @@ func (s *Server) runHandler(ep *endpoint, d *Delivery, rec *DeliveryRecord) (int
 			res := <-done
 			late.Duration = time.Since(late.Time)
 			s.respond(res, &late)
-			if res.err != nil {
-				s.log.Error("webhook handler failed after answering 202", "endpoint", ep.name, "delivery", d.ID, "err", res.err)
-			}
+			s.logDelivery(late)
 			s.record(s.handlerCtx, late)
 		}()
 		return http.StatusAccepted, statusBody{Status: "accepted"}
@@ -431,23 +429,51 @@ func (s *Server) call(ctx context.Context, ep *endpoint, d *Delivery) (v any, er
 	return ep.handler(ctx, d)
 }
 
+// logDelivery writes the one line of a request's outcome: accepted,
+// queued, handled or ignored at Info; refused (a wrong secret, a bad
+// payload, a full queue) or failed at Warn for a 4xx, Error otherwise. At
+// Warn, the log shows exactly the failures.
 func (s *Server) logDelivery(rec DeliveryRecord) {
-	level, msg := slog.LevelInfo, "delivery"
-	if rec.Error != "" {
-		level, msg = slog.LevelWarn, "delivery failed"
-	}
+	level, msg := outcome(rec)
 	ctx := context.Background()
 	if !s.log.Enabled(ctx, level) {
 		return // build no attributes for a line that is not written
 	}
-	attrs := []any{"endpoint", rec.Endpoint, "status", rec.StatusCode, "duration", rec.Duration.Round(time.Microsecond)}
+	attrs := []any{"endpoint", rec.Endpoint, "status", rec.StatusCode, "id", rec.ID, "duration", rec.Duration.Round(time.Microsecond)}
 	if rec.Scope != "" {
 		attrs = append(attrs, "scope", rec.Scope, "action", rec.Action, "repo", string(rec.RepoType)+":"+rec.RepoName)
 	}
-	if rec.Error != "" {
+	switch {
+	case rec.State == StateIgnored:
+		attrs = append(attrs, "reason", rec.Error)
+	case rec.Error != "":
 		attrs = append(attrs, "err", rec.Error)
 	}
 	s.log.Log(ctx, level, msg, attrs...)
+}
+
+// outcome returns the level and message of rec's log line.
+func outcome(rec DeliveryRecord) (slog.Level, string) {
+	failure := slog.LevelError
+	if rec.StatusCode/100 == 4 {
+		failure = slog.LevelWarn
+	}
+	switch rec.State {
+	case StateQueued:
+		if rec.StatusCode == http.StatusOK {
+			return slog.LevelInfo, "delivery already queued"
+		}
+		return slog.LevelInfo, "delivery queued"
+	case StateIgnored:
+		return slog.LevelInfo, "delivery ignored"
+	case StateRunning:
+		return slog.LevelInfo, "delivery accepted; its handler still runs"
+	case StateSucceeded:
+		return slog.LevelInfo, "delivery handled"
+	case StateRejected:
+		return failure, "delivery refused"
+	}
+	return failure, "delivery failed"
 }
 
 // Shutdown waits for running handlers, including those that outlived their
