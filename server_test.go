@@ -971,3 +971,67 @@ level=ERROR msg="delivery refused" endpoint=fail status=503 scope=discussion act
 		})
 	}
 }
+
+func TestShutdownLogsWhatItWaitsForAndCloseStopsAtOnce(t *testing.T) {
+	t.Setenv("WEBHOOK_SECRET", "")
+	logs := &syncBuffer{}
+	s := NewServer(WithLogger(slog.New(slog.NewTextHandler(logs, nil))), WithOutput(io.Discard),
+		WithResponseDeadline(10*time.Millisecond), WithShutdownGrace(time.Minute))
+	started := make(chan string, 3)
+	cancelled := make(chan string, 3)
+	blocking := func(ctx context.Context, d *Delivery) (any, error) {
+		started <- d.Endpoint
+		<-ctx.Done()
+		cancelled <- d.Endpoint
+		return nil, ctx.Err()
+	}
+	s.AddWebhook("trigger_training", blocking)
+	s.AddWebhook("inbox", blocking)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() { served <- s.Serve(ctx, ln) }()
+	base := "http://" + ln.Addr().String()
+	for _, name := range []string{"trigger_training", "inbox", "inbox"} {
+		if code, out, _ := post(t, "POST", base+"/webhooks/"+name, fixture(t, "discussion-pr-create-with-comment.json"), nil); code != http.StatusAccepted {
+			t.Fatalf("%s: %d %v; want 202", name, code, out)
+		}
+		<-started
+	}
+
+	cancel() // as the first SIGTERM would
+	const want = `msg="shutting down: waiting for 3 deliveries to finish (inbox: 2, trigger_training: 1), grace 1m0s left" running=3 grace=1m0s`
+	deadline := time.Now().Add(5 * time.Second)
+	for !strings.Contains(logs.String(), want) {
+		if time.Now().After(deadline) {
+			t.Fatalf("logs lack %q:\n%s", want, logs)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	select {
+	case err := <-served:
+		t.Fatalf("Serve returned %v while handlers were running, within the grace period", err)
+	default:
+	}
+
+	start := time.Now()
+	s.Close() // as the second signal would
+	select {
+	case err := <-served:
+		if err == nil || !strings.Contains(err.Error(), "stopped at once") {
+			t.Errorf("Serve = %v; want it stopped at once", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Serve still running 5s after Close")
+	}
+	if len(cancelled) != 3 {
+		t.Errorf("%d handlers cancelled; want 3", len(cancelled))
+	}
+	t.Logf("Serve returned %v after Close", time.Since(start))
+	if want := `level=WARN msg="stopping now: cancelling 3 deliveries (inbox: 2, trigger_training: 1)"`; !strings.Contains(logs.String(), want) {
+		t.Errorf("logs lack %q:\n%s", want, logs)
+	}
+}

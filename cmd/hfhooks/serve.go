@@ -84,7 +84,9 @@ PostgreSQL database shared by any number of "hfhooks serve" processes
 The secret comes from --secret, else from the WEBHOOK_SECRET environment
 variable; give --secret twice to accept two secrets while you rotate them.
 The server listens on 127.0.0.1:7860, or 0.0.0.0:7860 on a Space (SPACE_ID
-set), unless --addr says otherwise. It stops gracefully on SIGINT or SIGTERM.`,
+set), unless --addr says otherwise. It stops gracefully on SIGINT or SIGTERM,
+logging what it waits for; a second signal stops it at once, and the
+deliveries it interrupts stay queued and run again at the next start.`,
 		Example: `  hfhooks serve
   hfhooks serve --addr :8080 --secret my-secret
   hfhooks serve --queue postgres://hooks@db.internal/hooks
