@@ -21,6 +21,10 @@ const (
 	DefaultShutdownGrace = 30 * time.Second
 	// DefaultHistorySize is how many deliveries the in-memory history keeps.
 	DefaultHistorySize = 200
+	// DefaultEnqueueTimeout bounds how long a request waits for the queue
+	// to commit its delivery before it is answered 503, well under the
+	// Hub's timeout of about 30 s.
+	DefaultEnqueueTimeout = 10 * time.Second
 )
 
 // config is what the options set.
@@ -33,6 +37,7 @@ type config struct {
 	maxBodyBytes     int64
 	responseDeadline time.Duration
 	shutdownGrace    time.Duration
+	enqueueTimeout   time.Duration
 	history          History
 	queue            Queue
 	access           Access
@@ -49,6 +54,7 @@ func defaultConfig() config {
 		maxBodyBytes:     DefaultMaxBodyBytes,
 		responseDeadline: DefaultResponseDeadline,
 		shutdownGrace:    DefaultShutdownGrace,
+		enqueueTimeout:   DefaultEnqueueTimeout,
 		history:          NewMemoryHistory(DefaultHistorySize),
 	}
 }

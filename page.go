@@ -46,9 +46,7 @@ func (s *Server) routesMux() *http.ServeMux {
 	} else {
 		mux.HandleFunc("GET /{$}", s.servePage)
 	}
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
-		writeJSON(w, http.StatusOK, statusBody{Status: "ok"})
-	})
+	mux.HandleFunc("GET /healthz", s.serveHealth)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics.registry, promhttp.HandlerOpts{}))
 	mux.HandleFunc("GET /api/deliveries", s.serveDeliveries)
 	mux.HandleFunc("POST /api/test", s.serveTest)
@@ -75,6 +73,9 @@ func (s *Server) serveDeliveries(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, page)
 }
 
+// MaxPageSize is the largest limit GET /api/deliveries takes.
+const MaxPageSize = 500
+
 // historyQuery reads the state, limit and before query parameters.
 func historyQuery(r *http.Request, limit int) (HistoryQuery, error) {
 	v := r.URL.Query()
@@ -86,6 +87,9 @@ func historyQuery(r *http.Request, limit int) (HistoryQuery, error) {
 		n, err := strconv.Atoi(l)
 		if err != nil || n < 1 {
 			return q, fmt.Errorf("limit must be a positive integer, got %q", l)
+		}
+		if n > MaxPageSize {
+			return q, fmt.Errorf("limit must be at most %d, got %d: page through with before", MaxPageSize, n)
 		}
 		q.Limit = n
 	}

@@ -53,6 +53,45 @@ func WithQueue(q Queue) Option {
 	return func(c *config) { c.queue = q }
 }
 
+// WithEnqueueTimeout bounds how long a request waits for the queue to commit
+// its delivery (DefaultEnqueueTimeout by default); past it the answer is
+// 503, and the Hub sends the delivery again.
+func WithEnqueueTimeout(d time.Duration) Option {
+	return func(c *config) { c.enqueueTimeout = d }
+}
+
+// QueueHealth is implemented by a Queue that can tell whether it can take
+// deliveries. When the server's queue implements it, GET /healthz answers
+// 503 {"status":"unavailable","error":...} while Health returns an error.
+type QueueHealth interface {
+	// Health returns an error saying why the queue cannot take deliveries,
+	// or nil.
+	Health(ctx context.Context) error
+}
+
+// healthTimeout bounds a queue's health check.
+const healthTimeout = 5 * time.Second
+
+// healthBody is the JSON body of GET /healthz.
+type healthBody struct {
+	Status string `json:"status"`
+	Error  string `json:"error,omitempty"`
+}
+
+// serveHealth answers GET /healthz: 200 {"status":"ok"}, or 503 when the
+// queue says it is unavailable (see QueueHealth).
+func (s *Server) serveHealth(w http.ResponseWriter, r *http.Request) {
+	if qh, ok := s.cfg.queue.(QueueHealth); ok {
+		ctx, cancel := context.WithTimeout(r.Context(), healthTimeout)
+		defer cancel()
+		if err := qh.Health(ctx); err != nil {
+			writeJSON(w, http.StatusServiceUnavailable, healthBody{Status: "unavailable", Error: err.Error()})
+			return
+		}
+	}
+	writeJSON(w, http.StatusOK, healthBody{Status: "ok"})
+}
+
 // ErrUnknownEndpoint is returned by Execute for a delivery to an endpoint
 // that is not registered (any more).
 var ErrUnknownEndpoint = errors.New("no webhook is registered for the delivery's endpoint")
@@ -80,11 +119,17 @@ type queuedBody struct {
 // enqueue hands d to the queue; it returns the status and body to answer
 // with, and fills rec.
 func (s *Server) enqueue(ctx context.Context, d *Delivery, rec *DeliveryRecord) (int, any) {
+	ctx, cancel := context.WithTimeout(ctx, s.cfg.enqueueTimeout)
+	defer cancel()
 	receipt, err := s.cfg.queue.Enqueue(ctx, d)
 	if err != nil {
-		s.log.Error("enqueueing delivery", "endpoint", d.Endpoint, "err", err)
-		rec.State, rec.Error = StateRejected, "queue unavailable: "+err.Error()
-		return http.StatusServiceUnavailable, errorBody{Error: "the delivery could not be queued; please retry"}
+		msg := "the delivery could not be queued: "
+		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() != nil {
+			msg = fmt.Sprintf("the delivery could not be queued within %s: ", s.cfg.enqueueTimeout)
+		}
+		msg += err.Error() + "; the Hub will retry"
+		rec.State, rec.Error = StateRejected, msg
+		return http.StatusServiceUnavailable, errorBody{Error: msg}
 	}
 	rec.ID, rec.State = receipt.ID, StateQueued
 	if receipt.Duplicate {

@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -16,13 +18,18 @@ import (
 type fakeQueue struct {
 	mu     sync.Mutex
 	err    error
+	block  bool              // Enqueue waits for its context to end
 	seen   map[string]string // body → id
 	queued []DeliveryRecord  // newest last
 }
 
-func (f *fakeQueue) Enqueue(_ context.Context, d *Delivery) (Receipt, error) {
+func (f *fakeQueue) Enqueue(ctx context.Context, d *Delivery) (Receipt, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if f.block {
+		<-ctx.Done()
+		return Receipt{}, fmt.Errorf("fake: waiting for the database lock: %w", ctx.Err())
+	}
 	if f.err != nil {
 		return Receipt{}, f.err
 	}
@@ -158,5 +165,67 @@ func TestSyncStates(t *testing.T) {
 	want := map[string]string{"ok200": "succeeded1", "fail500": "failed1", "slow202": "succeeded1", "ok405": "rejected0"}
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("states = %v, want %v", got, want)
+	}
+}
+
+func TestEnqueueTimeout(t *testing.T) {
+	ts := newTestServer(t, WithQueue(&fakeQueue{block: true}), WithEnqueueTimeout(20*time.Millisecond))
+	ts.add(t, "hook", scopeHandler)
+	start := time.Now()
+	code, out, _ := post(t, "POST", ts.URL+"/webhooks/hook", fixture(t, "repo-content-updated-refs.json"), nil)
+	want := "the delivery could not be queued within 20ms: fake: waiting for the database lock: context deadline exceeded; the Hub will retry"
+	if code != http.StatusServiceUnavailable || out["error"] != want {
+		t.Errorf("answer %d %v; want 503 %q", code, out, want)
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Errorf("answered after %v; want the enqueue timeout", d)
+	}
+}
+
+// healthQueue is a fakeQueue that implements QueueHealth.
+type healthQueue struct {
+	fakeQueue
+	err error
+}
+
+func (h *healthQueue) Health(context.Context) error { return h.err }
+
+func TestHealthz(t *testing.T) {
+	tests := []struct {
+		name string
+		opts []Option
+		code int
+		want string
+	}{
+		{name: "sync", code: 200, want: `{"status":"ok"}`},
+		{name: "queue without health", opts: []Option{WithQueue(&fakeQueue{})}, code: 200, want: `{"status":"ok"}`},
+		{name: "healthy queue", opts: []Option{WithQueue(&healthQueue{})}, code: 200, want: `{"status":"ok"}`},
+		{name: "unavailable queue", opts: []Option{WithQueue(&healthQueue{err: errors.New("queue: database is locked")})},
+			code: 503, want: `{"status":"unavailable","error":"queue: database is locked"}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ts := newTestServer(t, tt.opts...)
+			resp, err := http.Get(ts.URL + "/healthz")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			body, _ := io.ReadAll(resp.Body)
+			if resp.StatusCode != tt.code || strings.TrimSpace(string(body)) != tt.want {
+				t.Errorf("GET /healthz = %d %s; want %d %s", resp.StatusCode, body, tt.code, tt.want)
+			}
+		})
+	}
+}
+
+func TestDeliveriesPageSizeIsCapped(t *testing.T) {
+	ts := newTestServer(t)
+	if code, out, _ := post(t, "GET", ts.URL+"/api/deliveries?limit=500", nil, nil); code != http.StatusOK {
+		t.Errorf("limit=500: %d %v; want 200", code, out)
+	}
+	code, out, _ := post(t, "GET", ts.URL+"/api/deliveries?limit=501", nil, nil)
+	if want := "limit must be at most 500, got 501: page through with before"; code != http.StatusBadRequest || out["error"] != want {
+		t.Errorf("limit=501: %d %v; want 400 %q", code, out, want)
 	}
 }

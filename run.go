@@ -31,7 +31,8 @@ func (s *Server) Addr() string {
 
 // Run listens on Addr and serves until ctx is done or the process gets
 // SIGINT or SIGTERM; then it stops accepting requests and waits, up to the
-// shutdown grace period, for in-flight requests and handlers to finish.
+// shutdown grace period, for in-flight requests and handlers to finish,
+// logging what it waits for. A second signal stops it at once (see Close).
 func (s *Server) Run(ctx context.Context) error {
 	if err := s.configErr(); err != nil {
 		return err
@@ -40,20 +41,63 @@ func (s *Server) Run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("hfhooks: %w", err)
 	}
+	ctx, stop := s.NotifyContext(ctx)
+	defer stop()
 	return s.Serve(ctx, ln)
 }
 
-// Serve is Run on a listener of the caller's. In durable mode it starts the
-// queue's workers before it accepts requests and, at shutdown, stops taking
-// requests first, then stops the queue: running handlers get the rest of the
-// grace period and queued deliveries stay queued for the next start.
+// interrupted is the cause of the end of a context from NotifyContext: the
+// signal the process got.
+type interrupted struct {
+	signal os.Signal
+}
+
+func (e *interrupted) Error() string { return "got " + e.signal.String() }
+
+// NotifyContext returns a copy of parent that is done when the process gets
+// SIGINT or SIGTERM: give it to Serve, which then shuts down gracefully and
+// logs what it waits for. A second signal, or a first one once parent is
+// done, calls Close. stop releases the signals; Run does all this.
+func (s *Server) NotifyContext(parent context.Context) (ctx context.Context, stop context.CancelFunc) {
+	ctx, cancel := context.WithCancelCause(parent)
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() {
+		select {
+		case v := <-sig:
+			cancel(&interrupted{signal: v})
+		case <-ctx.Done():
+		case <-done:
+			return
+		}
+		select {
+		case v := <-sig:
+			s.log.Warn("got a second signal", "signal", v.String())
+			s.Close()
+		case <-done:
+		}
+	}()
+	var once sync.Once
+	return ctx, func() {
+		once.Do(func() {
+			signal.Stop(sig)
+			close(done)
+			cancel(context.Canceled)
+		})
+	}
+}
+
+// Serve is Run on a listener of the caller's, until ctx is done or Close is
+// called; it installs no signal handler (see NotifyContext). In durable mode
+// it starts the queue's workers before it accepts requests and, at shutdown,
+// stops taking requests first, then stops the queue: running handlers get
+// the rest of the grace period and queued deliveries stay queued for the
+// next start.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	if err := s.configErr(); err != nil {
 		return err
 	}
-	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
-	defer stop()
-
 	if q := s.cfg.queue; q != nil {
 		if err := q.Start(s.handlerCtx, s); err != nil {
 			return fmt.Errorf("hfhooks: starting the queue: %w", err)
@@ -75,9 +119,10 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	case err = <-errc:
 		err = fmt.Errorf("hfhooks: %w", err)
 	case <-ctx.Done():
-		s.log.Info("shutting down", "grace", s.cfg.shutdownGrace)
+		s.logShutdown(ctx)
+	case <-s.closed.Done():
 	}
-	graceCtx, cancel := context.WithTimeout(context.Background(), s.cfg.shutdownGrace)
+	graceCtx, cancel := context.WithTimeout(s.closed, s.cfg.shutdownGrace)
 	defer cancel()
 	if serr := hs.Shutdown(graceCtx); serr != nil {
 		err = errors.Join(err, serr)
@@ -90,7 +135,10 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	if herr := s.Shutdown(graceCtx); herr != nil {
 		err = errors.Join(err, herr)
 	}
-	if err != nil && ctx.Err() != nil {
+	switch {
+	case s.closed.Err() != nil:
+		return errors.New("hfhooks: stopped at once: running handlers were cancelled")
+	case err != nil && ctx.Err() != nil:
 		return fmt.Errorf("hfhooks: shutdown: %w", err)
 	}
 	return err
@@ -102,6 +150,23 @@ func (s *Server) configErr() error {
 		return fmt.Errorf("hfhooks: access to the page: %w", s.gateErr)
 	}
 	return nil
+}
+
+// logShutdown says that shutdown begins, why, and what it waits for.
+func (s *Server) logShutdown(ctx context.Context) {
+	msg := "shutting down"
+	var intr *interrupted
+	if errors.As(context.Cause(ctx), &intr) {
+		msg += " on " + intr.signal.String()
+	}
+	n, which := s.running.summary()
+	if n > 0 {
+		msg += fmt.Sprintf(": waiting for %s to finish (%s), grace %s left", deliveries(n), which, s.cfg.shutdownGrace)
+		if intr != nil {
+			msg += "; press Ctrl-C again (or send another SIGTERM) to stop now"
+		}
+	}
+	s.log.Info(msg, "running", n, "grace", s.cfg.shutdownGrace)
 }
 
 // printBanner prints the start-up instructions huggingface_hub prints.

@@ -10,10 +10,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"os"
 	"runtime/debug"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -149,6 +151,11 @@ type Server struct {
 	handlerCtx     context.Context
 	cancelHandlers context.CancelFunc
 	inflight       sync.WaitGroup
+	// closed is done once Close is called: Serve stops waiting then.
+	closed context.Context
+	close  context.CancelFunc
+	// running counts the handler executions in progress, by endpoint.
+	running runCounts
 }
 
 // NewServer returns a Server configured by opts. Without WithSecret, the
@@ -174,6 +181,7 @@ func NewServer(opts ...Option) *Server {
 		s.history = mergedHistory{mem: cfg.history, queue: qh}
 	}
 	s.handlerCtx, s.cancelHandlers = context.WithCancel(context.Background())
+	s.closed, s.close = context.WithCancel(context.Background())
 	s.routes.Store(&map[string]*endpoint{})
 	s.space = spaceFromEnv()
 	if s.gate, s.gateErr = s.newGate(); s.gateErr != nil {
@@ -406,9 +414,7 @@ func (s *Server) runHandler(ep *endpoint, d *Delivery, rec *DeliveryRecord) (int
 			res := <-done
 			late.Duration = time.Since(late.Time)
 			s.respond(res, &late)
-			if res.err != nil {
-				s.log.Error("webhook handler failed after answering 202", "endpoint", ep.name, "delivery", d.ID, "err", res.err)
-			}
+			s.logDelivery(late)
 			s.record(s.handlerCtx, late)
 		}()
 		return http.StatusAccepted, statusBody{Status: "accepted"}
@@ -440,6 +446,8 @@ var errPanic = errors.New("handler panicked")
 
 // call runs the handler, turning a panic into an error.
 func (s *Server) call(ctx context.Context, ep *endpoint, d *Delivery) (v any, err error) {
+	s.running.add(ep.name, 1)
+	defer s.running.add(ep.name, -1)
 	defer func() {
 		if p := recover(); p != nil {
 			s.log.Error("webhook handler panicked", "endpoint", ep.name, "delivery", d.ID, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
@@ -449,29 +457,62 @@ func (s *Server) call(ctx context.Context, ep *endpoint, d *Delivery) (v any, er
 	return ep.handler(ctx, d)
 }
 
+// logDelivery writes the one line of a request's outcome: accepted,
+// queued, handled or ignored at Info; refused (a wrong secret, a bad
+// payload, a full queue) or failed at Warn for a 4xx, Error otherwise. At
+// Warn, the log shows exactly the failures.
 func (s *Server) logDelivery(rec DeliveryRecord) {
-	level, msg := slog.LevelInfo, "delivery"
-	if rec.Error != "" {
-		level, msg = slog.LevelWarn, "delivery failed"
-	}
+	level, msg := outcome(rec)
 	ctx := context.Background()
 	if !s.log.Enabled(ctx, level) {
 		return // build no attributes for a line that is not written
 	}
-	attrs := []any{"endpoint", rec.Endpoint, "status", rec.StatusCode, "duration", rec.Duration.Round(time.Microsecond)}
+	attrs := []any{"endpoint", rec.Endpoint, "status", rec.StatusCode, "id", rec.ID, "duration", rec.Duration.Round(time.Microsecond)}
 	if rec.Scope != "" {
 		attrs = append(attrs, "scope", rec.Scope, "action", rec.Action, "repo", string(rec.RepoType)+":"+rec.RepoName)
 	}
-	if rec.Error != "" {
+	switch {
+	case rec.State == StateIgnored:
+		attrs = append(attrs, "reason", rec.Error)
+	case rec.Error != "":
 		attrs = append(attrs, "err", rec.Error)
 	}
 	s.log.Log(ctx, level, msg, attrs...)
 }
 
+// outcome returns the level and message of rec's log line.
+func outcome(rec DeliveryRecord) (slog.Level, string) {
+	failure := slog.LevelError
+	if rec.StatusCode/100 == 4 {
+		failure = slog.LevelWarn
+	}
+	switch rec.State {
+	case StateQueued:
+		if rec.StatusCode == http.StatusOK {
+			return slog.LevelInfo, "delivery already queued"
+		}
+		return slog.LevelInfo, "delivery queued"
+	case StateIgnored:
+		return slog.LevelInfo, "delivery ignored"
+	case StateRunning:
+		return slog.LevelInfo, "delivery accepted; its handler still runs"
+	case StateSucceeded:
+		return slog.LevelInfo, "delivery handled"
+	case StateRejected:
+		return failure, "delivery refused"
+	}
+	return failure, "delivery failed"
+}
+
+// cancelWait bounds how long Shutdown waits for handlers to return once
+// their context is cancelled: a command killed with its process group is
+// reaped before the process exits.
+const cancelWait = 5 * time.Second
+
 // Shutdown waits for running handlers, including those that outlived their
-// response deadline, until ctx is done; then it cancels their context.
-// Run calls it; call it yourself when you serve the Server with your own
-// http.Server.
+// response deadline, until ctx is done; then it cancels their context and
+// waits a little more (up to 5 s) for them to return. Run calls it; call it
+// yourself when you serve the Server with your own http.Server.
 func (s *Server) Shutdown(ctx context.Context) error {
 	defer s.cancelHandlers()
 	done := make(chan struct{})
@@ -483,8 +524,72 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	case <-done:
 		return nil
 	case <-ctx.Done():
-		return fmt.Errorf("hfhooks: handlers still running at shutdown: %w", ctx.Err())
 	}
+	s.cancelHandlers()
+	timer := time.NewTimer(cancelWait)
+	defer timer.Stop()
+	select {
+	case <-done:
+	case <-timer.C:
+	}
+	return fmt.Errorf("hfhooks: handlers still running when the shutdown grace period ended: %w", ctx.Err())
+}
+
+// Close stops the server at once, as a second SIGINT or SIGTERM does under
+// Run: the context of every running handler is cancelled, and Serve returns
+// without waiting for the rest of the grace period. In durable mode, the
+// deliveries whose handler was cancelled stay in the queue and run again
+// after a restart. A closed Server cannot be served again.
+func (s *Server) Close() {
+	msg := "stopping now"
+	if n, which := s.running.summary(); n > 0 {
+		msg = fmt.Sprintf("stopping now: cancelling %s (%s)", deliveries(n), which)
+		if s.cfg.queue != nil {
+			msg += "; they stay queued and run again after a restart"
+		}
+	}
+	s.log.Warn(msg)
+	s.close()
+	s.cancelHandlers()
+}
+
+// runCounts counts handler executions in progress, by endpoint name.
+type runCounts struct {
+	mu sync.Mutex
+	n  map[string]int
+}
+
+func (r *runCounts) add(name string, delta int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.n == nil {
+		r.n = map[string]int{}
+	}
+	if r.n[name] += delta; r.n[name] == 0 {
+		delete(r.n, name)
+	}
+}
+
+// summary returns how many executions run, and where, as
+// "trigger_training: 1, inbox: 2" with the names sorted.
+func (r *runCounts) summary() (int, string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	names := slices.Sorted(maps.Keys(r.n))
+	total, parts := 0, make([]string, len(names))
+	for i, name := range names {
+		total += r.n[name]
+		parts[i] = name + ": " + strconv.Itoa(r.n[name])
+	}
+	return total, strings.Join(parts, ", ")
+}
+
+// deliveries returns "1 delivery" or "n deliveries".
+func deliveries(n int) string {
+	if n == 1 {
+		return "1 delivery"
+	}
+	return strconv.Itoa(n) + " deliveries"
 }
 
 // writeJSON writes v as a JSON response with status code.

@@ -329,6 +329,12 @@ func TestSlowHandlerAnswers202AndFinishes(t *testing.T) {
 	if err := <-shut; err != nil {
 		t.Fatal(err)
 	}
+	logs := ts.logs.String()
+	for _, want := range []string{`msg="delivery accepted; its handler still runs" endpoint=slow status=202`, `msg="delivery handled" endpoint=slow status=202`} {
+		if !strings.Contains(logs, want) {
+			t.Errorf("logs lack %q:\n%s", want, logs)
+		}
+	}
 }
 
 func TestShutdownGraceIsBounded(t *testing.T) {
@@ -886,5 +892,148 @@ func TestOutputKeptWithDelivery(t *testing.T) {
 	html, _ := io.ReadAll(resp.Body)
 	if !strings.Contains(string(html), "<summary>Output</summary><pre>trained 3 epochs</pre>") {
 		t.Error("the page does not show the output")
+	}
+}
+
+func TestDeliveryLogLines(t *testing.T) {
+	t.Setenv("WEBHOOK_SECRET", "")
+	// Each request, in order, and the line it logs; the lines at Warn and
+	// above are exactly the failures.
+	const allLines = `level=INFO msg="delivery handled" endpoint=hook status=200 scope=repo.content action=update repo=space:Wauplin/gradio-user-history
+level=INFO msg="delivery ignored" endpoint=hook status=200 scope=discussion action=create repo=model:openai-community/gpt2 reason="scope \"discussion\" not in [repo.content]"
+level=WARN msg="delivery refused" endpoint=hook status=403 err="Invalid webhook secret."
+level=WARN msg="delivery refused" endpoint=hook status=400 err="invalid JSON: unexpected EOF (at byte 9)"
+level=ERROR msg="delivery failed" endpoint=fail status=500 scope=repo.content action=update repo=space:Wauplin/gradio-user-history err="training cluster down"
+level=INFO msg="delivery queued" endpoint=hook status=202 scope=repo.content action=update repo=space:Wauplin/gradio-user-history
+level=INFO msg="delivery already queued" endpoint=hook status=200 scope=repo.content action=update repo=space:Wauplin/gradio-user-history
+level=ERROR msg="delivery refused" endpoint=fail status=503 scope=discussion action=create repo=model:openai-community/gpt2 err="the delivery could not be queued: disk full; the Hub will retry"
+`
+	push := fixture(t, "repo-content-updated-refs.json")
+	discussion := fixture(t, "discussion-pr-create-with-comment.json")
+	for _, level := range []slog.Level{slog.LevelInfo, slog.LevelWarn} {
+		t.Run(level.String(), func(t *testing.T) {
+			logs := &syncBuffer{}
+			// The lines without their time, duration and random id.
+			logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: level, ReplaceAttr: func(_ []string, a slog.Attr) slog.Attr {
+				switch a.Key {
+				case slog.TimeKey, "duration", "id":
+					return slog.Attr{}
+				}
+				return a
+			}}))
+			f := Filter{Scopes: []string{ScopeRepoContent}}
+			hooks := func(s *Server) {
+				s.AddWebhook("hook", scopeHandler, EndpointFilter(f))
+				s.AddWebhook("fail", func(context.Context, *Delivery) (any, error) { return nil, errors.New("training cluster down") })
+			}
+			sync := httptest.NewServer(NewServer(WithSecret("s"), WithLogger(logger)))
+			defer sync.Close()
+			hooks(sync.Config.Handler.(*Server))
+			fq := &fakeQueue{seen: map[string]string{}}
+			durable := httptest.NewServer(NewServer(WithSecret("s"), WithLogger(logger), WithQueue(fq)))
+			defer durable.Close()
+			hooks(durable.Config.Handler.(*Server))
+
+			ok := map[string]string{SecretHeader: "s"}
+			for _, r := range []struct {
+				url    string
+				body   []byte
+				header map[string]string
+			}{
+				{sync.URL + "/webhooks/hook", push, ok},
+				{sync.URL + "/webhooks/hook", discussion, ok},
+				{sync.URL + "/webhooks/hook", push, map[string]string{SecretHeader: "wrong"}},
+				{sync.URL + "/webhooks/hook", []byte(`{"event":`), ok},
+				{sync.URL + "/webhooks/fail", push, ok},
+				{durable.URL + "/webhooks/hook", push, ok},
+				{durable.URL + "/webhooks/hook", push, ok},
+				{durable.URL + "/webhooks/fail", discussion, ok},
+			} {
+				if r.url == durable.URL+"/webhooks/fail" {
+					fq.mu.Lock()
+					fq.err = errors.New("disk full")
+					fq.mu.Unlock()
+				}
+				post(t, "POST", r.url, r.body, r.header)
+			}
+			var want strings.Builder
+			for line := range strings.Lines(allLines) {
+				var l slog.Level
+				lvl, _, _ := strings.Cut(strings.TrimPrefix(line, "level="), " ")
+				if err := l.UnmarshalText([]byte(lvl)); err != nil {
+					t.Fatal(err)
+				}
+				if l >= level {
+					want.WriteString(line)
+				}
+			}
+			if got := logs.String(); got != want.String() {
+				t.Errorf("log lines at %s:\n%s\nwant:\n%s", level, got, want.String())
+			}
+		})
+	}
+}
+
+func TestShutdownLogsWhatItWaitsForAndCloseStopsAtOnce(t *testing.T) {
+	t.Setenv("WEBHOOK_SECRET", "")
+	logs := &syncBuffer{}
+	s := NewServer(WithLogger(slog.New(slog.NewTextHandler(logs, nil))), WithOutput(io.Discard),
+		WithResponseDeadline(10*time.Millisecond), WithShutdownGrace(time.Minute))
+	started := make(chan string, 3)
+	cancelled := make(chan string, 3)
+	blocking := func(ctx context.Context, d *Delivery) (any, error) {
+		started <- d.Endpoint
+		<-ctx.Done()
+		cancelled <- d.Endpoint
+		return nil, ctx.Err()
+	}
+	s.AddWebhook("trigger_training", blocking)
+	s.AddWebhook("inbox", blocking)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() { served <- s.Serve(ctx, ln) }()
+	base := "http://" + ln.Addr().String()
+	for _, name := range []string{"trigger_training", "inbox", "inbox"} {
+		if code, out, _ := post(t, "POST", base+"/webhooks/"+name, fixture(t, "discussion-pr-create-with-comment.json"), nil); code != http.StatusAccepted {
+			t.Fatalf("%s: %d %v; want 202", name, code, out)
+		}
+		<-started
+	}
+
+	cancel() // as the first SIGTERM would
+	const want = `msg="shutting down: waiting for 3 deliveries to finish (inbox: 2, trigger_training: 1), grace 1m0s left" running=3 grace=1m0s`
+	deadline := time.Now().Add(5 * time.Second)
+	for !strings.Contains(logs.String(), want) {
+		if time.Now().After(deadline) {
+			t.Fatalf("logs lack %q:\n%s", want, logs)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	select {
+	case err := <-served:
+		t.Fatalf("Serve returned %v while handlers were running, within the grace period", err)
+	default:
+	}
+
+	start := time.Now()
+	s.Close() // as the second signal would
+	select {
+	case err := <-served:
+		if err == nil || !strings.Contains(err.Error(), "stopped at once") {
+			t.Errorf("Serve = %v; want it stopped at once", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Serve still running 5s after Close")
+	}
+	if len(cancelled) != 3 {
+		t.Errorf("%d handlers cancelled; want 3", len(cancelled))
+	}
+	t.Logf("Serve returned %v after Close", time.Since(start))
+	if want := `level=WARN msg="stopping now: cancelling 3 deliveries (inbox: 2, trigger_training: 1)"`; !strings.Contains(logs.String(), want) {
+		t.Errorf("logs lack %q:\n%s", want, logs)
 	}
 }

@@ -8,10 +8,10 @@
 package action
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"strconv"
@@ -24,6 +24,13 @@ import (
 // DefaultMaxOutput is how much of a command's output Run keeps when
 // Command.MaxOutput is zero: the last 64 KiB.
 const DefaultMaxOutput = 64 << 10
+
+// MaxEnvPayload is the largest payload Run also passes in WEBHOOK_PAYLOAD.
+// The environment of a process is limited (on Linux, a single variable to
+// 128 KiB), and a delivery may carry up to 1 MiB: a larger payload is on
+// stdin and in the file WEBHOOK_PAYLOAD_FILE names only, which scripts
+// should prefer.
+const MaxEnvPayload = 64 << 10
 
 // waitDelay is how long Run waits for a command's output to close once the
 // command has exited or been killed: a background process that inherited
@@ -115,7 +122,10 @@ var errTimeout = errors.New("timed out")
 // The command gets the raw payload on stdin and these environment variables,
 // as a Job started by a Hub webhook does:
 //
-//	WEBHOOK_PAYLOAD       the raw payload (JSON)
+//	WEBHOOK_PAYLOAD       the raw payload (JSON), when it is no larger
+//	                      than MaxEnvPayload
+//	WEBHOOK_PAYLOAD_FILE  a file holding the raw payload, readable by the
+//	                      server's user only and removed when the run ends
 //	WEBHOOK_REPO_ID       the repository name, such as "user/repo"
 //	WEBHOOK_REPO_TYPE     model, dataset or space
 //	WEBHOOK_SCOPE         the event scope, such as repo.content
@@ -163,16 +173,24 @@ func (c *Command) run(ctx context.Context, d *hfhooks.Delivery) (*RunResult, err
 	if limit <= 0 {
 		limit = DefaultMaxOutput
 	}
+	payload, err := payloadFile(d.Body)
+	if err != nil {
+		return nil, &RunError{Program: c.Args[0], ExitCode: -1, Err: err}
+	}
+	defer func() {
+		payload.Close()
+		os.Remove(payload.Name())
+	}()
 	out := &tailBuffer{max: limit}
 	x := exec.CommandContext(ctx, c.Args[0], c.Args[1:]...)
 	x.Dir = c.Dir
-	x.Env = c.environ(d)
-	x.Stdin = bytes.NewReader(d.Body)
+	x.Env = c.environ(d, payload.Name())
+	x.Stdin = payload
 	x.Stdout, x.Stderr = out, out
 	x.WaitDelay = waitDelay
 	killGroupOnCancel(x)
 
-	err := x.Run()
+	err = x.Run()
 	if err == nil || errors.Is(err, exec.ErrWaitDelay) && x.ProcessState.Success() {
 		// ErrWaitDelay alone: the command succeeded, but something it left
 		// running kept the output open.
@@ -193,9 +211,28 @@ func (c *Command) run(ctx context.Context, d *hfhooks.Delivery) (*RunResult, err
 	return nil, re
 }
 
+// payloadFile writes body to a new temporary file (mode 0600) and returns it
+// open, positioned at its start, to be the command's stdin.
+func payloadFile(body []byte) (*os.File, error) {
+	f, err := os.CreateTemp("", "hfhooks-payload-*.json")
+	if err != nil {
+		return nil, fmt.Errorf("writing the payload file: %w", err)
+	}
+	if _, err = f.Write(body); err == nil {
+		_, err = f.Seek(0, io.SeekStart)
+	}
+	if err != nil {
+		f.Close()
+		os.Remove(f.Name())
+		return nil, fmt.Errorf("writing the payload file: %w", err)
+	}
+	return f, nil
+}
+
 // environ returns the command's environment: the inherited one without
-// WEBHOOK_ variables, then Env, then the delivery's variables.
-func (c *Command) environ(d *hfhooks.Delivery) []string {
+// WEBHOOK_ variables, then Env, then the delivery's variables, with the
+// payload in the file named payloadFile.
+func (c *Command) environ(d *hfhooks.Delivery, payloadFile string) []string {
 	var env []string
 	for _, kv := range os.Environ() {
 		if !strings.HasPrefix(kv, "WEBHOOK_") {
@@ -211,7 +248,10 @@ func (c *Command) environ(d *hfhooks.Delivery) []string {
 			env = append(env, k+"="+v)
 		}
 	}
-	add("WEBHOOK_PAYLOAD", string(d.Body))
+	if len(d.Body) <= MaxEnvPayload {
+		add("WEBHOOK_PAYLOAD", string(d.Body))
+	}
+	add("WEBHOOK_PAYLOAD_FILE", payloadFile)
 	add("WEBHOOK_REPO_ID", p.Repo.Name)
 	add("WEBHOOK_REPO_TYPE", string(p.Repo.Type))
 	add("WEBHOOK_SCOPE", p.Event.Scope)

@@ -1,8 +1,15 @@
 package action
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -10,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hfhooks/hfhooks"
 	"github.com/hfhooks/hfhooks/internal/sample"
 )
 
@@ -94,6 +102,88 @@ func TestRunKillsProcessGroup(t *testing.T) {
 				t.Fatal("the run did not end")
 			}
 			waitGone(t, pid)
+		})
+	}
+}
+
+// paddedBody returns the JSON of a sample repo.content event padded to size
+// bytes with an extra field.
+func paddedBody(t *testing.T, size int) []byte {
+	t.Helper()
+	m, err := sample.Build("repo.content", sample.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m["padding"] = ""
+	small, err := json.Marshal(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m["padding"] = strings.Repeat("x", size-len(small))
+	body, err := json.Marshal(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return body
+}
+
+// TestRunPayloadOfAnySize sends deliveries through a Server to a command;
+// it is here because its script uses GNU stat and sha256sum.
+func TestRunPayloadOfAnySize(t *testing.T) {
+	// The script prints the SHA-256 of stdin and of the payload file, the
+	// file's mode, whether WEBHOOK_PAYLOAD is set and the file's name.
+	const script = `set -e
+printf 'stdin %s\n' "$(sha256sum | cut -d' ' -f1)"
+printf 'file %s\n' "$(sha256sum < "$WEBHOOK_PAYLOAD_FILE" | cut -d' ' -f1)"
+printf 'mode %s\n' "$(stat -c %a "$WEBHOOK_PAYLOAD_FILE")"
+printf 'env %s\n' "${WEBHOOK_PAYLOAD+set}"
+printf 'path %s\n' "$WEBHOOK_PAYLOAD_FILE"`
+	srv := hfhooks.NewServer(hfhooks.WithSecret("s"), hfhooks.WithLogger(slog.New(slog.DiscardHandler)))
+	if err := srv.AddWebhook("run", Run(sh(script))); err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(srv)
+	defer ts.Close()
+
+	tests := []struct {
+		name string
+		size int
+		env  string
+	}{
+		{name: "small", size: 2 << 10, env: "set"},
+		{name: "at the environment limit", size: MaxEnvPayload, env: "set"},
+		{name: "over the environment limit", size: MaxEnvPayload + 1},
+		{name: "just under the body limit", size: hfhooks.DefaultMaxBodyBytes - 16},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			body := paddedBody(t, tt.size)
+			req, _ := http.NewRequest(http.MethodPost, ts.URL+"/webhooks/run", bytes.NewReader(body))
+			req.Header.Set(hfhooks.SecretHeader, "s")
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			var res RunResult
+			if err := json.NewDecoder(resp.Body).Decode(&res); err != nil || resp.StatusCode != http.StatusOK {
+				t.Fatalf("answer %d %+v (%v); want 200", resp.StatusCode, res, err)
+			}
+			got := map[string]string{}
+			for line := range strings.Lines(res.Output) {
+				k, v, _ := strings.Cut(strings.TrimSpace(line), " ")
+				got[k] = v
+			}
+			sum := sha256.Sum256(body)
+			want := map[string]string{"stdin": hex.EncodeToString(sum[:]), "file": hex.EncodeToString(sum[:]), "mode": "600", "env": tt.env}
+			for k, w := range want {
+				if got[k] != w {
+					t.Errorf("%s = %q; want %q (output %q)", k, got[k], w, res.Output)
+				}
+			}
+			if _, err := os.Stat(got["path"]); !errors.Is(err, os.ErrNotExist) {
+				t.Errorf("payload file %q after the run: %v; want it removed", got["path"], err)
+			}
 		})
 	}
 }

@@ -252,3 +252,21 @@ func TestRunWaitForSlotRespectsContext(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestRunRemovesPayloadFileAfterTimeout(t *testing.T) {
+	d := delivery(t, "repo.content", sample.Options{})
+	cmd := sh(`echo "$WEBHOOK_PAYLOAD_FILE"; sleep 30`)
+	cmd.Timeout = 100 * time.Millisecond
+	_, err := Run(cmd)(context.Background(), d)
+	var re *RunError
+	if !errors.As(err, &re) || !re.TimedOut {
+		t.Fatalf("err = %v; want a timeout", err)
+	}
+	path := strings.TrimSpace(re.Output)
+	if !strings.Contains(path, "hfhooks-payload-") {
+		t.Fatalf("output = %q; want the payload file's name", re.Output)
+	}
+	if _, err := os.Stat(path); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("payload file %q after the timeout: %v; want it removed", path, err)
+	}
+}

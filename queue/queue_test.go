@@ -213,7 +213,7 @@ func waitFor(t testing.TB, url, id string, states ...hfhooks.DeliveryState) hfho
 	deadline := time.Now().Add(20 * time.Second)
 	var last hfhooks.DeliveryRecord
 	for time.Now().Before(deadline) {
-		for _, rec := range deliveries(t, url, "limit=1000").Deliveries {
+		for _, rec := range deliveries(t, url, "limit=500").Deliveries {
 			if rec.ID == id {
 				last = rec
 			}

@@ -308,7 +308,7 @@ type viaRelay struct {
 // stops. It is "hfhooks serve --relay".
 func serveViaRelay(ctx context.Context, s *ioStreams, srv *hfhooks.Server, via viaRelay) error {
 	relayURL := via.url
-	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	ctx, stop := srv.NotifyContext(ctx)
 	defer stop()
 	ch, err := relay.CreateChannel(ctx, nil, relayURL, os.Getenv(relayTokenEnv))
 	if err != nil {

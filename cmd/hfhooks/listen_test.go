@@ -131,7 +131,7 @@ func TestListenEndToEnd(t *testing.T) {
 	if err != nil || d.State != hubtest.StateDelivered || d.Attempts[0].StatusCode != http.StatusOK {
 		t.Fatalf("delivery: %+v, %v\nlisten: %s%s", d, err, l.out, l.errOut)
 	}
-	if !strings.Contains(serveLogs.String(), "msg=delivery endpoint=inbox status=200") {
+	if !strings.Contains(serveLogs.String(), `msg="delivery handled" endpoint=inbox status=200`) {
 		t.Errorf("serve logs: %s", serveLogs)
 	}
 	waitFor(t, "the delivery line", func() bool {

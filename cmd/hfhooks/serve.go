@@ -102,7 +102,9 @@ with --allow NAME or --allow org:NAME), or with the operator token
 "Authorization: Bearer TOKEN". --ui public opens them to everyone, --ui off
 serves only the webhooks and /healthz.
 The server listens on 127.0.0.1:7860, or 0.0.0.0:7860 on a Space (SPACE_ID
-set), unless --addr says otherwise. It stops gracefully on SIGINT or SIGTERM.`,
+set), unless --addr says otherwise. It stops gracefully on SIGINT or SIGTERM,
+logging what it waits for; a second signal stops it at once, and the
+deliveries it interrupts stay queued and run again at the next start.`,
 		Example: `  hfhooks serve
   hfhooks serve --addr :8080 --secret my-secret
   hfhooks serve --queue postgres://hooks@db.internal/hooks

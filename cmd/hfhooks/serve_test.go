@@ -98,10 +98,10 @@ func TestServeReceivesTriggeredEvents(t *testing.T) {
 	}
 
 	logs := errOut.String()
-	if n := strings.Count(logs, "msg=delivery endpoint=inbox status=200"); n != 2 {
+	if n := strings.Count(logs, `msg="delivery handled" endpoint=inbox status=200`); n != 2 {
 		t.Errorf("want 2 delivery log lines, got %d:\n%s", n, logs)
 	}
-	for _, want := range []string{"scope=repo.content action=update repo=dataset:acme/reviews", "msg=\"delivery failed\" endpoint=inbox status=403"} {
+	for _, want := range []string{"scope=repo.content action=update repo=dataset:acme/reviews", `level=WARN msg="delivery refused" endpoint=inbox status=403`} {
 		if !strings.Contains(logs, want) {
 			t.Errorf("logs lack %q:\n%s", want, logs)
 		}
@@ -198,12 +198,12 @@ func TestServeLogOptions(t *testing.T) {
 	if code, _ := trigger(t, "repo.content", "--url", base+"/webhooks/inbox", "--secret", "wrong"); code != exitFailure {
 		t.Fatal("wrong secret accepted")
 	}
-	eventually(t, "the failure's log line", func() bool { return strings.Contains(logs.String(), `"msg":"delivery failed"`) })
+	eventually(t, "the failure's log line", func() bool { return strings.Contains(logs.String(), `"msg":"delivery refused"`) })
 	for _, line := range strings.Split(strings.TrimSpace(logs.String()), "\n") {
 		if !strings.HasPrefix(line, "{") {
 			t.Errorf("not a JSON line: %q", line)
 		}
-		if strings.Contains(line, `"msg":"delivery"`) {
+		if !strings.Contains(line, `"level":"WARN"`) {
 			t.Errorf("a success was logged at --log-level warn: %s", line)
 		}
 	}
