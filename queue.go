@@ -25,6 +25,32 @@ type Queue interface {
 	Stop(ctx context.Context) error
 }
 
+// EndpointQueue is implemented by a Queue that runs the deliveries of each
+// endpoint by the endpoint's own settings: its timeout and concurrency. In
+// durable mode the Server calls SetEndpoints with all its endpoints each
+// time they change (AddWebhook, ReplaceWebhooks), from the first
+// registration on, whether the queue has started or not; the queue applies
+// the latest set. Package queue implements it.
+type EndpointQueue interface {
+	Queue
+	// SetEndpoints replaces the endpoints the queue knows, sorted by name.
+	// It must not block on running handlers.
+	SetEndpoints(endpoints []EndpointSettings)
+}
+
+// EndpointSettings are what a queue needs to know of one endpoint.
+type EndpointSettings struct {
+	// Name is the endpoint's name, as in Delivery.Endpoint.
+	Name string
+	// Timeout is how long after its start an attempt's context is
+	// cancelled: the endpoint's EndpointTimeout plus its grace. Zero means
+	// the queue's default.
+	Timeout time.Duration
+	// Concurrency is how many of the endpoint's deliveries may run at once
+	// (EndpointConcurrency). Zero means the queue's default.
+	Concurrency int
+}
+
 // Receipt is a queue's answer to Enqueue.
 type Receipt struct {
 	// ID identifies the queued delivery: for a duplicate, the one queued

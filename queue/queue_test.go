@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	mrand "math/rand/v2"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -123,11 +124,19 @@ type durable struct {
 
 func startDurable(t testing.TB, q *Queue, handlers map[string]hfhooks.HandlerFunc) *durable {
 	t.Helper()
-	srv := hfhooks.NewServer(hfhooks.WithQueue(q), hfhooks.WithSecret(testSecret), hfhooks.WithLogger(slog.New(slog.DiscardHandler)), hfhooks.WithOutput(io.Discard))
+	var hooks []hfhooks.Webhook
 	for name, h := range handlers {
-		if err := srv.AddWebhook(name, h); err != nil {
-			t.Fatal(err)
-		}
+		hooks = append(hooks, hfhooks.Webhook{Path: name, Handler: h})
+	}
+	return startHooks(t, q, hooks...)
+}
+
+// startHooks is startDurable with endpoint options.
+func startHooks(t testing.TB, q *Queue, hooks ...hfhooks.Webhook) *durable {
+	t.Helper()
+	srv := hfhooks.NewServer(hfhooks.WithQueue(q), hfhooks.WithSecret(testSecret), hfhooks.WithLogger(slog.New(slog.DiscardHandler)), hfhooks.WithOutput(io.Discard))
+	if err := srv.ReplaceWebhooks(hooks); err != nil {
+		t.Fatal(err)
 	}
 	hs := httptest.NewServer(srv)
 	t.Cleanup(hs.Close)
@@ -393,7 +402,7 @@ func TestDuplicateDelivery(t *testing.T) {
 		var mu sync.Mutex
 		runs := map[string]int{}
 		var headers []http.Header
-		d := startDurable(t, openQueue(t, bc), map[string]hfhooks.HandlerFunc{
+		d := startDurable(t, openQueue(t, bc, WithDedupWindow(time.Hour)), map[string]hfhooks.HandlerFunc{
 			"hook": func(_ context.Context, d *hfhooks.Delivery) (any, error) {
 				mu.Lock()
 				defer mu.Unlock()
@@ -451,7 +460,7 @@ func TestDuplicateDelivery(t *testing.T) {
 // delivery, with its id, and leave no job of their own.
 func TestDedupInAndAcrossBatches(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, bc backendCase) {
-		q := openQueue(t, bc)
+		q := openQueue(t, bc, WithDedupWindow(time.Hour))
 		delivery := func(name string) *hfhooks.Delivery {
 			return &hfhooks.Delivery{Endpoint: "hook", Body: payload(t, "acme/"+name), ReceivedAt: time.Now()}
 		}
@@ -460,7 +469,7 @@ func TestDedupInAndAcrossBatches(t *testing.T) {
 			t.Helper()
 			var batch []*request
 			for _, name := range names {
-				batch = append(batch, newRequest(delivery(name)))
+				batch = append(batch, q.newRequest(delivery(name)))
 			}
 			q.commitBatch(batch)
 			for i, r := range batch {
@@ -498,7 +507,7 @@ func TestDedupAcrossProcesses(t *testing.T) {
 		if bc.name == "sqlite" {
 			t.Skip("one process at a time uses an SQLite file")
 		}
-		queues := []*Queue{openQueue(t, bc), openQueue(t, bc)}
+		queues := []*Queue{openQueue(t, bc, WithDedupWindow(time.Hour)), openQueue(t, bc, WithDedupWindow(time.Hour))}
 		const deliveries, repeats = 40, 4
 		var mu sync.Mutex
 		receipts := map[string][]hfhooks.Receipt{}
@@ -735,7 +744,7 @@ func TestBackoff(t *testing.T) {
 	b := backoff{base: 100 * time.Millisecond, limit: time.Second}
 	for attempt, want := range map[int]time.Duration{1: 100 * time.Millisecond, 2: 200 * time.Millisecond, 4: 800 * time.Millisecond, 5: time.Second, 80: time.Second} {
 		for range 50 {
-			if d := b.delay(attempt); d < want/2 || d > want {
+			if d := b.delay(mrand.Int64(), attempt); d < want/2 || d > want {
 				t.Fatalf("attempt %d: %v, want within [%v, %v]", attempt, d, want/2, want)
 			}
 		}

@@ -28,8 +28,12 @@ type serveOptions struct {
 	maxAttempts    int
 	attemptTimeout time.Duration
 	retryBackoff   time.Duration
-	logLevel       string
-	logFormat      string
+	dedupWindow    time.Duration
+	// dedupSet is true when --dedup-window was given: it then overrides
+	// the config file's dedupWindow.
+	dedupSet  bool
+	logLevel  string
+	logFormat string
 	// config is the hooks.yaml to serve instead of the inbox; check only
 	// validates it.
 	config string
@@ -94,6 +98,7 @@ set), unless --addr says otherwise. It stops gracefully on SIGINT or SIGTERM.`,
   hfhooks trigger repo.content --url http://127.0.0.1:7860/webhooks/inbox`,
 		Args: exactArgs(),
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			opts.dedupSet = cmd.Flags().Changed("dedup-window")
 			return runServe(cmd.Context(), opts)
 		},
 	}
@@ -104,6 +109,7 @@ set), unless --addr says otherwise. It stops gracefully on SIGINT or SIGTERM.`,
 	f.IntVar(&opts.maxAttempts, "max-attempts", queue.DefaultMaxAttempts, "runs of a failing delivery before it is kept as failed")
 	f.DurationVar(&opts.attemptTimeout, "attempt-timeout", queue.DefaultAttemptTimeout, "time limit of one run of a delivery")
 	f.DurationVar(&opts.retryBackoff, "retry-backoff", queue.DefaultBackoffBase, "wait before the first retry of a failed delivery; it doubles at each attempt, up to 1h")
+	f.DurationVar(&opts.dedupWindow, "dedup-window", 0, "drop a delivery whose endpoint, webhook id and body repeat one accepted within this `DURATION`, such as 24h (default 0: off, every delivery runs; within the window a genuinely repeated event is dropped too; overrides dedupWindow of --config)")
 	f.StringVar(&opts.logLevel, "log-level", "info", "least important `LEVEL` logged: debug, info (one line per delivery), warn (failures only) or error")
 	f.StringVar(&opts.logFormat, "log-format", "text", "`FORMAT` of the log lines on stderr: text or json")
 	f.StringVar(&opts.config, "config", "", "serve the hooks of `FILE` (hooks.yaml) instead of the inbox")
@@ -151,10 +157,15 @@ func runServe(ctx context.Context, opts *serveOptions) error {
 		hfhooks.WithOutput(opts.io.Out),
 	}
 	if opts.queue != "none" {
+		window := opts.dedupWindow
+		if cfg != nil && !opts.dedupSet {
+			window = cfg.DedupWindow
+		}
 		q, err := queue.Open(ctx, opts.queue,
 			queue.WithMaxAttempts(opts.maxAttempts),
 			queue.WithAttemptTimeout(opts.attemptTimeout),
 			queue.WithBackoff(opts.retryBackoff, queue.DefaultBackoffCap),
+			queue.WithDedupWindow(window),
 			queue.WithLogger(logger))
 		if err != nil {
 			return err
@@ -244,6 +255,12 @@ func webhooksOf(cfg *config.Config) []hfhooks.Webhook {
 		opts := []hfhooks.EndpointOption{hfhooks.EndpointFilter(h.Filter)}
 		if h.Secret != "" {
 			opts = append(opts, hfhooks.EndpointSecret(h.Secret))
+		}
+		if h.Timeout > 0 {
+			opts = append(opts, hfhooks.EndpointTimeout(h.Timeout))
+		}
+		if h.Concurrency > 0 {
+			opts = append(opts, hfhooks.EndpointConcurrency(h.Concurrency))
 		}
 		hooks[i] = hfhooks.Webhook{Path: h.Name, Handler: h.Handler, Options: opts}
 	}
