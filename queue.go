@@ -14,8 +14,8 @@ import (
 // or PostgreSQL.
 type Queue interface {
 	// Enqueue commits d before it returns. Receipt.Duplicate is true when
-	// the same delivery (same endpoint, webhook id and raw body) was
-	// accepted within the queue's deduplication window; it is then not
+	// the queue deduplicates and the same delivery (same endpoint, webhook
+	// id and raw body) was accepted within its window; it is then not
 	// queued again.
 	Enqueue(ctx context.Context, d *Delivery) (Receipt, error)
 	// Start begins running queued deliveries with exec until Stop.
@@ -66,9 +66,10 @@ type Executor interface {
 }
 
 // WithQueue puts the server in durable mode: an accepted delivery is
-// committed to q and answered 202 {"status":"queued","id":...} (or 200
-// {"status":"duplicate","id":...} for a repeat), and q's workers run the
-// handlers. When q cannot take a delivery the answer is 503, so that the
+// committed to q and answered 202 {"status":"queued","id":...}, and q's
+// workers run the handlers. A queue that deduplicates answers a repeat 200
+// {"status":"duplicate","id":...} with the id of the delivery it repeats,
+// and the repeat is recorded as ignored, with DeliveryRecord.DuplicateOf. When q cannot take a delivery the answer is 503, so that the
 // Hub sends it again. Serve and Run start q and stop it at shutdown; a
 // server served otherwise must be passed to q.Start by its owner.
 //
@@ -112,9 +113,10 @@ func (s *Server) enqueue(ctx context.Context, d *Delivery, rec *DeliveryRecord) 
 		rec.State, rec.Error = StateRejected, "queue unavailable: "+err.Error()
 		return http.StatusServiceUnavailable, errorBody{Error: "the delivery could not be queued; please retry"}
 	}
-	rec.ID, rec.State = receipt.ID, StateQueued
 	if receipt.Duplicate {
+		rec.State, rec.DuplicateOf, rec.Error = StateIgnored, receipt.ID, "duplicate of #"+receipt.ID
 		return http.StatusOK, queuedBody{Status: "duplicate", ID: receipt.ID}
 	}
+	rec.ID, rec.State = receipt.ID, StateQueued
 	return http.StatusAccepted, queuedBody{Status: "queued", ID: receipt.ID}
 }
