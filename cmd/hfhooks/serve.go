@@ -85,6 +85,24 @@ re-run from the landing page. --queue chooses the queue: an SQLite file
 PostgreSQL database shared by any number of "hfhooks serve" processes
 (postgres://...), or none, to run each handler while the request waits.
 
+Each attempt is limited by its hook's timeout (run.timeout, forward.timeout),
+else by --attempt-timeout. A hook's run.concurrency caps how many of its
+deliveries run at once in this process (default 10 in durable mode, no limit
+with --queue none); the others wait, queued, and waiting does not count
+against their timeout. On PostgreSQL a process runs only the deliveries of
+the hooks it serves; a delivery whose process died is run again once
+max(its timeout, --attempt-timeout + 10s) has passed since its attempt
+started, within a further 30s.
+
+Every delivery runs, byte-identical repeats included (the Hub sends no
+delivery id): handlers must be idempotent. --dedup-window DURATION (or
+dedupWindow in hooks.yaml) drops a delivery whose hook, webhook id and body
+repeat one accepted within the window, answered 200 {"status":"duplicate"}:
+within the window, a genuinely repeated event is dropped too.
+
+At --log-level info the queue logs a line per attempt's outcome: succeeded
+(info), failed and will retry (warn), failed and gave up (error).
+
 The secret comes from --secret, else from the WEBHOOK_SECRET environment
 variable; give --secret twice to accept two secrets while you rotate them.
 The server listens on 127.0.0.1:7860, or 0.0.0.0:7860 on a Space (SPACE_ID
@@ -107,9 +125,9 @@ set), unless --addr says otherwise. It stops gracefully on SIGINT or SIGTERM.`,
 	f.StringArrayVar(&opts.secrets, "secret", nil, "webhook `SECRET` that requests must carry (repeatable; default $WEBHOOK_SECRET)")
 	f.StringVar(&opts.queue, "queue", "sqlite:hfhooks.db", "durable queue: sqlite:`PATH`, postgres://..., or none")
 	f.IntVar(&opts.maxAttempts, "max-attempts", queue.DefaultMaxAttempts, "runs of a failing delivery before it is kept as failed")
-	f.DurationVar(&opts.attemptTimeout, "attempt-timeout", queue.DefaultAttemptTimeout, "time limit of one run of a delivery")
+	f.DurationVar(&opts.attemptTimeout, "attempt-timeout", queue.DefaultAttemptTimeout, "time limit of one run of a delivery, for hooks without a timeout of their own")
 	f.DurationVar(&opts.retryBackoff, "retry-backoff", queue.DefaultBackoffBase, "wait before the first retry of a failed delivery; it doubles at each attempt, up to 1h")
-	f.DurationVar(&opts.dedupWindow, "dedup-window", 0, "drop a delivery whose endpoint, webhook id and body repeat one accepted within this `DURATION`, such as 24h (default 0: off, every delivery runs; within the window a genuinely repeated event is dropped too; overrides dedupWindow of --config)")
+	f.DurationVar(&opts.dedupWindow, "dedup-window", 0, "drop a delivery whose endpoint, webhook id and body repeat one accepted within `DURATION`, such as 24h; a genuinely repeated event is dropped too (default 0: off; overrides dedupWindow of --config)")
 	f.StringVar(&opts.logLevel, "log-level", "info", "least important `LEVEL` logged: debug, info (one line per delivery), warn (failures only) or error")
 	f.StringVar(&opts.logFormat, "log-format", "text", "`FORMAT` of the log lines on stderr: text or json")
 	f.StringVar(&opts.config, "config", "", "serve the hooks of `FILE` (hooks.yaml) instead of the inbox")
