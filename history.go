@@ -24,7 +24,7 @@ const (
 	StateRetrying  DeliveryState = "retrying"  // an attempt failed; another is scheduled
 	StateFailed    DeliveryState = "failed"    // the handler failed and will not be tried again unless re-run
 	StateRejected  DeliveryState = "rejected"  // refused before reaching a handler
-	StateIgnored   DeliveryState = "ignored"   // valid, but the endpoint's filter left it out
+	StateIgnored   DeliveryState = "ignored"   // valid, but the endpoint's filter left it out, or it repeats a delivery (DuplicateOf)
 )
 
 // Valid reports whether s is one of the states above.
@@ -59,6 +59,9 @@ type DeliveryRecord struct {
 	// Output is what the handler's result or error said it printed (see
 	// Outputter), up to MaxOutput bytes: the end of a command's output.
 	Output string `json:"output,omitempty"`
+	// DuplicateOf, in durable mode with deduplication on, is the ID of the
+	// delivery this one repeats: it was ignored, not run.
+	DuplicateOf string `json:"duplicateOf,omitempty"`
 }
 
 // MaxOutput is the most output kept with a delivery; longer output keeps

@@ -14,8 +14,8 @@ import (
 // or PostgreSQL.
 type Queue interface {
 	// Enqueue commits d before it returns. Receipt.Duplicate is true when
-	// the same delivery (same endpoint, webhook id and raw body) was
-	// accepted within the queue's deduplication window; it is then not
+	// the queue deduplicates and the same delivery (same endpoint, webhook
+	// id and raw body) was accepted within its window; it is then not
 	// queued again.
 	Enqueue(ctx context.Context, d *Delivery) (Receipt, error)
 	// Start begins running queued deliveries with exec until Stop.
@@ -23,6 +23,32 @@ type Queue interface {
 	// Stop stops taking new jobs, lets running ones finish until ctx is
 	// done, and leaves the rest queued.
 	Stop(ctx context.Context) error
+}
+
+// EndpointQueue is implemented by a Queue that runs the deliveries of each
+// endpoint by the endpoint's own settings: its timeout and concurrency. In
+// durable mode the Server calls SetEndpoints with all its endpoints each
+// time they change (AddWebhook, ReplaceWebhooks), from the first
+// registration on, whether the queue has started or not; the queue applies
+// the latest set. Package queue implements it.
+type EndpointQueue interface {
+	Queue
+	// SetEndpoints replaces the endpoints the queue knows, sorted by name.
+	// It must not block on running handlers.
+	SetEndpoints(endpoints []EndpointSettings)
+}
+
+// EndpointSettings are what a queue needs to know of one endpoint.
+type EndpointSettings struct {
+	// Name is the endpoint's name, as in Delivery.Endpoint.
+	Name string
+	// Timeout is how long after its start an attempt's context is
+	// cancelled: the endpoint's EndpointTimeout plus its grace. Zero means
+	// the queue's default.
+	Timeout time.Duration
+	// Concurrency is how many of the endpoint's deliveries may run at once
+	// (EndpointConcurrency). Zero means the queue's default.
+	Concurrency int
 }
 
 // Receipt is a queue's answer to Enqueue.
@@ -40,9 +66,10 @@ type Executor interface {
 }
 
 // WithQueue puts the server in durable mode: an accepted delivery is
-// committed to q and answered 202 {"status":"queued","id":...} (or 200
-// {"status":"duplicate","id":...} for a repeat), and q's workers run the
-// handlers. When q cannot take a delivery the answer is 503, so that the
+// committed to q and answered 202 {"status":"queued","id":...}, and q's
+// workers run the handlers. A queue that deduplicates answers a repeat 200
+// {"status":"duplicate","id":...} with the id of the delivery it repeats,
+// and the repeat is recorded as ignored, with DeliveryRecord.DuplicateOf. When q cannot take a delivery the answer is 503, so that the
 // Hub sends it again. Serve and Run start q and stop it at shutdown; a
 // server served otherwise must be passed to q.Start by its owner.
 //
@@ -131,9 +158,10 @@ func (s *Server) enqueue(ctx context.Context, d *Delivery, rec *DeliveryRecord) 
 		rec.State, rec.Error = StateRejected, msg
 		return http.StatusServiceUnavailable, errorBody{Error: msg}
 	}
-	rec.ID, rec.State = receipt.ID, StateQueued
 	if receipt.Duplicate {
+		rec.State, rec.DuplicateOf, rec.Error = StateIgnored, receipt.ID, "duplicate of #"+receipt.ID
 		return http.StatusOK, queuedBody{Status: "duplicate", ID: receipt.ID}
 	}
+	rec.ID, rec.State = receipt.ID, StateQueued
 	return http.StatusAccepted, queuedBody{Status: "queued", ID: receipt.ID}
 }

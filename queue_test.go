@@ -98,6 +98,7 @@ func TestDurableRequestPath(t *testing.T) {
 
 	// Queued deliveries come from the queue, refused ones from memory.
 	var states []DeliveryState
+	var dupOf []string
 	before := ""
 	for {
 		page, err := ts.history.List(context.Background(), HistoryQuery{Limit: 1, Before: before})
@@ -106,14 +107,15 @@ func TestDurableRequestPath(t *testing.T) {
 		}
 		for _, r := range page.Deliveries {
 			states = append(states, r.State)
+			dupOf = append(dupOf, r.DuplicateOf)
 		}
 		if page.Next == "" {
 			break
 		}
 		before = page.Next
 	}
-	if fmt.Sprint(states) != "[rejected rejected queued]" {
-		t.Errorf("paged states = %v, want the 401, the 503, then the queued one", states)
+	if fmt.Sprint(states) != "[rejected rejected ignored queued]" || fmt.Sprintf("%q", dupOf) != `["" "" "1" ""]` {
+		t.Errorf("paged states = %v, duplicates of %q, want the 401, the 503, the repeat of 1, then the queued one", states, dupOf)
 	}
 	if code, out, _ := post(t, "POST", ts.URL+"/api/deliveries/1/retry", nil, nil); code != http.StatusConflict {
 		t.Errorf("retry: %d %v", code, out)

@@ -81,6 +81,15 @@ type endpoint struct {
 	secrets secrets
 	// filter, when not nil, selects the deliveries the handler gets.
 	filter *Filter
+	// timeout (EndpointTimeout) and concurrency (EndpointConcurrency) are
+	// zero when not set.
+	timeout     time.Duration
+	concurrency int
+	// slots, in sync mode with a concurrency, holds a token per running
+	// handler.
+	slots chan struct{}
+	// errs are the options' complaints about their values.
+	errs []error
 }
 
 // An EndpointOption configures one webhook endpoint.
@@ -99,6 +108,48 @@ func EndpointSecret(secrets ...string) EndpointOption {
 func EndpointFilter(f Filter) EndpointOption {
 	return func(e *endpoint) { e.filter = &f }
 }
+
+// EndpointTimeout bounds one run of the endpoint's handler: its context is
+// cancelled d after the run starts, plus a grace of a tenth of d (at most
+// 5 s), so that a handler that enforces d itself, as action.Run does,
+// reports its own timeout first. In durable mode it is the timeout of each
+// attempt, in place of the queue's default; the time a delivery waits for a
+// free slot (EndpointConcurrency) is not counted. d must be positive.
+func EndpointTimeout(d time.Duration) EndpointOption {
+	return func(e *endpoint) {
+		if d <= 0 {
+			e.errs = append(e.errs, fmt.Errorf("EndpointTimeout(%v): want a positive duration", d))
+		}
+		e.timeout = d
+	}
+}
+
+// EndpointConcurrency sets how many runs of the endpoint's handler may be
+// in progress at once, in this process; further deliveries wait for a free
+// slot, which does not count against their timeout. In durable mode they
+// wait in the queue, shown as queued; in sync mode the request waits (and
+// is answered 202 at the response deadline). n must be at least 1.
+func EndpointConcurrency(n int) EndpointOption {
+	return func(e *endpoint) {
+		if n < 1 {
+			e.errs = append(e.errs, fmt.Errorf("EndpointConcurrency(%d): want 1 or more", n))
+		}
+		e.concurrency = n
+	}
+}
+
+// runTimeout is how long after its start a run of ep's handler has its
+// context cancelled: the endpoint's timeout plus a grace; zero when the
+// endpoint has none.
+func (e *endpoint) runTimeout() time.Duration {
+	if e.timeout <= 0 {
+		return 0
+	}
+	return e.timeout + min(e.timeout/10, maxTimeoutGrace)
+}
+
+// maxTimeoutGrace bounds the grace runTimeout adds to an endpoint's timeout.
+const maxTimeoutGrace = 5 * time.Second
 
 // ignoredBody is the answer to a delivery an endpoint's filter leaves out.
 type ignoredBody struct {
@@ -213,15 +264,18 @@ func (s *Server) AddWebhook(path string, h HandlerFunc, opts ...EndpointOption) 
 		next[k] = v
 	}
 	next[ep.name] = ep
-	s.routes.Store(&next)
+	s.setRoutes(next)
 	return nil
 }
 
 // ReplaceWebhooks swaps the whole set of endpoints for hooks, at once: a
 // request is routed either by the old set or by the new one. Requests in
 // flight finish with the handler they started with. On an error (an empty
-// or duplicate path) nothing changes. Queued deliveries to an endpoint that
-// is gone fail with ErrUnknownEndpoint when they run.
+// or duplicate path) nothing changes. In durable mode, with a queue that
+// runs each endpoint by its own settings (EndpointQueue, as package queue
+// does), deliveries queued for an endpoint that is gone wait, queued, for a
+// process that serves it; with another queue they fail with
+// ErrUnknownEndpoint when they run.
 func (s *Server) ReplaceWebhooks(hooks []Webhook) error {
 	next := make(map[string]*endpoint, len(hooks))
 	for _, w := range hooks {
@@ -236,8 +290,25 @@ func (s *Server) ReplaceWebhooks(hooks []Webhook) error {
 	}
 	s.regMu.Lock()
 	defer s.regMu.Unlock()
-	s.routes.Store(&next)
+	s.setRoutes(next)
 	return nil
+}
+
+// setRoutes puts routes in service and, in durable mode, tells the queue
+// their settings when it runs each endpoint by its own (EndpointQueue). The
+// caller holds regMu, so that the queue learns the sets in their order.
+func (s *Server) setRoutes(routes map[string]*endpoint) {
+	s.routes.Store(&routes)
+	eq, ok := s.cfg.queue.(EndpointQueue)
+	if !ok {
+		return
+	}
+	settings := make([]EndpointSettings, 0, len(routes))
+	for _, ep := range routes {
+		settings = append(settings, EndpointSettings{Name: ep.name, Timeout: ep.runTimeout(), Concurrency: ep.concurrency})
+	}
+	slices.SortFunc(settings, func(a, b EndpointSettings) int { return strings.Compare(a.Name, b.Name) })
+	eq.SetEndpoints(settings)
 }
 
 // newEndpoint checks w and builds its endpoint.
@@ -252,6 +323,12 @@ func (s *Server) newEndpoint(w Webhook) (*endpoint, error) {
 	ep := &endpoint{name: name, handler: w.Handler, metrics: s.metrics.forEndpoint(name)}
 	for _, o := range w.Options {
 		o(ep)
+	}
+	if err := errors.Join(ep.errs...); err != nil {
+		return nil, fmt.Errorf("hfhooks: webhook %q: %w", name, err)
+	}
+	if ep.concurrency > 0 && s.cfg.queue == nil {
+		ep.slots = make(chan struct{}, ep.concurrency)
 	}
 	if ep.secrets == nil {
 		ep.secrets = s.secrets
@@ -394,8 +471,23 @@ func (s *Server) runHandler(ep *endpoint, d *Delivery, rec *DeliveryRecord) (int
 	s.inflight.Add(1)
 	go func() {
 		defer s.inflight.Done()
+		if ep.slots != nil {
+			select {
+			case ep.slots <- struct{}{}:
+				defer func() { <-ep.slots }()
+			case <-s.handlerCtx.Done():
+				done <- handlerResult{nil, fmt.Errorf("waiting for a free slot (concurrency %d): %w", ep.concurrency, s.handlerCtx.Err())}
+				return
+			}
+		}
+		ctx := s.handlerCtx
+		if t := ep.runTimeout(); t > 0 {
+			var cancel context.CancelFunc
+			ctx, cancel = context.WithTimeout(ctx, t)
+			defer cancel()
+		}
 		start := time.Now()
-		v, err := s.call(s.handlerCtx, ep, d)
+		v, err := s.call(ctx, ep, d)
 		ep.metrics.duration.Observe(time.Since(start).Seconds())
 		done <- handlerResult{v, err}
 	}()
@@ -488,9 +580,6 @@ func outcome(rec DeliveryRecord) (slog.Level, string) {
 	}
 	switch rec.State {
 	case StateQueued:
-		if rec.StatusCode == http.StatusOK {
-			return slog.LevelInfo, "delivery already queued"
-		}
 		return slog.LevelInfo, "delivery queued"
 	case StateIgnored:
 		return slog.LevelInfo, "delivery ignored"

@@ -905,7 +905,7 @@ level=WARN msg="delivery refused" endpoint=hook status=403 err="Invalid webhook 
 level=WARN msg="delivery refused" endpoint=hook status=400 err="invalid JSON: unexpected EOF (at byte 9)"
 level=ERROR msg="delivery failed" endpoint=fail status=500 scope=repo.content action=update repo=space:Wauplin/gradio-user-history err="training cluster down"
 level=INFO msg="delivery queued" endpoint=hook status=202 scope=repo.content action=update repo=space:Wauplin/gradio-user-history
-level=INFO msg="delivery already queued" endpoint=hook status=200 scope=repo.content action=update repo=space:Wauplin/gradio-user-history
+level=INFO msg="delivery ignored" endpoint=hook status=200 scope=repo.content action=update repo=space:Wauplin/gradio-user-history reason="duplicate of #1"
 level=ERROR msg="delivery refused" endpoint=fail status=503 scope=discussion action=create repo=model:openai-community/gpt2 err="the delivery could not be queued: disk full; the Hub will retry"
 `
 	push := fixture(t, "repo-content-updated-refs.json")
@@ -1035,5 +1035,90 @@ func TestShutdownLogsWhatItWaitsForAndCloseStopsAtOnce(t *testing.T) {
 	t.Logf("Serve returned %v after Close", time.Since(start))
 	if want := `level=WARN msg="stopping now: cancelling 3 deliveries (inbox: 2, trigger_training: 1)"`; !strings.Contains(logs.String(), want) {
 		t.Errorf("logs lack %q:\n%s", want, logs)
+	}
+}
+
+func TestEndpointOptionsRefuseInvalidValues(t *testing.T) {
+	s := NewServer(WithOutput(io.Discard))
+	for _, opt := range []struct {
+		name string
+		o    EndpointOption
+	}{
+		{"EndpointTimeout(0s)", EndpointTimeout(0)},
+		{"EndpointTimeout(-1s)", EndpointTimeout(-time.Second)},
+		{"EndpointConcurrency(0)", EndpointConcurrency(0)},
+	} {
+		err := s.AddWebhook("hook", scopeHandler, opt.o)
+		if err == nil || !strings.Contains(err.Error(), opt.name) || !strings.Contains(err.Error(), `"hook"`) {
+			t.Errorf("%s: AddWebhook = %v, want an error naming the option and the webhook", opt.name, err)
+		}
+		if err := s.ReplaceWebhooks([]Webhook{{Path: "hook", Handler: scopeHandler, Options: []EndpointOption{opt.o}}}); err == nil {
+			t.Errorf("%s: ReplaceWebhooks accepted it", opt.name)
+		}
+	}
+	if got := s.Endpoints(); len(got) != 0 {
+		t.Errorf("endpoints %v registered, want none", got)
+	}
+}
+
+// TestSyncEndpointTimeoutAndConcurrency: in sync mode the server cancels a
+// handler at its endpoint's timeout (plus the grace), and runs one at a time
+// at concurrency 1, the wait for a slot not counting against the timeout.
+func TestSyncEndpointTimeoutAndConcurrency(t *testing.T) {
+	body := fixture(t, "discussion-pr-create-with-comment.json")
+	ts := newTestServer(t)
+	const timeout = 100 * time.Millisecond
+	var mu sync.Mutex
+	running, most := 0, 0
+	if err := ts.AddWebhook("one", func(ctx context.Context, _ *Delivery) (any, error) {
+		mu.Lock()
+		running++
+		most = max(most, running)
+		mu.Unlock()
+		defer func() {
+			mu.Lock()
+			running--
+			mu.Unlock()
+		}()
+		select {
+		case <-time.After(timeout * 3 / 4): // three in a row outlast one timeout
+			return "done", nil
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}, EndpointConcurrency(1), EndpointTimeout(timeout)); err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for range 3 {
+		wg.Go(func() {
+			if code, out, _ := post(t, http.MethodPost, ts.URL+"/webhooks/one", body, nil); code != http.StatusOK {
+				t.Errorf("answer %d %v, want 200: the wait for a slot is not part of the run", code, out)
+			}
+		})
+	}
+	wg.Wait()
+	if most != 1 {
+		t.Errorf("%d handlers ran at once, want 1", most)
+	}
+
+	var left time.Duration
+	if err := ts.AddWebhook("timed", func(ctx context.Context, _ *Delivery) (any, error) {
+		deadline, ok := ctx.Deadline()
+		if !ok {
+			return nil, errors.New("no deadline")
+		}
+		left = time.Until(deadline)
+		<-ctx.Done()
+		return nil, ctx.Err()
+	}, EndpointTimeout(timeout)); err != nil {
+		t.Fatal(err)
+	}
+	code, out, _ := post(t, http.MethodPost, ts.URL+"/webhooks/timed", body, nil)
+	if code != http.StatusInternalServerError || !strings.Contains(fmt.Sprint(out), "deadline exceeded") {
+		t.Errorf("answer %d %v, want the handler's deadline error", code, out)
+	}
+	if want := timeout + timeout/10; left > want || left < want-20*time.Millisecond {
+		t.Errorf("the handler had %v, want its timeout plus a tenth, %v", left, want)
 	}
 }

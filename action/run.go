@@ -48,14 +48,12 @@ type Command struct {
 	// Env holds variables added to the environment, after the inherited
 	// ones and before the WEBHOOK_ ones, which win.
 	Env map[string]string
-	// Timeout bounds each run, not counting the wait for a concurrency
-	// slot; zero means no limit. When it expires, the command and every
-	// process it started in its process group are killed.
+	// Timeout bounds each run; zero means no limit. When it expires, the
+	// command and every process it started in its process group are
+	// killed. Register the handler with hfhooks.EndpointTimeout of the same
+	// value, so that a queue's attempt lasts as long; limit how many run at
+	// once with hfhooks.EndpointConcurrency.
 	Timeout time.Duration
-	// Concurrency is how many runs of the command may be in progress at
-	// once; zero means no limit. Further deliveries wait for a slot, or
-	// until their context is done.
-	Concurrency int
 	// Secret, when not empty, is passed as WEBHOOK_SECRET. It is the hook's
 	// configured secret rather than the header the delivery carried: the
 	// Hub may send the secret in the URL instead, and a durable queue need
@@ -142,19 +140,7 @@ var errTimeout = errors.New("timed out")
 // a non-zero exit, the timeout, or a cancelled context, which kill the
 // command's whole process group.
 func Run(cmd Command) hfhooks.HandlerFunc {
-	var slots chan struct{}
-	if cmd.Concurrency > 0 {
-		slots = make(chan struct{}, cmd.Concurrency)
-	}
 	return func(ctx context.Context, d *hfhooks.Delivery) (any, error) {
-		if slots != nil {
-			select {
-			case slots <- struct{}{}:
-				defer func() { <-slots }()
-			case <-ctx.Done():
-				return nil, fmt.Errorf("waiting for a free slot (concurrency %d): %w", cmd.Concurrency, ctx.Err())
-			}
-		}
 		return cmd.run(ctx, d)
 	}
 }

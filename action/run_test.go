@@ -5,9 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -180,79 +178,6 @@ func TestTailBuffer(t *testing.T) {
 		}
 	}
 }
-
-func TestRunConcurrencyLimit(t *testing.T) {
-	const limit, runs = 2, 6
-	dir := t.TempDir()
-	// Each run adds a file to dir, appends how many files it sees to
-	// counts, sleeps, then removes its file.
-	cmd := sh(`touch "running.$$"; ls running.* | wc -l >> counts; sleep 0.3; rm "running.$$"`)
-	cmd.Dir = dir
-	cmd.Concurrency = limit
-	h := Run(cmd)
-	d := delivery(t, "repo.content", sample.Options{})
-	var wg sync.WaitGroup
-	for range runs {
-		wg.Go(func() {
-			if _, err := h(context.Background(), d); err != nil {
-				t.Error(err)
-			}
-		})
-	}
-	wg.Wait()
-	counts := strings.Fields(readFile(t, filepath.Join(dir, "counts")))
-	if len(counts) != runs {
-		t.Fatalf("counts = %q; want %d runs", counts, runs)
-	}
-	most := 0
-	for _, c := range counts {
-		n, err := strconv.Atoi(c)
-		if err != nil {
-			t.Fatal(err)
-		}
-		most = max(most, n)
-	}
-	if most != limit {
-		t.Errorf("at most %d runs at once; want %d", most, limit)
-	}
-}
-
-func TestRunWaitForSlotRespectsContext(t *testing.T) {
-	release := filepath.Join(t.TempDir(), "release")
-	cmd := sh(`while [ ! -e "$1" ]; do sleep 0.05; done`)
-	cmd.Args = append(cmd.Args, release)
-	cmd.Concurrency = 1
-	h := Run(cmd)
-	d := delivery(t, "repo.content", sample.Options{})
-	first := make(chan error, 1)
-	go func() {
-		_, err := h(context.Background(), d)
-		first <- err
-	}()
-	// The first run holds the only slot until release exists; wait until
-	// it has taken it.
-	deadline := time.Now().Add(5 * time.Second)
-	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
-	defer cancel()
-	for {
-		_, err := h(ctx, d)
-		if err != nil && strings.HasPrefix(err.Error(), "waiting for a free slot (concurrency 1): ") && errors.Is(err, context.DeadlineExceeded) {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("second run: %v; want it to give up waiting for a slot", err)
-		}
-		ctx, cancel = context.WithTimeout(context.Background(), 100*time.Millisecond)
-		defer cancel()
-	}
-	if err := os.WriteFile(release, nil, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := <-first; err != nil {
-		t.Fatal(err)
-	}
-}
-
 func TestRunRemovesPayloadFileAfterTimeout(t *testing.T) {
 	d := delivery(t, "repo.content", sample.Options{})
 	cmd := sh(`echo "$WEBHOOK_PAYLOAD_FILE"; sleep 30`)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"slices"
 	"strconv"
@@ -20,14 +21,19 @@ import (
 
 // backend is the database side of a Queue.
 type backend interface {
-	// insert commits the deliveries of reqs (no two with the same key) in
-	// one transaction, skipping those whose key was committed since
-	// now-window, and returns their receipts in order.
+	// insert commits the deliveries of reqs in one transaction, each in
+	// the River queue of its endpoint, and returns their receipts in order.
+	// With a window (deduplication on; no two of reqs with the same key),
+	// it skips those whose key was committed since now-window.
 	insert(ctx context.Context, reqs []*request, now time.Time, window time.Duration) ([]hfhooks.Receipt, error)
 	sweep(ctx context.Context, before time.Time) error
 	list(ctx context.Context, states []rivertype.JobState, limit int, before int64) (hfhooks.HistoryPage, error)
 	retry(ctx context.Context, id int64) error
 	start(ctx context.Context) error
+	// addQueue has this process work the River queue name, with workers;
+	// removeQueue stops it, waiting for its running jobs until ctx ends.
+	addQueue(name string, workers int) error
+	removeQueue(ctx context.Context, name string) error
 	stop(ctx context.Context) error
 	stopAndCancel(ctx context.Context) error
 	close() error
@@ -59,12 +65,17 @@ func newRiverBackend[TTx any](ctx context.Context, q *Queue, driver riverdriver.
 	if err := river.AddWorkerSafely(workers, &worker{q: q}); err != nil {
 		return err
 	}
-	migrator, err := rivermigrate.New(driver, &rivermigrate.Config{Schema: schema, Logger: q.cfg.logger})
+	riverLog := slog.New(debugHandler{q.cfg.logger.Handler()})
+	migrator, err := rivermigrate.New(driver, &rivermigrate.Config{Schema: schema, Logger: riverLog})
 	if err != nil {
 		return err
 	}
-	if _, err := migrator.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
+	res, err := migrator.Migrate(ctx, rivermigrate.DirectionUp, nil)
+	if err != nil {
 		return fmt.Errorf("migrating: %w", err)
+	}
+	if n := len(res.Versions); n > 0 {
+		q.cfg.logger.Info("queue schema migrated", "river_version", res.Versions[n-1].Version, "steps", n)
 	}
 	if err := b.inTx(ctx, func(_ TTx, tx sqlTx) error {
 		return tx.exec(ctx, `CREATE TABLE IF NOT EXISTS hfhooks_dedup (
@@ -76,23 +87,46 @@ func newRiverBackend[TTx any](ctx context.Context, q *Queue, driver riverdriver.
 		return fmt.Errorf("creating the deduplication table: %w", err)
 	}
 	b.client, err = river.NewClient(driver, &river.Config{
-		Logger:               q.cfg.logger,
+		Logger:               riverLog,
 		MaxAttempts:          q.cfg.maxAttempts,
 		JobTimeout:           q.cfg.attemptTimeout,
 		RescueStuckJobsAfter: q.cfg.attemptTimeout + rescueMargin,
-		RetryPolicy:          backoff{q.cfg.backoffBase, q.cfg.backoffCap},
-		Queues:               map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: q.cfg.workers}},
-		FetchCooldown:        10 * time.Millisecond,
-		FetchPollInterval:    time.Second,
-		Schema:               schema,
-		Workers:              workers,
+		RetryPolicy:          q.retry,
+		// Deliveries go to their endpoint's queue, added by Queue.reconcile;
+		// the default queue holds those queued before endpoint queues were.
+		Queues:            map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: q.cfg.workers}},
+		FetchCooldown:     10 * time.Millisecond,
+		FetchPollInterval: time.Second,
+		Schema:            schema,
+		Workers:           workers,
 	})
 	return err
 }
 
-// rescueMargin is how long after its attempt timeout a job still marked
-// running is taken for the job of a dead process, and run again.
+// rescueMargin is how long after the default attempt timeout a job still
+// marked running is taken for the job of a dead process, and run again;
+// River's rescuer waits for a job's own timeout (worker.Timeout) when it is
+// longer.
 const rescueMargin = 10 * time.Second
+
+// debugHandler logs River's records at debug level: the queue logs what
+// happens to deliveries itself.
+type debugHandler struct{ h slog.Handler }
+
+func (d debugHandler) Enabled(ctx context.Context, _ slog.Level) bool {
+	return d.h.Enabled(ctx, slog.LevelDebug)
+}
+
+func (d debugHandler) Handle(ctx context.Context, r slog.Record) error {
+	r.Level = slog.LevelDebug
+	return d.h.Handle(ctx, r)
+}
+
+func (d debugHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
+	return debugHandler{d.h.WithAttrs(attrs)}
+}
+
+func (d debugHandler) WithGroup(name string) slog.Handler { return debugHandler{d.h.WithGroup(name)} }
 
 // inTx runs f in a transaction, committed if f returns no error.
 func (b *riverBackend[TTx]) inTx(ctx context.Context, f func(TTx, sqlTx) error) (err error) {
@@ -114,7 +148,7 @@ func (b *riverBackend[TTx]) insert(ctx context.Context, reqs []*request, now tim
 		// before the commit.
 		params := make([]river.InsertManyParams, len(reqs))
 		for i, r := range reqs {
-			params[i] = river.InsertManyParams{Args: r.args}
+			params[i] = river.InsertManyParams{Args: r.args, InsertOpts: &river.InsertOpts{Queue: riverQueue(r.args.Endpoint)}}
 		}
 		res, err := b.client.InsertManyTx(ctx, tx, params)
 		if err != nil {
@@ -123,6 +157,10 @@ func (b *riverBackend[TTx]) insert(ctx context.Context, reqs []*request, now tim
 		ids := make([]int64, len(reqs))
 		for i := range reqs {
 			ids[i] = res[i].Job.ID
+			receipts[i].ID = strconv.FormatInt(ids[i], 10)
+		}
+		if window == 0 {
+			return nil
 		}
 		claimed, err := claim(ctx, stx, reqs, ids, now, window)
 		if err != nil {
@@ -281,7 +319,13 @@ func (b *riverBackend[TTx]) retry(ctx context.Context, id int64) error {
 }
 
 func (b *riverBackend[TTx]) start(ctx context.Context) error { return b.client.Start(ctx) }
-func (b *riverBackend[TTx]) stop(ctx context.Context) error  { return b.client.Stop(ctx) }
+func (b *riverBackend[TTx]) addQueue(name string, workers int) error {
+	return b.client.Queues().Add(name, river.QueueConfig{MaxWorkers: workers})
+}
+func (b *riverBackend[TTx]) removeQueue(ctx context.Context, name string) error {
+	return b.client.Queues().Remove(ctx, name)
+}
+func (b *riverBackend[TTx]) stop(ctx context.Context) error { return b.client.Stop(ctx) }
 func (b *riverBackend[TTx]) stopAndCancel(ctx context.Context) error {
 	return b.client.StopAndCancel(ctx)
 }

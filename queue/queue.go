@@ -10,12 +10,51 @@
 // to a number of attempts, each with a timeout. A delivery that used all its
 // attempts is kept as failed, visible in the history and re-runnable.
 //
-// The Hub sends no delivery id, so a repeat is recognised by its endpoint,
-// webhook id and raw body: a repeat within the deduplication window is not
-// run again. Execution is at least once, not exactly once: a process that
-// dies after a handler's side effect but before its completion is recorded
-// runs it again, so handlers must be idempotent (Delivery.ID is stable across
-// attempts).
+// # Endpoints
+//
+// The Server tells the queue its endpoints (Queue.SetEndpoints). Each
+// endpoint has a River queue of its own, named "hook_", then the endpoint's
+// name in lower case with every run of characters other than a-z and 0-9
+// turned into "_" (at most 40 characters of it), then "_" and the first 8
+// hex digits of the SHA-256 of the name: endpoint "trigger_training" has
+// queue "hook_trigger_training_9838b628". A process works
+// only the queues of the endpoints it serves, with as many workers as the
+// endpoint's concurrency (hfhooks.EndpointConcurrency), else WithWorkers:
+// deliveries waiting for a free worker stay queued, and processes serving
+// different endpoints can share one PostgreSQL database, each running its
+// own; a delivery for an endpoint that no running process serves waits,
+// queued, for one that does. Deliveries queued before the endpoint queues
+// existed, in River's default queue, are run by every process.
+//
+// An attempt's timeout is its endpoint's (hfhooks.EndpointTimeout, plus its
+// grace), else WithAttemptTimeout, fixed when the delivery is queued.
+//
+// # Rescue
+//
+// A delivery still marked running when its process died is rescued and
+// tried again (as one more attempt) by River's rescuer, which runs every
+// 30 s in one of the processes: once max(its timeout, the rescuer's
+// process's attempt timeout + 10 s) has passed since the attempt started.
+// So a dead process's deliveries run again within that bound plus 30 s, and
+// a long hook (a 2 h timeout) is never taken for dead while it runs.
+//
+// # Repeats
+//
+// The Hub sends no delivery id, and re-sends the same body when it retries,
+// when a webhook is replayed, or when the same event happens twice. By
+// default every delivery is queued and run. With WithDedupWindow, a
+// delivery with the same endpoint, webhook id and raw body as one accepted
+// within the window is not run again, and is answered as a duplicate of it:
+// within the window, a genuinely repeated event is dropped. Execution is at
+// least once, not exactly once: a process that dies after a handler's side
+// effect but before its completion is recorded runs it again, so handlers
+// must be idempotent (Delivery.ID is stable across attempts).
+//
+// # Logs
+//
+// The queue logs one line per attempt's outcome: "delivery succeeded" at
+// info, "delivery failed; will retry" at warn and "delivery failed; giving
+// up" at error. River's own lines are logged at debug.
 package queue
 
 import (
@@ -41,7 +80,6 @@ const (
 	DefaultAttemptTimeout = time.Minute
 	DefaultBackoffBase    = time.Second
 	DefaultBackoffCap     = time.Hour
-	DefaultDedupWindow    = 24 * time.Hour
 	DefaultWorkers        = 10
 )
 
@@ -66,9 +104,10 @@ type config struct {
 // delivery is kept as failed (DefaultMaxAttempts).
 func WithMaxAttempts(n int) Option { return func(c *config) { c.maxAttempts = n } }
 
-// WithAttemptTimeout bounds one run of a handler: its context is cancelled
-// after d (DefaultAttemptTimeout). A job still marked running well after
-// this (its process died) is rescued and tried again.
+// WithAttemptTimeout bounds one run of the handler of an endpoint without a
+// timeout of its own (hfhooks.EndpointTimeout): its context is cancelled
+// after d (DefaultAttemptTimeout). See the package documentation for when a
+// delivery whose process died is tried again.
 func WithAttemptTimeout(d time.Duration) Option { return func(c *config) { c.attemptTimeout = d } }
 
 // WithBackoff sets the wait before a retry: base·2^(attempt-1), at most
@@ -78,12 +117,16 @@ func WithBackoff(base, limit time.Duration) Option {
 	return func(c *config) { c.backoffBase, c.backoffCap = base, limit }
 }
 
-// WithDedupWindow sets how long a delivery is remembered to recognise a
-// repeat (DefaultDedupWindow).
+// WithDedupWindow turns deduplication on: a delivery with the same
+// endpoint, webhook id and raw body as one accepted less than d ago is not
+// run, and is answered as a duplicate of it. Within the window a genuinely
+// repeated event (the same push twice, a replay from the Hub) is dropped
+// too. Zero, the default, turns it off: every delivery runs.
 func WithDedupWindow(d time.Duration) Option { return func(c *config) { c.dedupWindow = d } }
 
-// WithWorkers sets how many handlers run at once in this process
-// (DefaultWorkers).
+// WithWorkers sets how many deliveries of one endpoint run at once in this
+// process, for endpoints without a concurrency of their own
+// (hfhooks.EndpointConcurrency) (DefaultWorkers).
 func WithWorkers(n int) Option { return func(c *config) { c.workers = n } }
 
 // WithLogger sets the logger of the queue and of River (slog.Default()).
@@ -100,9 +143,18 @@ var ErrClosed = errors.New("queue: closed")
 // hfhooks.QueueHistory, so that a Server shows its deliveries. Create one
 // with Open and release it with Close.
 type Queue struct {
-	cfg  config
-	db   backend
-	exec atomic.Pointer[hfhooks.Executor]
+	cfg   config
+	db    backend
+	retry backoff
+	exec  atomic.Pointer[hfhooks.Executor]
+
+	// endpoints are the latest SetEndpoints, by name; changed signals a
+	// new set to reconcile, which runs until stopReconcile, then closes
+	// reconciled.
+	endpoints     atomic.Pointer[map[string]hfhooks.EndpointSettings]
+	changed       chan struct{}
+	stopReconcile context.CancelFunc
+	reconciled    chan struct{}
 
 	requests chan *request
 	closing  chan struct{}
@@ -112,8 +164,8 @@ type Queue struct {
 }
 
 var (
-	_ hfhooks.Queue        = (*Queue)(nil)
-	_ hfhooks.QueueHistory = (*Queue)(nil)
+	_ hfhooks.EndpointQueue = (*Queue)(nil)
+	_ hfhooks.QueueHistory  = (*Queue)(nil)
 )
 
 // Open opens the queue named by dsn and brings its schema up to date:
@@ -126,7 +178,6 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*Queue, error) {
 		attemptTimeout: DefaultAttemptTimeout,
 		backoffBase:    DefaultBackoffBase,
 		backoffCap:     DefaultBackoffCap,
-		dedupWindow:    DefaultDedupWindow,
 		workers:        DefaultWorkers,
 		logger:         slog.Default(),
 	}
@@ -136,17 +187,22 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*Queue, error) {
 	switch {
 	case cfg.maxAttempts < 1:
 		return nil, fmt.Errorf("queue: max attempts must be at least 1, got %d", cfg.maxAttempts)
-	case cfg.attemptTimeout <= 0, cfg.backoffBase <= 0, cfg.backoffCap < cfg.backoffBase, cfg.dedupWindow <= 0:
-		return nil, errors.New("queue: attempt timeout, backoff base, dedup window must be positive and the backoff cap at least the base")
+	case cfg.attemptTimeout <= 0, cfg.backoffBase <= 0, cfg.backoffCap < cfg.backoffBase:
+		return nil, errors.New("queue: attempt timeout and backoff base must be positive and the backoff cap at least the base")
+	case cfg.dedupWindow < 0:
+		return nil, fmt.Errorf("queue: the dedup window must be 0 (off) or positive, got %v", cfg.dedupWindow)
 	case cfg.workers < 1:
 		return nil, fmt.Errorf("queue: workers must be at least 1, got %d", cfg.workers)
 	}
 	q := &Queue{
-		cfg:      cfg,
-		requests: make(chan *request, maxBatch),
-		closing:  make(chan struct{}),
-		stopped:  make(chan struct{}),
+		cfg:        cfg,
+		requests:   make(chan *request, maxBatch),
+		closing:    make(chan struct{}),
+		stopped:    make(chan struct{}),
+		changed:    make(chan struct{}, 1),
+		reconciled: make(chan struct{}),
 	}
+	q.endpoints.Store(&map[string]hfhooks.EndpointSettings{})
 	var err error
 	switch scheme, rest, _ := strings.Cut(dsn, ":"); scheme {
 	case "sqlite":
@@ -163,13 +219,15 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*Queue, error) {
 		return nil, err
 	}
 	go q.commitLoop()
+	ctx, q.stopReconcile = context.WithCancel(context.WithoutCancel(ctx))
+	go q.reconcile(ctx)
 	return q, nil
 }
 
 // request is one Enqueue waiting for its batch to commit.
 type request struct {
 	args deliveryArgs
-	key  string
+	key  string      // for deduplication; empty when it is off
 	done chan result // buffered: the committer never waits for the caller
 }
 
@@ -181,7 +239,7 @@ type result struct {
 // Enqueue commits d to the queue before it returns (see hfhooks.Queue).
 // Concurrent calls are committed together, in one transaction.
 func (q *Queue) Enqueue(ctx context.Context, d *hfhooks.Delivery) (hfhooks.Receipt, error) {
-	r := newRequest(d)
+	r := q.newRequest(d)
 	select {
 	case q.requests <- r:
 	case <-q.closing:
@@ -201,8 +259,13 @@ func (q *Queue) Enqueue(ctx context.Context, d *hfhooks.Delivery) (hfhooks.Recei
 	}
 }
 
-func newRequest(d *hfhooks.Delivery) *request {
-	return &request{args: newDeliveryArgs(d), key: dedupKey(d), done: make(chan result, 1)}
+func (q *Queue) newRequest(d *hfhooks.Delivery) *request {
+	r := &request{args: newDeliveryArgs(d), done: make(chan result, 1)}
+	r.args.Timeout = q.timeoutOf(d.Endpoint)
+	if q.cfg.dedupWindow > 0 {
+		r.key = dedupKey(d)
+	}
+	return r
 }
 
 // dedupKey identifies a delivery for deduplication: its endpoint, webhook id
@@ -244,7 +307,7 @@ func (q *Queue) commitLoop() {
 		start := time.Now()
 		q.commitBatch(batch)
 		lastTook = time.Since(start)
-		if time.Since(lastSweep) > sweepInterval {
+		if q.cfg.dedupWindow > 0 && time.Since(lastSweep) > sweepInterval {
 			lastSweep = time.Now()
 			q.sweep()
 		}
@@ -298,16 +361,18 @@ func (q *Queue) fill(batch []*request, last int, wait time.Duration, timer *time
 // commitTimeout bounds one group commit.
 const commitTimeout = 30 * time.Second
 
-// commitBatch commits a batch and answers its requests. Repeats within the
-// batch are answered as duplicates of the first.
+// commitBatch commits a batch and answers its requests. With deduplication
+// on, repeats within the batch are answered as duplicates of the first.
 func (q *Queue) commitBatch(batch []*request) {
-	repeats := make(map[string][]*request, len(batch))
-	var unique []*request
-	for _, r := range batch {
-		if _, seen := repeats[r.key]; !seen {
-			unique = append(unique, r)
+	unique, repeats := batch, map[string][]*request(nil)
+	if q.cfg.dedupWindow > 0 {
+		unique, repeats = nil, make(map[string][]*request, len(batch))
+		for _, r := range batch {
+			if _, seen := repeats[r.key]; !seen {
+				unique = append(unique, r)
+			}
+			repeats[r.key] = append(repeats[r.key], r)
 		}
-		repeats[r.key] = append(repeats[r.key], r)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), commitTimeout)
 	defer cancel()
@@ -317,11 +382,10 @@ func (q *Queue) commitBatch(batch []*request) {
 		if err == nil {
 			res.receipt = receipts[i]
 		}
-		for j, each := range repeats[r.key] {
-			each.done <- res
-			if j == 0 {
-				res.receipt.Duplicate = true
-			}
+		r.done <- res
+		res.receipt.Duplicate = true
+		for _, again := range repeats[r.key][min(1, len(repeats[r.key])):] {
+			again.done <- res
 		}
 	}
 }
@@ -361,6 +425,7 @@ func (q *Queue) Stop(ctx context.Context) error {
 	if !q.started.Load() {
 		return nil
 	}
+	q.endReconcile()
 	err := q.db.stop(ctx)
 	if err != nil && ctx.Err() != nil {
 		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), stopCancelWait)
@@ -381,11 +446,19 @@ func (q *Queue) Close() error {
 		ctx, cancel := context.WithTimeout(context.Background(), stopCancelWait)
 		defer cancel()
 		err = q.Stop(ctx)
+		q.endReconcile()
 		close(q.closing)
 		<-q.stopped
 		err = errors.Join(err, q.db.close())
 	})
 	return err
+}
+
+// endReconcile stops the changes of River queues and waits for the one in
+// progress, if any.
+func (q *Queue) endReconcile() {
+	q.stopReconcile()
+	<-q.reconciled
 }
 
 // List returns a page of the queue's deliveries, newest first (see

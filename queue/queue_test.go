@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	mrand "math/rand/v2"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -23,6 +24,8 @@ import (
 	"time"
 
 	"github.com/hfhooks/hfhooks"
+	"github.com/hfhooks/hfhooks/hub"
+	"github.com/hfhooks/hfhooks/hubtest"
 	"github.com/jackc/pgx/v5"
 )
 
@@ -123,11 +126,19 @@ type durable struct {
 
 func startDurable(t testing.TB, q *Queue, handlers map[string]hfhooks.HandlerFunc) *durable {
 	t.Helper()
-	srv := hfhooks.NewServer(hfhooks.WithQueue(q), hfhooks.WithSecret(testSecret), hfhooks.WithLogger(slog.New(slog.DiscardHandler)), hfhooks.WithOutput(io.Discard))
+	var hooks []hfhooks.Webhook
 	for name, h := range handlers {
-		if err := srv.AddWebhook(name, h); err != nil {
-			t.Fatal(err)
-		}
+		hooks = append(hooks, hfhooks.Webhook{Path: name, Handler: h})
+	}
+	return startHooks(t, q, hooks...)
+}
+
+// startHooks is startDurable with endpoint options.
+func startHooks(t testing.TB, q *Queue, hooks ...hfhooks.Webhook) *durable {
+	t.Helper()
+	srv := hfhooks.NewServer(hfhooks.WithQueue(q), hfhooks.WithSecret(testSecret), hfhooks.WithLogger(slog.New(slog.DiscardHandler)), hfhooks.WithOutput(io.Discard))
+	if err := srv.ReplaceWebhooks(hooks); err != nil {
+		t.Fatal(err)
 	}
 	hs := httptest.NewServer(srv)
 	t.Cleanup(hs.Close)
@@ -393,7 +404,7 @@ func TestDuplicateDelivery(t *testing.T) {
 		var mu sync.Mutex
 		runs := map[string]int{}
 		var headers []http.Header
-		d := startDurable(t, openQueue(t, bc), map[string]hfhooks.HandlerFunc{
+		d := startDurable(t, openQueue(t, bc, WithDedupWindow(time.Hour)), map[string]hfhooks.HandlerFunc{
 			"hook": func(_ context.Context, d *hfhooks.Delivery) (any, error) {
 				mu.Lock()
 				defer mu.Unlock()
@@ -409,6 +420,14 @@ func TestDuplicateDelivery(t *testing.T) {
 			t.Fatalf("answers %+v then %+v, want 202 queued then 200 duplicate with the same id", first, again)
 		}
 		waitFor(t, d.url, first.ID, hfhooks.StateSucceeded)
+		// The repeat is in the history, ignored, naming the first.
+		ignored := deliveries(t, d.url, "state=ignored").Deliveries
+		if len(ignored) != 1 || ignored[0].DuplicateOf != first.ID || ignored[0].ID == first.ID || ignored[0].StatusCode != http.StatusOK {
+			t.Errorf("ignored deliveries %+v, want the repeat, a duplicate of %s", ignored, first.ID)
+		}
+		if page := get(t, d.url+"/"); !strings.Contains(page, `duplicate of <a href="#delivery-`+first.ID+`">#`+first.ID+`</a>`) {
+			t.Errorf("the page does not show the duplicate of %s:\n%s", first.ID, page)
+		}
 
 		// Repeats within one group commit.
 		burst := payload(t, "acme/burst")
@@ -431,7 +450,7 @@ func TestDuplicateDelivery(t *testing.T) {
 			t.Errorf("%d of the burst were queued, want 1", queued)
 		}
 		waitFor(t, d.url, answers[0].ID, hfhooks.StateSucceeded)
-		if n := len(deliveries(t, d.url, "").Deliveries); n != 2 {
+		if n := len(deliveries(t, d.url, "state=succeeded").Deliveries); n != 2 {
 			t.Errorf("%d deliveries queued, want 2", n)
 		}
 		mu.Lock()
@@ -445,13 +464,93 @@ func TestDuplicateDelivery(t *testing.T) {
 	})
 }
 
+// TestRepeatsRunByDefault: without a dedup window, byte-identical
+// deliveries are each queued and run, alone or in one group commit.
+func TestRepeatsRunByDefault(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, bc backendCase) {
+		var runs atomic.Int32
+		d := startDurable(t, openQueue(t, bc), map[string]hfhooks.HandlerFunc{
+			"hook": func(context.Context, *hfhooks.Delivery) (any, error) { runs.Add(1); return nil, nil },
+		})
+		body := payload(t, "acme/twice")
+		ids := map[string]bool{}
+		for range 2 {
+			a := send(t, d.url+"/webhooks/hook", body, nil)
+			if a.Code != http.StatusAccepted || a.Status != "queued" || ids[a.ID] {
+				t.Fatalf("answer %+v, want 202 queued with an id of its own", a)
+			}
+			ids[a.ID] = true
+		}
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		for range 10 {
+			wg.Go(func() {
+				a := send(t, d.url+"/webhooks/hook", body, nil)
+				mu.Lock()
+				defer mu.Unlock()
+				if a.Code != http.StatusAccepted || ids[a.ID] {
+					t.Errorf("answer %+v, want 202 with an id of its own", a)
+				}
+				ids[a.ID] = true
+			})
+		}
+		wg.Wait()
+		for id := range ids {
+			waitFor(t, d.url, id, hfhooks.StateSucceeded)
+		}
+		if runs.Load() != 12 {
+			t.Errorf("%d runs, want 12", runs.Load())
+		}
+	})
+}
+
+// TestReplayRunsAgain: the Hub's Replay sends the same body again; a
+// receiver with the default options runs it again.
+func TestReplayRunsAgain(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, bc backendCase) {
+		ctx := t.Context()
+		runs := make(chan string, 2)
+		d := startDurable(t, openQueue(t, bc), map[string]hfhooks.HandlerFunc{
+			"sync": func(_ context.Context, d *hfhooks.Delivery) (any, error) { runs <- d.ID; return nil, nil },
+		})
+		h := hubtest.NewServer(hubtest.WithRetrySchedule())
+		t.Cleanup(h.Close)
+		client, err := hub.NewClient(hub.WithEndpoint(h.URL), hub.WithToken(h.Token))
+		if err != nil {
+			t.Fatal(err)
+		}
+		wh, err := client.CreateWebhook(ctx, hub.CreateWebhookOptions{
+			URL: d.url + "/webhooks/sync", Secret: testSecret,
+			Watched: []hub.WatchedItem{{Type: hub.WatchedDataset, Name: "acme/reviews"}},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sent, err := h.Emit(ctx, hubtest.Event{Kind: "repo.content", Repo: "dataset:acme/reviews"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		first, err := h.WaitForDelivery(ctx, sent.Deliveries[0].ID)
+		if err != nil || first.State != hubtest.StateDelivered {
+			t.Fatalf("delivery: %+v, %v", first, err)
+		}
+		again, err := h.Replay(ctx, wh.ID, sent.EventID)
+		if err != nil || again.State != hubtest.StateDelivered {
+			t.Fatalf("replay: %+v, %v", again, err)
+		}
+		if a, b := <-runs, <-runs; a == b {
+			t.Errorf("the replay ran as delivery %s again, want a delivery of its own", a)
+		}
+	})
+}
+
 // TestDedupInAndAcrossBatches commits two batches straight with the
 // committer's own function: repeats within the first batch, and repeats in
 // the second of deliveries of the first, are duplicates of the first
 // delivery, with its id, and leave no job of their own.
 func TestDedupInAndAcrossBatches(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, bc backendCase) {
-		q := openQueue(t, bc)
+		q := openQueue(t, bc, WithDedupWindow(time.Hour))
 		delivery := func(name string) *hfhooks.Delivery {
 			return &hfhooks.Delivery{Endpoint: "hook", Body: payload(t, "acme/"+name), ReceivedAt: time.Now()}
 		}
@@ -460,7 +559,7 @@ func TestDedupInAndAcrossBatches(t *testing.T) {
 			t.Helper()
 			var batch []*request
 			for _, name := range names {
-				batch = append(batch, newRequest(delivery(name)))
+				batch = append(batch, q.newRequest(delivery(name)))
 			}
 			q.commitBatch(batch)
 			for i, r := range batch {
@@ -498,7 +597,7 @@ func TestDedupAcrossProcesses(t *testing.T) {
 		if bc.name == "sqlite" {
 			t.Skip("one process at a time uses an SQLite file")
 		}
-		queues := []*Queue{openQueue(t, bc), openQueue(t, bc)}
+		queues := []*Queue{openQueue(t, bc, WithDedupWindow(time.Hour)), openQueue(t, bc, WithDedupWindow(time.Hour))}
 		const deliveries, repeats = 40, 4
 		var mu sync.Mutex
 		receipts := map[string][]hfhooks.Receipt{}
@@ -735,7 +834,7 @@ func TestBackoff(t *testing.T) {
 	b := backoff{base: 100 * time.Millisecond, limit: time.Second}
 	for attempt, want := range map[int]time.Duration{1: 100 * time.Millisecond, 2: 200 * time.Millisecond, 4: 800 * time.Millisecond, 5: time.Second, 80: time.Second} {
 		for range 50 {
-			if d := b.delay(attempt); d < want/2 || d > want {
+			if d := b.delay(mrand.Int64(), attempt); d < want/2 || d > want {
 				t.Fatalf("attempt %d: %v, want within [%v, %v]", attempt, d, want/2, want)
 			}
 		}

@@ -27,6 +27,10 @@ type deliveryArgs struct {
 	Action     string      `json:"action,omitempty"`
 	RepoType   string      `json:"repo_type,omitempty"`
 	RepoName   string      `json:"repo_name,omitempty"`
+	// Timeout is the attempts' timeout, fixed when the delivery is queued
+	// so that every process, River's rescuer included, sees the same; zero
+	// (deliveries queued before it was stored) means the client's default.
+	Timeout time.Duration `json:"timeout,omitempty"`
 }
 
 // Kind is the River job kind of deliveries.
@@ -62,32 +66,47 @@ type worker struct {
 	q *Queue
 }
 
-// Work runs one attempt. A handler error or panic is retried; so is a
-// *hfhooks.StatusError with a 5xx code or 408, 425 or 429. Any other 4xx
-// StatusError says the delivery itself is at fault: it fails at once (and
-// can still be re-run).
+// Timeout is the timeout of the job's attempts (see deliveryArgs.Timeout).
+func (w *worker) Timeout(job *river.Job[deliveryArgs]) time.Duration { return job.Args.Timeout }
+
+// Work runs one attempt and logs its outcome. A handler error or panic is
+// retried; so is a *hfhooks.StatusError with a 5xx code or 408, 425 or 429.
+// Any other 4xx StatusError says the delivery itself is at fault: it fails
+// at once (and can still be re-run).
 func (w *worker) Work(ctx context.Context, job *river.Job[deliveryArgs]) error {
+	log := w.q.cfg.logger.With("endpoint", job.Args.Endpoint, "delivery", job.ID)
 	d, err := job.Args.delivery(job.ID)
 	if err != nil {
-		return river.JobCancel(fmt.Errorf("decoding the stored delivery: %w", err))
+		err = fmt.Errorf("decoding the stored delivery: %w", err)
+		log.Error("delivery failed; giving up", "attempts", job.Attempt, "err", err)
+		return river.JobCancel(err)
 	}
 	exec := w.q.exec.Load()
 	if exec == nil {
 		return errors.New("queue: no executor") // cannot happen: Start sets it first
 	}
+	start := time.Now()
 	v, err := (*exec).Execute(ctx, d)
+	took := time.Since(start)
 	if out := hfhooks.OutputOf(v, err); out != "" {
 		if rerr := river.RecordOutput(ctx, out); rerr != nil {
-			w.q.cfg.logger.Warn("recording a delivery's output", "delivery", d.ID, "err", rerr)
+			log.Warn("recording a delivery's output", "err", rerr)
 		}
 	}
-	if err != nil {
-		if permanent(err) {
-			return river.JobCancel(err)
-		}
-		return err
+	switch {
+	case err == nil:
+		log.Info("delivery succeeded", "attempt", job.Attempt, "duration", took.Round(time.Microsecond))
+		return nil
+	case permanent(err):
+		log.Error("delivery failed; giving up", "attempts", job.Attempt, "err", err)
+		return river.JobCancel(err)
+	case job.Attempt >= job.MaxAttempts:
+		log.Error("delivery failed; giving up", "attempts", job.Attempt, "err", err)
+	default:
+		log.Warn("delivery failed; will retry", "attempt", job.Attempt, "max_attempts", job.MaxAttempts,
+			"err", err, "next_retry", w.q.retry.NextRetry(job.JobRow).Round(time.Millisecond))
 	}
-	return nil
+	return err
 }
 
 // permanent reports whether err says that retrying cannot help.
@@ -105,17 +124,20 @@ func permanent(err error) bool {
 
 // backoff is the retry policy: exponential, capped, with equal jitter (half
 // of the wait is random), so that retries of many deliveries spread out.
+// The jitter is drawn from the job's id and attempt, so that the worker,
+// which logs the next retry, and River, which schedules it, agree.
 type backoff struct{ base, limit time.Duration }
 
 // NextRetry implements river.ClientRetryPolicy.
 func (b backoff) NextRetry(job *rivertype.JobRow) time.Time {
-	return time.Now().Add(b.delay(job.Attempt))
+	return time.Now().Add(b.delay(job.ID, job.Attempt))
 }
 
-func (b backoff) delay(attempt int) time.Duration {
+func (b backoff) delay(id int64, attempt int) time.Duration {
 	d := b.limit
 	if shift := attempt - 1; shift < 62 && b.base<<shift > 0 && b.base<<shift < b.limit {
 		d = b.base << shift
 	}
-	return d/2 + rand.N(d/2+1)
+	jitter := rand.New(rand.NewPCG(uint64(id), uint64(attempt)))
+	return d/2 + time.Duration(jitter.Int64N(int64(d/2)+1))
 }

@@ -31,8 +31,12 @@ type serveOptions struct {
 	maxAttempts    int
 	attemptTimeout time.Duration
 	retryBackoff   time.Duration
-	logLevel       string
-	logFormat      string
+	dedupWindow    time.Duration
+	// dedupSet is true when --dedup-window was given: it then overrides
+	// the config file's dedupWindow.
+	dedupSet  bool
+	logLevel  string
+	logFormat string
 	// config is the hooks.yaml to serve instead of the inbox; check only
 	// validates it.
 	config string
@@ -90,6 +94,24 @@ re-run from the landing page. --queue chooses the queue: an SQLite file
 PostgreSQL database shared by any number of "hfhooks serve" processes
 (postgres://...), or none, to run each handler while the request waits.
 
+Each attempt is limited by its hook's timeout (run.timeout, forward.timeout),
+else by --attempt-timeout. A hook's run.concurrency caps how many of its
+deliveries run at once in this process (default 10 in durable mode, no limit
+with --queue none); the others wait, queued, and waiting does not count
+against their timeout. On PostgreSQL a process runs only the deliveries of
+the hooks it serves; a delivery whose process died is run again once
+max(its timeout, --attempt-timeout + 10s) has passed since its attempt
+started, within a further 30s.
+
+Every delivery runs, byte-identical repeats included (the Hub sends no
+delivery id): handlers must be idempotent. --dedup-window DURATION (or
+dedupWindow in hooks.yaml) drops a delivery whose hook, webhook id and body
+repeat one accepted within the window, answered 200 {"status":"duplicate"}:
+within the window, a genuinely repeated event is dropped too.
+
+At --log-level info the queue logs a line per attempt's outcome: succeeded
+(info), failed and will retry (warn), failed and gave up (error).
+
 The secret comes from --secret, else from the WEBHOOK_SECRET environment
 variable; give --secret twice to accept two secrets while you rotate them.
 
@@ -114,6 +136,7 @@ deliveries it interrupts stay queued and run again at the next start.`,
   hfhooks trigger repo.content --url http://127.0.0.1:7860/webhooks/inbox`,
 		Args: exactArgs(),
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			opts.dedupSet = cmd.Flags().Changed("dedup-window")
 			return runServe(cmd.Context(), opts)
 		},
 	}
@@ -122,8 +145,9 @@ deliveries it interrupts stay queued and run again at the next start.`,
 	f.StringArrayVar(&opts.secrets, "secret", nil, "webhook `SECRET` that requests must carry (repeatable; default $WEBHOOK_SECRET)")
 	f.StringVar(&opts.queue, "queue", "sqlite:hfhooks.db", "durable queue: sqlite:`PATH`, postgres://..., or none")
 	f.IntVar(&opts.maxAttempts, "max-attempts", queue.DefaultMaxAttempts, "runs of a failing delivery before it is kept as failed")
-	f.DurationVar(&opts.attemptTimeout, "attempt-timeout", queue.DefaultAttemptTimeout, "time limit of one run of a delivery")
+	f.DurationVar(&opts.attemptTimeout, "attempt-timeout", queue.DefaultAttemptTimeout, "time limit of one run of a delivery, for hooks without a timeout of their own")
 	f.DurationVar(&opts.retryBackoff, "retry-backoff", queue.DefaultBackoffBase, "wait before the first retry of a failed delivery; it doubles at each attempt, up to 1h")
+	f.DurationVar(&opts.dedupWindow, "dedup-window", 0, "drop a delivery whose endpoint, webhook id and body repeat one accepted within `DURATION`, such as 24h; a genuinely repeated event is dropped too (default 0: off; overrides dedupWindow of --config)")
 	f.StringVar(&opts.logLevel, "log-level", "info", "least important `LEVEL` logged: debug, info (one line per delivery), warn (failures only) or error")
 	f.StringVar(&opts.logFormat, "log-format", "text", "`FORMAT` of the log lines on stderr: text or json")
 	f.StringVar(&opts.config, "config", "", "serve the hooks of `FILE` (hooks.yaml) instead of the inbox")
@@ -191,10 +215,15 @@ func runServe(ctx context.Context, opts *serveOptions) error {
 		hfhooks.WithSessionKey(opts.sessionKey),
 	}
 	if opts.queue != "none" {
+		window := opts.dedupWindow
+		if cfg != nil && !opts.dedupSet {
+			window = cfg.DedupWindow
+		}
 		q, err := queue.Open(ctx, opts.queue,
 			queue.WithMaxAttempts(opts.maxAttempts),
 			queue.WithAttemptTimeout(opts.attemptTimeout),
 			queue.WithBackoff(opts.retryBackoff, queue.DefaultBackoffCap),
+			queue.WithDedupWindow(window),
 			queue.WithLogger(logger))
 		if err != nil {
 			return err
@@ -284,6 +313,12 @@ func webhooksOf(cfg *config.Config) []hfhooks.Webhook {
 		opts := []hfhooks.EndpointOption{hfhooks.EndpointFilter(h.Filter)}
 		if h.Secret != "" {
 			opts = append(opts, hfhooks.EndpointSecret(h.Secret))
+		}
+		if h.Timeout > 0 {
+			opts = append(opts, hfhooks.EndpointTimeout(h.Timeout))
+		}
+		if h.Concurrency > 0 {
+			opts = append(opts, hfhooks.EndpointConcurrency(h.Concurrency))
 		}
 		hooks[i] = hfhooks.Webhook{Path: h.Name, Handler: h.Handler, Options: opts}
 	}

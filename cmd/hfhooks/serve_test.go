@@ -241,3 +241,46 @@ func TestServeAccess(t *testing.T) {
 		}
 	}
 }
+
+// TestServeDedupWindow triggers one event twice, byte for byte: by default
+// both are queued and run; with --dedup-window the second is answered as a
+// duplicate of the first.
+func TestServeDedupWindow(t *testing.T) {
+	trigger := func(base string) (status, id string) {
+		t.Helper()
+		var out bytes.Buffer
+		args := []string{"trigger", "repo.content", "--url", base + "/webhooks/inbox", "--secret", "s", "--webhook-id", "6540a7b9c8d7e6f5a4b3c2d1",
+			"--set", "repo.id=r", "--set", "repo.headSha=h", "--set", "repo.owner.id=o", "--set", `updatedRefs=[{"ref":"refs/heads/main","oldSha":"a","newSha":"b"}]`}
+		if code := execute(context.Background(), args, &ioStreams{In: strings.NewReader(""), Out: &out, ErrOut: io.Discard}); code != exitOK {
+			t.Fatalf("trigger: exit %d\n%s", code, out.String())
+		}
+		m := regexp.MustCompile(`"status":"(\w+)","id":"(\d+)"`).FindStringSubmatch(out.String())
+		if m == nil {
+			t.Fatalf("trigger printed no status and id:\n%s", out.String())
+		}
+		return m[1], m[2]
+	}
+	for _, tt := range []struct {
+		name       string
+		args       []string
+		wantSecond string
+	}{
+		{"default", nil, "queued"},
+		{"window", []string{"--dedup-window", "1h"}, "duplicate"},
+		{"config", []string{"--config", "hooks.yaml"}, "duplicate"},
+		{"flag over config", []string{"--config", "hooks.yaml", "--dedup-window", "0"}, "queued"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Chdir(t.TempDir())
+			if err := os.WriteFile("hooks.yaml", []byte("dedupWindow: 1h\nhooks:\n  - name: inbox\n    run: {command: [\"true\"]}\n"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			base, _, _ := startServe(t, append([]string{"--secret", "s", "--queue", "sqlite:q.db"}, tt.args...)...)
+			status1, id1 := trigger(base)
+			status2, id2 := trigger(base)
+			if status1 != "queued" || status2 != tt.wantSecond || (id1 == id2) != (tt.wantSecond == "duplicate") {
+				t.Errorf("answers %s #%s then %s #%s, want queued then %s", status1, id1, status2, id2, tt.wantSecond)
+			}
+		})
+	}
+}

@@ -7,6 +7,7 @@
 package config
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"maps"
@@ -37,6 +38,11 @@ type Config struct {
 	// Allow lists who may sign in to the page (see hfhooks.WithOperators):
 	// Hub user names and org:NAME.
 	Allow []string
+	// DedupWindow is the file's dedupWindow: with a durable queue, a
+	// delivery that repeats one accepted less than this ago (same hook,
+	// webhook id and body) is not run. Zero, the default, runs every
+	// delivery.
+	DedupWindow time.Duration
 }
 
 // Hook is one hook of the file, served at /webhooks/<Name>.
@@ -53,8 +59,14 @@ type Hook struct {
 	Run *action.Command
 	// Forward is the hook's target, when its action is forward.
 	Forward *action.Target
-	// Handler carries out the action. It is built once per Parse, so a
-	// concurrency limit holds across all the hook's deliveries.
+	// Timeout bounds one run of the action: run.timeout, or forward.timeout
+	// (action.DefaultForwardTimeout when not set). Zero (a command without
+	// a timeout) leaves it to the queue's attempt timeout.
+	Timeout time.Duration
+	// Concurrency is how many of the hook's deliveries may run at once:
+	// run.concurrency. Zero means the server's default.
+	Concurrency int
+	// Handler carries out the action.
 	Handler hfhooks.HandlerFunc
 	// Line is the line of the file where the hook starts.
 	Line int
@@ -120,8 +132,10 @@ func Parse(name string, data []byte) (*Config, error) {
 		h := &cfg.Hooks[i]
 		if h.Run != nil {
 			h.Handler = action.Run(*h.Run)
+			h.Timeout = h.Run.Timeout
 		} else {
 			h.Handler = action.Forward(*h.Forward)
+			h.Timeout = cmp.Or(h.Forward.Timeout, action.DefaultForwardTimeout)
 		}
 	}
 	return cfg, nil
@@ -160,8 +174,9 @@ func (d *decoder) config(data []byte) *Config {
 	cfg := &Config{}
 	var secret, hooks *yaml.Node
 	d.fields(doc.Content[0], "", map[string]func(*yaml.Node){
-		"secret": func(n *yaml.Node) { secret = n },
-		"hooks":  func(n *yaml.Node) { hooks = n },
+		"secret":      func(n *yaml.Node) { secret = n },
+		"hooks":       func(n *yaml.Node) { hooks = n },
+		"dedupWindow": func(n *yaml.Node) { cfg.DedupWindow = d.window(n, "dedupWindow") },
 		"allow": func(n *yaml.Node) {
 			for _, item := range d.list(n, "allow", func(string) {}) {
 				if err := signin.CheckOperator(item.Value); err != nil {
@@ -239,7 +254,7 @@ func (d *decoder) decodeHook(i int, n *yaml.Node, fileSecret string) Hook {
 		"secret": func(v *yaml.Node) { h.Secret, _ = d.expanded(v, "secret") },
 		"filter": func(v *yaml.Node) { h.Filter = d.filter(v) },
 		"run": setAction("run", func(v *yaml.Node) {
-			h.Run, passSecret = d.command(v)
+			h.Run, passSecret = d.command(v, &h)
 		}),
 		"forward": setAction("forward", func(v *yaml.Node) { h.Forward = d.target(v) }),
 	})
@@ -306,9 +321,9 @@ func convert[T ~string](values []string) []T {
 	return out
 }
 
-// command decodes a run action. passSecret is the node of passSecret when
-// it is true.
-func (d *decoder) command(n *yaml.Node) (cmd *action.Command, passSecret *yaml.Node) {
+// command decodes a run action, and its concurrency into h. passSecret is
+// the node of passSecret when it is true.
+func (d *decoder) command(n *yaml.Node, h *Hook) (cmd *action.Command, passSecret *yaml.Node) {
 	cmd = &action.Command{}
 	var command, dir *yaml.Node
 	ok := d.fields(n, "run.", map[string]func(*yaml.Node){
@@ -326,7 +341,7 @@ func (d *decoder) command(n *yaml.Node) (cmd *action.Command, passSecret *yaml.N
 		},
 		"env":         func(v *yaml.Node) { cmd.Env = d.stringMap(v, "run.env", nil) },
 		"timeout":     func(v *yaml.Node) { cmd.Timeout = d.duration(v, "run.timeout") },
-		"concurrency": func(v *yaml.Node) { cmd.Concurrency = d.count(v, "run.concurrency") },
+		"concurrency": func(v *yaml.Node) { h.Concurrency = d.count(v, "run.concurrency") },
 		"maxOutput":   func(v *yaml.Node) { cmd.MaxOutput = d.count(v, "run.maxOutput") },
 		"passSecret": func(v *yaml.Node) {
 			var pass bool
@@ -589,6 +604,20 @@ func (d *decoder) duration(n *yaml.Node, key string) time.Duration {
 	v, err := time.ParseDuration(s)
 	if err != nil || v <= 0 {
 		d.errorf(n, key, "invalid duration %q: want a positive number with a unit, such as 30s, 10m or 2h", s)
+		return 0
+	}
+	return v
+}
+
+// window decodes a duration that may be 0, meaning off.
+func (d *decoder) window(n *yaml.Node, key string) time.Duration {
+	s, ok := d.scalar(n, key)
+	if !ok {
+		return 0
+	}
+	v, err := time.ParseDuration(s)
+	if err != nil || v < 0 {
+		d.errorf(n, key, "invalid duration %q: want 0 (off, the default) or a duration such as 10m or 24h", s)
 		return 0
 	}
 	return v

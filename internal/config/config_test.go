@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/hfhooks/hfhooks"
 	"github.com/hfhooks/hfhooks/action"
@@ -37,18 +38,21 @@ func describe(t *testing.T, cfg *Config, err error) []byte {
 		t.Fatal(werr)
 	}
 	type hook struct {
-		Name    string
-		Secret  string
-		Line    int
-		Filter  hfhooks.Filter
-		Run     *action.Command `json:",omitempty"`
-		Forward *action.Target  `json:",omitempty"`
+		Name        string
+		Secret      string
+		Line        int
+		Filter      hfhooks.Filter
+		Run         *action.Command `json:",omitempty"`
+		Forward     *action.Target  `json:",omitempty"`
+		Timeout     time.Duration
+		Concurrency int
 	}
 	out := struct {
-		Secret string
-		Allow  []string `json:",omitempty"`
-		Hooks  []hook
-	}{Secret: cfg.Secret, Allow: cfg.Allow}
+		Secret      string
+		Allow       []string `json:",omitempty"`
+		DedupWindow time.Duration
+		Hooks       []hook
+	}{Secret: cfg.Secret, Allow: cfg.Allow, DedupWindow: cfg.DedupWindow}
 	for _, h := range cfg.Hooks {
 		if h.Handler == nil {
 			t.Errorf("hook %q has no handler", h.Name)
@@ -62,7 +66,7 @@ func describe(t *testing.T, cfg *Config, err error) []byte {
 			run.Dir = "<wd>/" + filepath.ToSlash(rel)
 			h.Run = &run
 		}
-		out.Hooks = append(out.Hooks, hook{h.Name, h.Secret, h.Line, h.Filter, h.Run, h.Forward})
+		out.Hooks = append(out.Hooks, hook{h.Name, h.Secret, h.Line, h.Filter, h.Run, h.Forward, h.Timeout, h.Concurrency})
 	}
 	var b bytes.Buffer
 	enc := json.NewEncoder(&b)

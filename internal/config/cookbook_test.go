@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/hfhooks/hfhooks/action"
 	"github.com/hfhooks/hfhooks/internal/hooktest"
@@ -99,8 +100,16 @@ func TestCookbookSettings(t *testing.T) {
 	if got := hooks["events"].Forward.Secret; got != "events-secret" {
 		t.Errorf("events: target secret %q", got)
 	}
-	if r := hooks["retrain"].Run; r.Concurrency != 1 || r.Secret != "" || r.Env["HF_HUB_ENABLE_HF_TRANSFER"] != "1" {
+	if r := hooks["retrain"].Run; r.Secret != "" || r.Env["HF_HUB_ENABLE_HF_TRANSFER"] != "1" {
 		t.Errorf("retrain: %+v", r)
+	}
+	for name, want := range map[string]struct {
+		timeout     time.Duration
+		concurrency int
+	}{"retrain": {2 * time.Hour, 1}, "evaluate": {time.Hour, 2}, "pr-bot": {action.DefaultForwardTimeout, 0}} {
+		if h := hooks[name]; h.Timeout != want.timeout || h.Concurrency != want.concurrency {
+			t.Errorf("hook %s: timeout %v, concurrency %d; want %v, %d", name, h.Timeout, h.Concurrency, want.timeout, want.concurrency)
+		}
 	}
 }
 
