@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/hfhooks/hfhooks/internal/redact"
 	"net/http"
 	"time"
 )
@@ -112,7 +113,7 @@ func (s *Server) serveHealth(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), healthTimeout)
 		defer cancel()
 		if err := qh.Health(ctx); err != nil {
-			writeJSON(w, http.StatusServiceUnavailable, healthBody{Status: "unavailable", Error: err.Error()})
+			writeJSON(w, http.StatusServiceUnavailable, healthBody{Status: "unavailable", Error: redact.String(err.Error())})
 			return
 		}
 	}
@@ -154,7 +155,7 @@ func (s *Server) enqueue(ctx context.Context, d *Delivery, rec *DeliveryRecord) 
 		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() != nil {
 			msg = fmt.Sprintf("the delivery could not be queued within %s: ", s.cfg.enqueueTimeout)
 		}
-		msg += err.Error() + "; the Hub will retry"
+		msg += redact.String(err.Error()) + "; the Hub will retry"
 		rec.State, rec.Error = StateRejected, msg
 		return http.StatusServiceUnavailable, errorBody{Error: msg}
 	}

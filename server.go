@@ -21,6 +21,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/hfhooks/hfhooks/internal/redact"
 	"github.com/hfhooks/hfhooks/internal/signin"
 )
 
@@ -521,7 +522,7 @@ func (s *Server) respond(res handlerResult, rec *DeliveryRecord) (int, any) {
 		rec.State = StateSucceeded
 		return http.StatusOK, res.value
 	}
-	rec.State, rec.Error = StateFailed, res.err.Error()
+	rec.State, rec.Error = StateFailed, redact.String(res.err.Error())
 	code := http.StatusInternalServerError
 	var se *StatusError
 	if errors.As(res.err, &se) && se.Code >= 400 && se.Code <= 599 {
@@ -530,7 +531,7 @@ func (s *Server) respond(res handlerResult, rec *DeliveryRecord) (int, any) {
 	if errors.Is(res.err, errPanic) {
 		return code, errorBody{Error: "internal server error"}
 	}
-	return code, errorBody{Error: res.err.Error()}
+	return code, errorBody{Error: rec.Error}
 }
 
 // errPanic marks the error a recovered panic becomes.

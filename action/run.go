@@ -69,8 +69,10 @@ type Command struct {
 type RunResult struct {
 	Status   string `json:"status"` // "ok"
 	ExitCode int    `json:"exitCode"`
-	// Output is the tail of the combined stdout and stderr.
-	Output string `json:"output"`
+	// Output is the tail of the combined stdout and stderr. It is kept
+	// with the delivery for the receiver's operators, and left out of the
+	// JSON answer to whoever sent the delivery.
+	Output string `json:"-"`
 }
 
 // DeliveryOutput returns the command's output, for the delivery history.
@@ -103,9 +105,6 @@ func (e *RunError) Error() string {
 	}
 	if e.Program != "" {
 		msg = e.Program + ": " + msg
-	}
-	if e.Output != "" {
-		msg += "; output:\n" + e.Output
 	}
 	return msg
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/hfhooks/hfhooks/internal/redact"
 	"log/slog"
 	"net/http"
 	"slices"
@@ -383,7 +384,7 @@ func record(job *rivertype.JobRow) hfhooks.DeliveryRecord {
 	if n := len(job.Errors); n > 0 {
 		// A permanent failure is recorded through river.JobCancel, which
 		// prefixes its error.
-		rec.Error = strings.TrimPrefix(job.Errors[n-1].Error, "JobCancelError: ")
+		rec.Error = redact.String(strings.TrimPrefix(job.Errors[n-1].Error, "JobCancelError: "))
 	}
 	return rec
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/hfhooks/hfhooks/internal/redact"
 	"math/rand/v2"
 	"net/http"
 	"strconv"
@@ -78,7 +79,7 @@ func (w *worker) Work(ctx context.Context, job *river.Job[deliveryArgs]) error {
 	d, err := job.Args.delivery(job.ID)
 	if err != nil {
 		err = fmt.Errorf("decoding the stored delivery: %w", err)
-		log.Error("delivery failed; giving up", "attempts", job.Attempt, "err", err)
+		log.Error("delivery failed; giving up", "attempts", job.Attempt, "err", redact.Error(err))
 		return river.JobCancel(err)
 	}
 	exec := w.q.exec.Load()
@@ -98,13 +99,13 @@ func (w *worker) Work(ctx context.Context, job *river.Job[deliveryArgs]) error {
 		log.Info("delivery succeeded", "attempt", job.Attempt, "duration", took.Round(time.Microsecond))
 		return nil
 	case permanent(err):
-		log.Error("delivery failed; giving up", "attempts", job.Attempt, "err", err)
+		log.Error("delivery failed; giving up", "attempts", job.Attempt, "err", redact.Error(err))
 		return river.JobCancel(err)
 	case job.Attempt >= job.MaxAttempts:
-		log.Error("delivery failed; giving up", "attempts", job.Attempt, "err", err)
+		log.Error("delivery failed; giving up", "attempts", job.Attempt, "err", redact.Error(err))
 	default:
 		log.Warn("delivery failed; will retry", "attempt", job.Attempt, "max_attempts", job.MaxAttempts,
-			"err", err, "next_retry", w.q.retry.NextRetry(job.JobRow).Round(time.Millisecond))
+			"err", redact.Error(err), "next_retry", w.q.retry.NextRetry(job.JobRow).Round(time.Millisecond))
 	}
 	return err
 }

@@ -25,6 +25,7 @@ import (
 
 	"github.com/hfhooks/hfhooks"
 	"github.com/hfhooks/hfhooks/action"
+	"github.com/hfhooks/hfhooks/internal/redact"
 	"github.com/hfhooks/hfhooks/internal/signin"
 )
 
@@ -434,7 +435,7 @@ func (d *decoder) target(n *yaml.Node) *action.Target {
 		d.errorf(n, "forward.url", "missing: say where to POST deliveries")
 	case t.URL == "":
 	case err != nil || parsed.Scheme != "http" && parsed.Scheme != "https" || parsed.Host == "":
-		d.errorf(u, "forward.url", "invalid URL %q: want http://host/... or https://host/...", u.Value)
+		d.errorf(u, "forward.url", "invalid URL %q: want http://host/... or https://host/...", redact.URL(u.Value))
 	}
 	return t
 }
