@@ -23,10 +23,13 @@ func isEndpointPath(p string) bool {
 	return err == nil && name != "" && name != "." && name != ".." && !strings.ContainsAny(name, `/\`)
 }
 
-// IsEndpointURL reports whether forwardTo is the URL of one endpoint, ending
-// in /webhooks/<name>: a [Listener] forwards to it the deliveries to the
-// channel's URL. To any other URL, taken for a server's base URL, it
-// forwards those to the channel's URL plus /webhooks/<name>.
+// IsEndpointURL reports whether forwardTo is the URL of one endpoint: its
+// path does not end in a slash, as in
+// http://127.0.0.1:7860/webhooks/say_hello or http://127.0.0.1:8000/hook.
+// A [Listener] forwards to it the deliveries to the channel's URL. A
+// server's base URL, with no path or one ending in a slash
+// (http://127.0.0.1:7860, http://127.0.0.1:7860/mounted/), gets the
+// deliveries to the channel's URL plus /webhooks/<name>, under it.
 func IsEndpointURL(forwardTo string) bool {
 	u, err := url.Parse(forwardTo)
 	return err == nil && isEndpointURL(u)
@@ -35,8 +38,7 @@ func IsEndpointURL(forwardTo string) bool {
 // isEndpointURL is IsEndpointURL of a parsed URL.
 func isEndpointURL(u *url.URL) bool {
 	p := u.EscapedPath()
-	i := strings.LastIndex(p, "/webhooks/")
-	return i >= 0 && isEndpointPath(p[i:])
+	return p != "" && !strings.HasSuffix(p, "/")
 }
 
 // route returns the local URL of delivery m for a listener that forwards to

@@ -17,7 +17,9 @@ func TestRoute(t *testing.T) {
 		{base: server, path: "/webhooks/x", want: server + "/webhooks/x"},
 		{base: server + "/", path: "/webhooks/x", query: "a=1", want: server + "/webhooks/x?a=1"},
 		{base: server + "/mounted/", path: "/webhooks/a%20b", want: server + "/mounted/webhooks/a%20b"},
-		{base: server + "/mounted%2Fhere", path: "/webhooks/x", want: server + "/mounted%2Fhere/webhooks/x"},
+		{base: server + "/mounted%2Fhere/", path: "/webhooks/x", want: server + "/mounted%2Fhere/webhooks/x"},
+		{base: server + "/hook", want: server + "/hook"}, // any server's endpoint
+		{base: server + "/hook", path: "/webhooks/x"},
 		{base: server + "?k=v", path: "/webhooks/x", want: server + "/webhooks/x?k=v"},
 
 		// Only endpoints: not the page, the API, the metrics, sign-in.

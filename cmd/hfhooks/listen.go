@@ -129,7 +129,7 @@ func (o *listenOptions) check() error {
 	case len(o.Watch) == 0 && (len(o.Domains) > 0 || o.Secret != ""):
 		return usageErrorf("--domain and --secret are for the temporary webhook: add --watch TYPE:NAME")
 	case len(o.Watch) > 0 && !relay.IsEndpointURL(o.ForwardTo):
-		return usageErrorf("--watch needs --forward-to to be an endpoint's URL, ending in /webhooks/NAME: the temporary webhook delivers to the channel's URL, which passes to such a URL only")
+		return usageErrorf("--watch needs --forward-to to be an endpoint's URL, with a path such as /webhooks/NAME: the temporary webhook delivers to the channel's URL, which passes to that URL only")
 	}
 	return nil
 }
