@@ -59,6 +59,7 @@ type config struct {
 	workers        int
 	logger         *slog.Logger
 	schema         string
+	commitBudget   time.Duration // CommitBudget; shorter in tests
 }
 
 // WithMaxAttempts sets how many times a delivery's handler is run before the
@@ -108,6 +109,8 @@ type Queue struct {
 	stopped  chan struct{} // closed when the committer has returned
 	close    sync.Once
 	started  atomic.Bool
+	// lastCommit is the error of the last commit, nil before the first.
+	lastCommit atomic.Pointer[error]
 }
 
 var (
@@ -128,6 +131,7 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*Queue, error) {
 		dedupWindow:    DefaultDedupWindow,
 		workers:        DefaultWorkers,
 		logger:         slog.Default(),
+		commitBudget:   CommitBudget,
 	}
 	for _, o := range opts {
 		o(&cfg)
@@ -308,9 +312,6 @@ func (q *Queue) fill(batch []*request, last int, wait time.Duration, timer *time
 	return batch
 }
 
-// commitTimeout bounds one group commit.
-const commitTimeout = 30 * time.Second
-
 // commitBatch commits a batch and answers its requests. Repeats within the
 // batch are answered as duplicates of the first.
 func (q *Queue) commitBatch(batch []*request) {
@@ -322,9 +323,11 @@ func (q *Queue) commitBatch(batch []*request) {
 		}
 		repeats[r.key] = append(repeats[r.key], r)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), commitTimeout)
+	ctx, cancel := context.WithTimeout(context.Background(), q.cfg.commitBudget)
 	defer cancel()
 	receipts, err := q.db.insert(ctx, unique, time.Now(), q.cfg.dedupWindow)
+	err = unavailable(len(unique), err)
+	q.lastCommit.Store(&err)
 	for i, r := range unique {
 		res := result{err: err}
 		if err == nil {
@@ -344,7 +347,7 @@ func (q *Queue) commitBatch(batch []*request) {
 const sweepInterval = 10 * time.Minute
 
 func (q *Queue) sweep() {
-	ctx, cancel := context.WithTimeout(context.Background(), commitTimeout)
+	ctx, cancel := context.WithTimeout(context.Background(), q.cfg.commitBudget)
 	defer cancel()
 	if err := q.db.sweep(ctx, time.Now().Add(-q.cfg.dedupWindow)); err != nil {
 		q.cfg.logger.Warn("deleting expired deduplication keys", "err", err)
@@ -402,7 +405,9 @@ func (q *Queue) Close() error {
 }
 
 // List returns a page of the queue's deliveries, newest first (see
-// hfhooks.QueueHistory). Its cursor is a delivery ID.
+// hfhooks.QueueHistory), of at most MaxPageSize. Its cursor is a delivery
+// ID. On SQLite, it reads on connections of its own, never holding up a
+// commit.
 func (q *Queue) List(ctx context.Context, hq hfhooks.HistoryQuery) (hfhooks.HistoryPage, error) {
 	var before int64
 	if hq.Before != "" {
@@ -415,7 +420,7 @@ func (q *Queue) List(ctx context.Context, hq hfhooks.HistoryQuery) (hfhooks.Hist
 	if len(states) == 0 {
 		return hfhooks.HistoryPage{}, nil // a state jobs never have, as rejected
 	}
-	return q.db.list(ctx, states, max(hq.Limit, 1), before)
+	return q.db.list(ctx, states, min(max(hq.Limit, 1), MaxPageSize), before)
 }
 
 // Retry makes a failed delivery run again, at once (see hfhooks.QueueHistory).
