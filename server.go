@@ -111,10 +111,10 @@ func EndpointFilter(f Filter) EndpointOption {
 }
 
 // EndpointTimeout bounds one run of the endpoint's handler: its context is
-// cancelled d after the run starts, plus a grace of a tenth of d (at most
-// 5 s), so that a handler that enforces d itself, as action.Run does,
-// reports its own timeout first. In durable mode it is the timeout of each
-// attempt, in place of the queue's default; the time a delivery waits for a
+// cancelled d after the run starts, plus a grace of a tenth of d (at least
+// 250 ms, at most 5 s), so that a handler that enforces d itself, as
+// action.Run does, reports its own timeout first. In durable mode it is the
+// timeout of each attempt, in place of the queue's default; the time a delivery waits for a
 // free slot (EndpointConcurrency) is not counted. d must be positive.
 func EndpointTimeout(d time.Duration) EndpointOption {
 	return func(e *endpoint) {
@@ -146,11 +146,16 @@ func (e *endpoint) runTimeout() time.Duration {
 	if e.timeout <= 0 {
 		return 0
 	}
-	return e.timeout + min(e.timeout/10, maxTimeoutGrace)
+	return e.timeout + min(max(e.timeout/10, minTimeoutGrace), maxTimeoutGrace)
 }
 
-// maxTimeoutGrace bounds the grace runTimeout adds to an endpoint's timeout.
-const maxTimeoutGrace = 5 * time.Second
+// The grace runTimeout adds to an endpoint's timeout: a tenth of it, at
+// least enough for an action that enforces the timeout itself (a command,
+// killed at it) to end and say so first, and at most a few seconds.
+const (
+	minTimeoutGrace = 250 * time.Millisecond
+	maxTimeoutGrace = 5 * time.Second
+)
 
 // ignoredBody is the answer to a delivery an endpoint's filter leaves out.
 type ignoredBody struct {

@@ -1118,7 +1118,7 @@ func TestSyncEndpointTimeoutAndConcurrency(t *testing.T) {
 	if code != http.StatusInternalServerError || !strings.Contains(fmt.Sprint(out), "deadline exceeded") {
 		t.Errorf("answer %d %v, want the handler's deadline error", code, out)
 	}
-	if want := timeout + timeout/10; left > want || left < want-20*time.Millisecond {
-		t.Errorf("the handler had %v, want its timeout plus a tenth, %v", left, want)
+	if want := timeout + minTimeoutGrace; left > want || left < want-20*time.Millisecond {
+		t.Errorf("the handler had %v, want its timeout plus the least grace, %v", left, want)
 	}
 }

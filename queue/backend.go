@@ -1,6 +1,7 @@
 package queue
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -30,6 +31,8 @@ type backend interface {
 	sweep(ctx context.Context, before time.Time) error
 	list(ctx context.Context, states []rivertype.JobState, limit int, before int64) (hfhooks.HistoryPage, error)
 	retry(ctx context.Context, id int64) error
+	// check reports whether a transaction can be committed now.
+	check(ctx context.Context) error
 	start(ctx context.Context) error
 	// addQueue has this process work the River queue name, with workers;
 	// removeQueue stops it, waiting for its running jobs until ctx ends.
@@ -52,6 +55,8 @@ type sqlTx interface {
 // transactions are TTx.
 type riverBackend[TTx any] struct {
 	client *river.Client[TTx]
+	// reader, if set, is the client of history reads; else client.
+	reader *river.Client[TTx]
 	// begin starts a transaction and gives its sqlTx; end commits it when
 	// commit is true, else rolls it back.
 	begin   func(ctx context.Context) (TTx, sqlTx, error)
@@ -178,7 +183,7 @@ func (b *riverBackend[TTx]) insert(ctx context.Context, reqs []*request, now tim
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("queue: committing %d deliveries: %w", len(reqs), err)
+		return nil, err // the queue names the commit
 	}
 	return receipts, nil
 }
@@ -288,7 +293,7 @@ func (b *riverBackend[TTx]) list(ctx context.Context, states []rivertype.JobStat
 	if before > 0 {
 		params = params.After(river.JobListCursorFromJob(&rivertype.JobRow{ID: before}))
 	}
-	res, err := b.client.JobList(ctx, params)
+	res, err := cmp.Or(b.reader, b.client).JobList(ctx, params)
 	if err != nil {
 		return hfhooks.HistoryPage{}, fmt.Errorf("queue: listing deliveries: %w", err)
 	}
@@ -317,6 +322,10 @@ func (b *riverBackend[TTx]) retry(ctx context.Context, id int64) error {
 		return fmt.Errorf("queue: re-running delivery %d: %w", id, err)
 	}
 	return nil
+}
+
+func (b *riverBackend[TTx]) check(ctx context.Context) error {
+	return b.inTx(ctx, func(TTx, sqlTx) error { return nil })
 }
 
 func (b *riverBackend[TTx]) start(ctx context.Context) error { return b.client.Start(ctx) }

@@ -98,6 +98,7 @@ type config struct {
 	workers        int
 	logger         *slog.Logger
 	schema         string
+	commitBudget   time.Duration // CommitBudget; shorter in tests
 }
 
 // WithMaxAttempts sets how many times a delivery's handler is run before the
@@ -161,6 +162,8 @@ type Queue struct {
 	stopped  chan struct{} // closed when the committer has returned
 	close    sync.Once
 	started  atomic.Bool
+	// lastCommit is the error of the last commit, nil before the first.
+	lastCommit atomic.Pointer[error]
 }
 
 var (
@@ -180,6 +183,7 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*Queue, error) {
 		backoffCap:     DefaultBackoffCap,
 		workers:        DefaultWorkers,
 		logger:         slog.Default(),
+		commitBudget:   CommitBudget,
 	}
 	for _, o := range opts {
 		o(&cfg)
@@ -358,9 +362,6 @@ func (q *Queue) fill(batch []*request, last int, wait time.Duration, timer *time
 	return batch
 }
 
-// commitTimeout bounds one group commit.
-const commitTimeout = 30 * time.Second
-
 // commitBatch commits a batch and answers its requests. With deduplication
 // on, repeats within the batch are answered as duplicates of the first.
 func (q *Queue) commitBatch(batch []*request) {
@@ -374,9 +375,11 @@ func (q *Queue) commitBatch(batch []*request) {
 			repeats[r.key] = append(repeats[r.key], r)
 		}
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), commitTimeout)
+	ctx, cancel := context.WithTimeout(context.Background(), q.cfg.commitBudget)
 	defer cancel()
 	receipts, err := q.db.insert(ctx, unique, time.Now(), q.cfg.dedupWindow)
+	err = unavailable(len(unique), err)
+	q.lastCommit.Store(&err)
 	for i, r := range unique {
 		res := result{err: err}
 		if err == nil {
@@ -395,7 +398,7 @@ func (q *Queue) commitBatch(batch []*request) {
 const sweepInterval = 10 * time.Minute
 
 func (q *Queue) sweep() {
-	ctx, cancel := context.WithTimeout(context.Background(), commitTimeout)
+	ctx, cancel := context.WithTimeout(context.Background(), q.cfg.commitBudget)
 	defer cancel()
 	if err := q.db.sweep(ctx, time.Now().Add(-q.cfg.dedupWindow)); err != nil {
 		q.cfg.logger.Warn("deleting expired deduplication keys", "err", err)
@@ -462,7 +465,9 @@ func (q *Queue) endReconcile() {
 }
 
 // List returns a page of the queue's deliveries, newest first (see
-// hfhooks.QueueHistory). Its cursor is a delivery ID.
+// hfhooks.QueueHistory), of at most MaxPageSize. Its cursor is a delivery
+// ID. On SQLite, it reads on connections of its own, never holding up a
+// commit.
 func (q *Queue) List(ctx context.Context, hq hfhooks.HistoryQuery) (hfhooks.HistoryPage, error) {
 	var before int64
 	if hq.Before != "" {
@@ -475,7 +480,7 @@ func (q *Queue) List(ctx context.Context, hq hfhooks.HistoryQuery) (hfhooks.Hist
 	if len(states) == 0 {
 		return hfhooks.HistoryPage{}, nil // a state jobs never have, as rejected
 	}
-	return q.db.list(ctx, states, max(hq.Limit, 1), before)
+	return q.db.list(ctx, states, min(max(hq.Limit, 1), MaxPageSize), before)
 }
 
 // Retry makes a failed delivery run again, at once (see hfhooks.QueueHistory).

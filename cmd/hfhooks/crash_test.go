@@ -8,6 +8,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -202,15 +203,16 @@ func attemptsOf(t *testing.T, url string) map[string]int {
 	}
 }
 
-// checkProcessed waits until every acked delivery has run and succeeded,
-// then checks that each ran under one delivery ID, and no more often than
-// its attempts.
-func checkProcessed(t *testing.T, acked map[string]bool, logPath, url string) {
+// checkProcessed waits, for up to within, until every acked delivery has
+// run and succeeded, then checks that each ran under one delivery ID, and
+// no more often than its attempts.
+func checkProcessed(t *testing.T, acked map[string]bool, logPath, url string, within time.Duration) {
 	t.Helper()
 	if len(acked) < 50 {
 		t.Fatalf("only %d deliveries acknowledged", len(acked))
 	}
-	deadline := time.Now().Add(100 * time.Second)
+	start := time.Now()
+	deadline := start.Add(within)
 	for {
 		runs, attempts := runsOf(t, logPath), attemptsOf(t, url)
 		pending := 0
@@ -223,7 +225,7 @@ func checkProcessed(t *testing.T, acked map[string]bool, logPath, url string) {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("%d of %d acknowledged deliveries not processed", pending, len(acked))
+			t.Fatalf("%d of %d acknowledged deliveries not processed within %v", pending, len(acked), within)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
@@ -246,7 +248,7 @@ func checkProcessed(t *testing.T, acked map[string]bool, logPath, url string) {
 			}
 		}
 	}
-	t.Logf("%d deliveries acknowledged, all processed once; %d ran again because their process died under them", len(acked), reruns)
+	t.Logf("%d deliveries acknowledged, all processed once, within %v; %d ran again because their process died under them", len(acked), time.Since(start).Round(time.Millisecond), reruns)
 }
 
 func TestCrashSQLite(t *testing.T) {
@@ -256,8 +258,31 @@ func TestCrashSQLite(t *testing.T) {
 	args := []string{"--queue", "sqlite:" + filepath.Join(dir, "q.db"), "--inbox-log", filepath.Join(dir, "runs.log"), "--attempt-timeout", "1s"}
 	p := startProc(t, bin, nil, args...)
 	acked := sendAll(t, "sqlite", func(int) string { return p.url }, crashDeliveries/3, p.kill)
+	// The restarted process owns the file: the deliveries that were running
+	// in the killed one run again at once, not after River's rescuer.
 	p = startProc(t, bin, nil, args...)
-	checkProcessed(t, acked, filepath.Join(dir, "runs.log"), p.url)
+	checkProcessed(t, acked, filepath.Join(dir, "runs.log"), p.url, 15*time.Second)
+}
+
+// TestServeRefusesAnSQLiteFileInUse starts a second "hfhooks serve" on the
+// SQLite file of a running one: it exits 1, saying what to do.
+func TestServeRefusesAnSQLiteFileInUse(t *testing.T) {
+	t.Parallel()
+	bin := buildHfhooks(t)
+	db := filepath.Join(t.TempDir(), "q.db")
+	startProc(t, bin, nil, "--queue", "sqlite:"+db)
+	cmd := exec.Command(bin, "serve", "--addr", "127.0.0.1:0", "--queue", "sqlite:"+db)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	var exit *exec.ExitError
+	if err := cmd.Run(); !errors.As(err, &exit) || exit.ExitCode() != 1 {
+		t.Fatalf("second hfhooks serve: %v, want exit code 1\n%s", err, &stderr)
+	}
+	for _, want := range []string{"Error: queue: the SQLite file is in use: ", db, "--queue sqlite:OTHER.db", "PostgreSQL"} {
+		if !strings.Contains(stderr.String(), want) {
+			t.Errorf("stderr does not say %q:\n%s", want, &stderr)
+		}
+	}
 }
 
 func TestCrashPostgresTwoProcesses(t *testing.T) {
@@ -293,7 +318,9 @@ func TestCrashPostgresTwoProcesses(t *testing.T) {
 		killed = true
 		dead.Unlock()
 	})
-	checkProcessed(t, acked, logPath, b.url)
+	// River's rescuer runs every 30 s, once the attempt timeout and 10 s
+	// have passed.
+	checkProcessed(t, acked, logPath, b.url, 100*time.Second)
 }
 
 // createSchema creates a schema of the test's own, dropped at its end.
