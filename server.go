@@ -114,8 +114,9 @@ func EndpointFilter(f Filter) EndpointOption {
 // cancelled d after the run starts, plus a grace of a tenth of d (at least
 // 250 ms, at most 5 s), so that a handler that enforces d itself, as
 // action.Run does, reports its own timeout first. In durable mode it is the
-// timeout of each attempt, in place of the queue's default; the time a delivery waits for a
-// free slot (EndpointConcurrency) is not counted. d must be positive.
+// timeout of each attempt, in place of the queue's default; the time a
+// delivery waits for a free slot (EndpointConcurrency) is not counted. d
+// must be positive.
 func EndpointTimeout(d time.Duration) EndpointOption {
 	return func(e *endpoint) {
 		if d <= 0 {
