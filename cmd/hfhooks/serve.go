@@ -123,6 +123,7 @@ with --allow NAME or --allow org:NAME), or with the operator token
 (HFHOOKS_UI_TOKEN, or --ui-token), which scripts and Prometheus send as
 "Authorization: Bearer TOKEN". --ui public opens them to everyone, --ui off
 serves only the webhooks and /healthz.
+
 The server listens on 127.0.0.1:7860, or 0.0.0.0:7860 on a Space (SPACE_ID
 set), unless --addr says otherwise. It stops gracefully on SIGINT or SIGTERM,
 logging what it waits for; a second signal stops it at once, and the
