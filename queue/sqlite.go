@@ -39,6 +39,14 @@ var ErrLocked = errors.New("queue: the SQLite file is in use")
 // checkpointer keeps the WAL far below, as a safety net.
 var sqlitePragmas = []string{"journal_mode(WAL)", "synchronous(FULL)", "foreign_keys(ON)", "wal_autocheckpoint(20000)"}
 
+// sqliteFetchPoll is how often River looks for jobs on SQLite. It finds
+// them without: the queue wakes its workers when it commits deliveries,
+// when River makes a retry available and when a delivery is re-run (see
+// wakeDriver). What is left to the poll is a retry of a later attempt,
+// which River's scheduler makes available every 5 s: it starts within 10 s
+// of its time.
+const sqliteFetchPoll = 5 * time.Second
+
 // readPause is how many times as long as it took a history read keeps its
 // turn after it returns (see list).
 const readPause = 3
@@ -54,6 +62,8 @@ type sqliteBackend struct {
 	lock *flock.Flock
 	// reading admits one history read at a time (see list).
 	reading chan struct{}
+	// wake tells River's workers of the jobs just committed.
+	wake *wakeListener
 	// committed wakes the checkpointer after a commit; closing ends it,
 	// and it closes checkpointed when it returns.
 	committed, closing, checkpointed chan struct{}
@@ -105,6 +115,7 @@ func openSQLiteLocked(ctx context.Context, path string, q *Queue) (*sqliteBacken
 	}
 	db.SetMaxOpenConns(1)
 	rb := &riverBackend[*sql.Tx]{
+		fetchPoll: sqliteFetchPoll,
 		begin: func(ctx context.Context) (*sql.Tx, sqlTx, error) {
 			tx, err := db.BeginTx(ctx, nil)
 			return tx, sqliteTx{tx}, err
@@ -119,9 +130,10 @@ func openSQLiteLocked(ctx context.Context, path string, q *Queue) (*sqliteBacken
 	b := &sqliteBackend{
 		riverBackend: rb, path: path,
 		reading:   make(chan struct{}, 1),
+		wake:      newWakeListener(),
 		committed: make(chan struct{}, 1), closing: make(chan struct{}), checkpointed: make(chan struct{}),
 	}
-	if err := newRiverBackend(ctx, q, riversqlite.New(db), "", rb); err != nil {
+	if err := newRiverBackend(ctx, q, wakeDriver{riversqlite.New(db), b.wake}, "", rb); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("queue: opening %s: %w", path, err)
 	}
@@ -299,6 +311,7 @@ func (b *sqliteBackend) insert(ctx context.Context, reqs []*request, now time.Ti
 	if err != nil {
 		return nil, b.unavailable(ctx, len(reqs), err)
 	}
+	b.wake.wake(river.QueueDefault) // the queue of every delivery's job
 	select {
 	case b.committed <- struct{}{}:
 	default: // the checkpointer is already due

@@ -323,3 +323,66 @@ func TestSQLiteCheckpointsInBackground(t *testing.T) {
 		}
 	}
 }
+
+// TestSQLiteCommitWakesWorkers checks that a delivery committed in the
+// process starts at once, although River polls for jobs only every 5 s on
+// SQLite: the commit wakes the workers.
+func TestSQLiteCommitWakesWorkers(t *testing.T) {
+	t.Parallel()
+	q := openSQLiteFile(t, filepath.Join(t.TempDir(), "hfhooks.db"))
+	started := make(chan time.Time, 3)
+	startDurable(t, q, map[string]hfhooks.HandlerFunc{"hook": func(context.Context, *hfhooks.Delivery) (any, error) {
+		started <- time.Now()
+		return nil, nil
+	}})
+	for i := range 3 { // the first may be fetched by River's start
+		d := &hfhooks.Delivery{Endpoint: "hook", Body: payload(t, fmt.Sprintf("acme/wake-%d", i)), ReceivedAt: time.Now()}
+		if _, err := q.Enqueue(context.Background(), d); err != nil {
+			t.Fatal(err)
+		}
+		committed := time.Now()
+		select {
+		case at := <-started:
+			if took := at.Sub(committed); took > 200*time.Millisecond {
+				t.Errorf("delivery %d started %v after its commit, want within 200 ms", i, took)
+			}
+		case <-time.After(time.Second):
+			t.Fatalf("delivery %d did not start within 1 s of its commit", i)
+		}
+	}
+}
+
+// TestSQLiteRetryAndRerunWakeWorkers checks that a retry due soon and a
+// re-run start on time, not at River's next poll for jobs (5 s on SQLite):
+// River making them available wakes the workers.
+func TestSQLiteRetryAndRerunWakeWorkers(t *testing.T) {
+	t.Parallel()
+	q := openSQLiteFile(t, filepath.Join(t.TempDir(), "hfhooks.db"), WithMaxAttempts(2))
+	started := make(chan time.Time, 3)
+	d := startDurable(t, q, map[string]hfhooks.HandlerFunc{"hook": func(context.Context, *hfhooks.Delivery) (any, error) {
+		started <- time.Now()
+		return nil, errors.New("down")
+	}})
+	a := send(t, d.url+"/webhooks/hook", payload(t, "acme/retry"), nil)
+	next := func(what string, since time.Time) time.Time {
+		t.Helper()
+		select {
+		case at := <-started:
+			if took := at.Sub(since); took > time.Second {
+				t.Errorf("%s started %v after its time, want within 1 s", what, took)
+			}
+			return at
+		case <-time.After(3 * time.Second):
+			t.Fatalf("%s did not start within 3 s", what)
+		}
+		return time.Time{}
+	}
+	first := next("the first attempt", time.Now())
+	next("the retry", first.Add(20*time.Millisecond)) // fastOptions: backoff of at most 20 ms
+	waitFor(t, d.url, a.ID, hfhooks.StateFailed)
+	rerun := time.Now()
+	if err := q.Retry(context.Background(), a.ID); err != nil {
+		t.Fatal(err)
+	}
+	next("the re-run", rerun)
+}

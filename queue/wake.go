@@ -1,0 +1,141 @@
+package queue
+
+import (
+	"context"
+	"encoding/json"
+	"sync"
+	"time"
+
+	"github.com/riverqueue/river/riverdriver"
+	"github.com/riverqueue/river/riverdriver/riversqlite"
+	"github.com/riverqueue/river/rivertype"
+)
+
+// wakeDriver is River's SQLite driver with an in-process notifier. River's
+// own SQLite notifier writes a row to a table for each insert and polls the
+// table every 50 ms, which was most of an idle server's CPU; on SQLite the
+// queue is the only user of its file, so it knows when jobs become available
+// and wakes River's workers itself, through the wakeListener: when it
+// commits deliveries (sqliteBackend.insert), and when River makes a job
+// available, a retry due soon or a re-run (wakeExecutor). River then needs to
+// poll for jobs only rarely (sqliteFetchPoll).
+type wakeDriver struct {
+	*riversqlite.Driver
+	listener *wakeListener
+}
+
+// GetExecutor returns River's executor, which wakes the workers of the jobs
+// it makes available.
+func (d wakeDriver) GetExecutor() riverdriver.Executor {
+	return wakeExecutor{d.Driver.GetExecutor(), d.listener}
+}
+
+// SupportsListenNotify is false: River writes no notifications.
+func (d wakeDriver) SupportsListenNotify() bool { return false }
+
+// GetListener returns the in-process listener.
+func (d wakeDriver) GetListener(*riverdriver.GetListenenerParams) riverdriver.Listener {
+	return d.listener
+}
+
+// wakeExecutor is River's executor, waking the workers of the jobs that
+// River makes available: the completer sets a failed attempt due within the
+// scheduler's interval straight to available, with the time of the retry,
+// and a re-run is available at once.
+type wakeExecutor struct {
+	riverdriver.Executor
+	listener *wakeListener
+}
+
+func (e wakeExecutor) JobSetStateIfRunningMany(ctx context.Context, params *riverdriver.JobSetStateIfRunningManyParams) ([]*rivertype.JobRow, error) {
+	jobs, err := e.Executor.JobSetStateIfRunningMany(ctx, params)
+	for _, job := range jobs {
+		e.listener.wakeAt(job)
+	}
+	return jobs, err
+}
+
+func (e wakeExecutor) JobRetry(ctx context.Context, params *riverdriver.JobRetryParams) (*rivertype.JobRow, error) {
+	job, err := e.Executor.JobRetry(ctx, params)
+	if err == nil {
+		e.listener.wakeAt(job)
+	}
+	return job, err
+}
+
+// insertTopic is the topic of River's notifications of inserted jobs, for
+// which its producers fetch jobs at once.
+const insertTopic = "river_insert"
+
+// wakeListener is a riverdriver.Listener that hears only the queue: wake
+// notifies River that jobs are available in queues.
+type wakeListener struct {
+	mu      sync.Mutex
+	pending map[string]bool // queues to notify
+	woken   chan struct{}   // holds a token while pending is not empty
+}
+
+func newWakeListener() *wakeListener {
+	return &wakeListener{pending: map[string]bool{}, woken: make(chan struct{}, 1)}
+}
+
+// wake tells River's producers of queues that they have jobs to fetch.
+func (l *wakeListener) wake(queues ...string) {
+	l.mu.Lock()
+	for _, q := range queues {
+		l.pending[q] = true
+	}
+	l.mu.Unlock()
+	select {
+	case l.woken <- struct{}{}:
+	default: // already woken
+	}
+}
+
+// wakeAt wakes the workers of job's queue when it is due, if it is
+// available.
+func (l *wakeListener) wakeAt(job *rivertype.JobRow) {
+	if job.State != rivertype.JobStateAvailable {
+		return
+	}
+	if d := time.Until(job.ScheduledAt); d > 0 {
+		time.AfterFunc(d, func() { l.wake(job.Queue) })
+		return
+	}
+	l.wake(job.Queue)
+}
+
+// WaitForNotification returns an insert notification for a woken queue.
+func (l *wakeListener) WaitForNotification(ctx context.Context) (*riverdriver.Notification, error) {
+	for {
+		l.mu.Lock()
+		for q := range l.pending {
+			delete(l.pending, q)
+			more := len(l.pending) > 0
+			l.mu.Unlock()
+			if more {
+				l.wake()
+			}
+			payload, err := json.Marshal(struct {
+				Queue string `json:"queue"`
+			}{q})
+			return &riverdriver.Notification{Topic: insertTopic, Payload: string(payload)}, err
+		}
+		l.mu.Unlock()
+		select {
+		case <-l.woken:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+}
+
+func (l *wakeListener) Close(context.Context) error          { return nil }
+func (l *wakeListener) Connect(context.Context) error        { return nil }
+func (l *wakeListener) Listen(context.Context, string) error { return nil }
+func (l *wakeListener) Ping(context.Context) error           { return nil }
+func (l *wakeListener) Schema() string                       { return "" }
+func (l *wakeListener) SetAfterConnectExec(string)           {}
+func (l *wakeListener) Unlisten(context.Context, string) error {
+	return nil
+}
