@@ -10,6 +10,8 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gofrs/flock"
@@ -64,6 +66,20 @@ type sqliteBackend struct {
 	reading chan struct{}
 	// wake tells River's workers of the jobs just committed.
 	wake *wakeListener
+	// readDB serves the history and the checkpointer.
+	readDB *sql.DB
+	logger *slog.Logger
+
+	// River's client runs only while there is work (see sleep.go): mu
+	// serializes starting and stopping it; started is true between start
+	// and stop; asleep while the client is stopped for idleness; active is
+	// the time of the last activity, in Unix nanoseconds; nap calls tick.
+	mu        sync.Mutex
+	started   bool
+	asleep    atomic.Bool
+	active    atomic.Int64
+	nap       *time.Timer
+	idleAfter time.Duration
 	// committed wakes the checkpointer after a commit; closing ends it,
 	// and it closes checkpointed when it returns.
 	committed, closing, checkpointed chan struct{}
@@ -131,6 +147,8 @@ func openSQLiteLocked(ctx context.Context, path string, q *Queue) (*sqliteBacken
 		riverBackend: rb, path: path,
 		reading:   make(chan struct{}, 1),
 		wake:      newWakeListener(),
+		logger:    q.cfg.logger,
+		idleAfter: idleAfter,
 		committed: make(chan struct{}, 1), closing: make(chan struct{}), checkpointed: make(chan struct{}),
 	}
 	if err := newRiverBackend(ctx, q, wakeDriver{riversqlite.New(db), b.wake}, "", rb); err != nil {
@@ -159,7 +177,9 @@ func openSQLiteLocked(ctx context.Context, path string, q *Queue) (*sqliteBacken
 		<-b.checkpointed
 		return errors.Join(rdb.Close(), db.Close())
 	}
-	go b.checkpointLoop(rdb, q.cfg.logger)
+	b.readDB = rdb
+	b.wake.onWake = b.touch
+	go b.checkpointLoop()
 	return b, nil
 }
 
@@ -167,7 +187,7 @@ func openSQLiteLocked(ctx context.Context, path string, q *Queue) (*sqliteBacken
 // path, after commits, at most once per checkpointEvery: a passive
 // checkpoint, which never waits for readers nor holds up the writer. Idle,
 // it waits for the next commit, with no timer.
-func (b *sqliteBackend) checkpointLoop(db *sql.DB, logger *slog.Logger) {
+func (b *sqliteBackend) checkpointLoop() {
 	defer close(b.checkpointed)
 	pause := time.NewTimer(0)
 	<-pause.C
@@ -177,8 +197,8 @@ func (b *sqliteBackend) checkpointLoop(db *sql.DB, logger *slog.Logger) {
 		case <-b.closing:
 			return
 		}
-		if _, err := db.Exec("PRAGMA wal_checkpoint(PASSIVE)"); err != nil {
-			logger.Warn("checkpointing the SQLite WAL", "queue", b.path, "err", err)
+		if _, err := b.readDB.Exec("PRAGMA wal_checkpoint(PASSIVE)"); err != nil {
+			b.logger.Warn("checkpointing the SQLite WAL", "queue", b.path, "err", err)
 		}
 		pause.Reset(checkpointEvery)
 		select {
@@ -244,6 +264,11 @@ func sqliteCode(err error) int {
 	return 0
 }
 
+// sqliteTime is the layout of River's times in SQLite, in UTC. (Parsed
+// with time.DateTime, the fraction is optional, as CURRENT_TIMESTAMP has
+// none.)
+const sqliteTime = "2006-01-02 15:04:05.000"
+
 // orphanError is the error recorded in the job of a delivery found running
 // at open.
 const orphanError = "interrupted: the process running it stopped (crash or kill)"
@@ -253,7 +278,7 @@ const orphanError = "interrupted: the process running it stopped (crash or kill)
 // do, but at once, in one statement.
 func (b *sqliteBackend) requeueOrphans(ctx context.Context, db *sql.DB, q *Queue) error {
 	now := time.Now().UTC()
-	at := now.Format("2006-01-02 15:04:05.000") // River's SQLite time format
+	at := now.Format(sqliteTime)
 	rows, err := db.QueryContext(ctx, `UPDATE river_job SET
 		state = CASE WHEN attempt < max_attempts THEN 'available' ELSE 'discarded' END,
 		scheduled_at = ?,

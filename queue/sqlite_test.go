@@ -386,3 +386,49 @@ func TestSQLiteRetryAndRerunWakeWorkers(t *testing.T) {
 	}
 	next("the re-run", rerun)
 }
+
+// TestSQLiteIdleWorkersStopAndStartAgain has River's client stop while the
+// queue is idle (after 50 ms here), and checks that a commit, then a retry
+// falling due, start it again on time.
+func TestSQLiteIdleWorkersStopAndStartAgain(t *testing.T) {
+	t.Parallel()
+	q := openSQLiteFile(t, filepath.Join(t.TempDir(), "hfhooks.db"), WithBackoff(300*time.Millisecond, 300*time.Millisecond))
+	b := q.db.(*sqliteBackend)
+	b.idleAfter = 50 * time.Millisecond
+	started := make(chan time.Time, 3)
+	var once sync.Once
+	startDurable(t, q, map[string]hfhooks.HandlerFunc{"hook": func(context.Context, *hfhooks.Delivery) (any, error) {
+		started <- time.Now()
+		var err error
+		once.Do(func() { err = errors.New("down, once") })
+		return nil, err
+	}})
+	asleep := func() {
+		t.Helper()
+		for deadline := time.Now().Add(5 * time.Second); !b.asleep.Load(); time.Sleep(5 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatal("River's client still runs after 5 s idle")
+			}
+		}
+	}
+	startsWithin := func(what string, since time.Time, within time.Duration) {
+		t.Helper()
+		select {
+		case at := <-started:
+			if took := at.Sub(since); took > within {
+				t.Errorf("%s started after %v, want within %v", what, took, within)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("%s did not start within 5 s", what)
+		}
+	}
+	asleep()
+	d := &hfhooks.Delivery{Endpoint: "hook", Body: payload(t, "acme/idle"), ReceivedAt: time.Now()}
+	if _, err := q.Enqueue(context.Background(), d); err != nil {
+		t.Fatal(err)
+	}
+	failed := time.Now()
+	startsWithin("a delivery committed while idle", failed, 500*time.Millisecond)
+	asleep() // the retry is due in 150 to 300 ms
+	startsWithin("its retry", failed, 300*time.Millisecond+time.Second)
+}

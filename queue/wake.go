@@ -70,6 +70,9 @@ const insertTopic = "river_insert"
 // wakeListener is a riverdriver.Listener that hears only the queue: wake
 // notifies River that jobs are available in queues.
 type wakeListener struct {
+	// onWake, if set, is called on each wake, before River is told.
+	onWake func()
+
 	mu      sync.Mutex
 	pending map[string]bool // queues to notify
 	woken   chan struct{}   // holds a token while pending is not empty
@@ -81,11 +84,19 @@ func newWakeListener() *wakeListener {
 
 // wake tells River's producers of queues that they have jobs to fetch.
 func (l *wakeListener) wake(queues ...string) {
+	if l.onWake != nil {
+		l.onWake()
+	}
 	l.mu.Lock()
 	for _, q := range queues {
 		l.pending[q] = true
 	}
 	l.mu.Unlock()
+	l.signal()
+}
+
+// signal wakes WaitForNotification.
+func (l *wakeListener) signal() {
 	select {
 	case l.woken <- struct{}{}:
 	default: // already woken
@@ -114,7 +125,7 @@ func (l *wakeListener) WaitForNotification(ctx context.Context) (*riverdriver.No
 			more := len(l.pending) > 0
 			l.mu.Unlock()
 			if more {
-				l.wake()
+				l.signal()
 			}
 			payload, err := json.Marshal(struct {
 				Queue string `json:"queue"`
