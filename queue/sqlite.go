@@ -54,7 +54,7 @@ const sqliteFetchPoll = 5 * time.Second
 const readPause = 3
 
 // checkpointEvery is the least time between two background checkpoints.
-const checkpointEvery = time.Second
+const checkpointEvery = 200 * time.Millisecond
 
 // sqliteBackend is the backend on an SQLite file, which one queue owns: its
 // lock file is held from Open to Close.

@@ -67,6 +67,12 @@ func (e wakeExecutor) JobRetry(ctx context.Context, params *riverdriver.JobRetry
 // which its producers fetch jobs at once.
 const insertTopic = "river_insert"
 
+// wakeEvery is the least time between two wakes of River's workers: each
+// makes them fetch jobs, a write on the file's one connection, and under
+// load one a commit would compete with intake. A wake after a quiet spell
+// is told at once.
+const wakeEvery = 50 * time.Millisecond
+
 // wakeListener is a riverdriver.Listener that hears only the queue: wake
 // notifies River that jobs are available in queues.
 type wakeListener struct {
@@ -75,7 +81,13 @@ type wakeListener struct {
 
 	mu      sync.Mutex
 	pending map[string]bool // queues to notify
-	woken   chan struct{}   // holds a token while pending is not empty
+	woken   chan struct{}   // holds a token after a wake
+
+	// Used by WaitForNotification only (River calls it from one goroutine
+	// at a time): the queues of the notifications to return, and when the
+	// first of them was.
+	burst []string
+	told  time.Time
 }
 
 func newWakeListener() *wakeListener {
@@ -92,11 +104,6 @@ func (l *wakeListener) wake(queues ...string) {
 		l.pending[q] = true
 	}
 	l.mu.Unlock()
-	l.signal()
-}
-
-// signal wakes WaitForNotification.
-func (l *wakeListener) signal() {
 	select {
 	case l.woken <- struct{}{}:
 	default: // already woken
@@ -116,29 +123,41 @@ func (l *wakeListener) wakeAt(job *rivertype.JobRow) {
 	l.wake(job.Queue)
 }
 
-// WaitForNotification returns an insert notification for a woken queue.
+// WaitForNotification returns an insert notification for each woken
+// queue, the queues woken together at once, and bursts at least wakeEvery
+// apart.
 func (l *wakeListener) WaitForNotification(ctx context.Context) (*riverdriver.Notification, error) {
-	for {
-		l.mu.Lock()
-		for q := range l.pending {
-			delete(l.pending, q)
-			more := len(l.pending) > 0
-			l.mu.Unlock()
-			if more {
-				l.signal()
+	if len(l.burst) == 0 {
+		if wait := time.Until(l.told.Add(wakeEvery)); wait > 0 {
+			t := time.NewTimer(wait)
+			select {
+			case <-t.C:
+			case <-ctx.Done():
+				t.Stop()
+				return nil, ctx.Err()
 			}
-			payload, err := json.Marshal(struct {
-				Queue string `json:"queue"`
-			}{q})
-			return &riverdriver.Notification{Topic: insertTopic, Payload: string(payload)}, err
 		}
-		l.mu.Unlock()
-		select {
-		case <-l.woken:
-		case <-ctx.Done():
-			return nil, ctx.Err()
+		for len(l.burst) == 0 {
+			select {
+			case <-l.woken:
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			}
+			l.mu.Lock()
+			for q := range l.pending {
+				l.burst = append(l.burst, q)
+			}
+			clear(l.pending)
+			l.mu.Unlock()
 		}
+		l.told = time.Now()
 	}
+	q := l.burst[0]
+	l.burst = l.burst[1:]
+	payload, err := json.Marshal(struct {
+		Queue string `json:"queue"`
+	}{q})
+	return &riverdriver.Notification{Topic: insertTopic, Payload: string(payload)}, err
 }
 
 func (l *wakeListener) Close(context.Context) error          { return nil }
