@@ -144,12 +144,15 @@ func openSQLiteLocked(ctx context.Context, path string, q *Queue) (*sqliteBacken
 		},
 	}
 	b := &sqliteBackend{
-		riverBackend: rb, path: path,
-		reading:   make(chan struct{}, 1),
-		wake:      newWakeListener(),
-		logger:    q.cfg.logger,
-		idleAfter: idleAfter,
-		committed: make(chan struct{}, 1), closing: make(chan struct{}), checkpointed: make(chan struct{}),
+		riverBackend: rb,
+		path:         path,
+		reading:      make(chan struct{}, 1),
+		wake:         newWakeListener(),
+		logger:       q.cfg.logger,
+		idleAfter:    idleAfter,
+		committed:    make(chan struct{}, 1),
+		closing:      make(chan struct{}),
+		checkpointed: make(chan struct{}),
 	}
 	if err := newRiverBackend(ctx, q, wakeDriver{riversqlite.New(db), b.wake}, "", rb); err != nil {
 		db.Close()
@@ -189,8 +192,6 @@ func openSQLiteLocked(ctx context.Context, path string, q *Queue) (*sqliteBacken
 // it waits for the next commit, with no timer.
 func (b *sqliteBackend) checkpointLoop() {
 	defer close(b.checkpointed)
-	pause := time.NewTimer(0)
-	<-pause.C
 	for {
 		select {
 		case <-b.committed:
@@ -200,9 +201,8 @@ func (b *sqliteBackend) checkpointLoop() {
 		if _, err := b.readDB.Exec("PRAGMA wal_checkpoint(PASSIVE)"); err != nil {
 			b.logger.Warn("checkpointing the SQLite WAL", "queue", b.path, "err", err)
 		}
-		pause.Reset(checkpointEvery)
 		select {
-		case <-pause.C:
+		case <-time.After(checkpointEvery):
 		case <-b.closing:
 			return
 		}

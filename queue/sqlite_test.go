@@ -239,14 +239,14 @@ func TestListClampsLimit(t *testing.T) {
 // their own but with SQLite checkpointing at every commit and the readers
 // unthrottled, 350 ms against 13 ms.)
 //
-// The phases alternate for several rounds and the medians of their p99s are
-// compared, with a floor of 5 ms under which a difference is taken for the
-// noise of a machine shared with other tests rather than a stall.
+// The test does not run in parallel with the package's others. The phases
+// alternate for several rounds and the medians of their p99s are compared,
+// with a floor of 10 ms under which a difference is taken for the noise of
+// a machine shared with other test processes rather than a stall.
 func TestListDoesNotStallIntake(t *testing.T) {
-	t.Parallel()
 	q := openSQLiteFile(t, filepath.Join(t.TempDir(), "hfhooks.db"))
 	enqueueN(t, q, "seed", MaxPageSize+100)
-	const rounds, samples, readers = 3, 150, 8
+	const rounds, samples, readers = 5, 100, 8
 	n := 0
 	p99 := func() time.Duration {
 		took := make([]time.Duration, samples)
@@ -296,7 +296,7 @@ func TestListDoesNotStallIntake(t *testing.T) {
 	if reads < rounds {
 		t.Fatalf("the readers read %d full pages", reads)
 	}
-	if limit := max(2*base, base+5*time.Millisecond); got > limit {
+	if limit := max(2*base, base+10*time.Millisecond); got > limit {
 		t.Errorf("intake p99 with readers %v, want at most %v (2x %v alone)", got, limit, base)
 	}
 }
