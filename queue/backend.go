@@ -57,6 +57,8 @@ type riverBackend[TTx any] struct {
 	client *river.Client[TTx]
 	// reader, if set, is the client of history reads; else client.
 	reader *river.Client[TTx]
+	// fetchPoll, if set, is how often River looks for jobs; else 1 s.
+	fetchPoll time.Duration
 	// begin starts a transaction and gives its sqlTx; end commits it when
 	// commit is true, else rolls it back.
 	begin   func(ctx context.Context) (TTx, sqlTx, error)
@@ -102,7 +104,7 @@ func newRiverBackend[TTx any](ctx context.Context, q *Queue, driver riverdriver.
 		// the default queue holds those queued before endpoint queues were.
 		Queues:            map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: q.cfg.workers}},
 		FetchCooldown:     10 * time.Millisecond,
-		FetchPollInterval: time.Second,
+		FetchPollInterval: cmp.Or(b.fetchPoll, time.Second),
 		Schema:            schema,
 		Workers:           workers,
 	})

@@ -10,6 +10,8 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gofrs/flock"
@@ -39,12 +41,20 @@ var ErrLocked = errors.New("queue: the SQLite file is in use")
 // checkpointer keeps the WAL far below, as a safety net.
 var sqlitePragmas = []string{"journal_mode(WAL)", "synchronous(FULL)", "foreign_keys(ON)", "wal_autocheckpoint(20000)"}
 
+// sqliteFetchPoll is how often River looks for jobs on SQLite. It finds
+// them without: the queue wakes its workers when it commits deliveries,
+// when River makes a retry available and when a delivery is re-run (see
+// wakeDriver). What is left to the poll is a retry of a later attempt,
+// which River's scheduler makes available every 5 s: it starts within 10 s
+// of its time.
+const sqliteFetchPoll = 5 * time.Second
+
 // readPause is how many times as long as it took a history read keeps its
 // turn after it returns (see list).
 const readPause = 3
 
 // checkpointEvery is the least time between two background checkpoints.
-const checkpointEvery = time.Second
+const checkpointEvery = 200 * time.Millisecond
 
 // sqliteBackend is the backend on an SQLite file, which one queue owns: its
 // lock file is held from Open to Close.
@@ -54,6 +64,22 @@ type sqliteBackend struct {
 	lock *flock.Flock
 	// reading admits one history read at a time (see list).
 	reading chan struct{}
+	// wake tells River's workers of the jobs just committed.
+	wake *wakeListener
+	// readDB serves the history and the checkpointer.
+	readDB *sql.DB
+	logger *slog.Logger
+
+	// River's client runs only while there is work (see sleep.go): mu
+	// serializes starting and stopping it; started is true between start
+	// and stop; asleep while the client is stopped for idleness; active is
+	// the time of the last activity, in Unix nanoseconds; nap calls tick.
+	mu        sync.Mutex
+	started   bool
+	asleep    atomic.Bool
+	active    atomic.Int64
+	nap       *time.Timer
+	idleAfter time.Duration
 	// committed wakes the checkpointer after a commit; closing ends it,
 	// and it closes checkpointed when it returns.
 	committed, closing, checkpointed chan struct{}
@@ -105,6 +131,7 @@ func openSQLiteLocked(ctx context.Context, path string, q *Queue) (*sqliteBacken
 	}
 	db.SetMaxOpenConns(1)
 	rb := &riverBackend[*sql.Tx]{
+		fetchPoll: sqliteFetchPoll,
 		begin: func(ctx context.Context) (*sql.Tx, sqlTx, error) {
 			tx, err := db.BeginTx(ctx, nil)
 			return tx, sqliteTx{tx}, err
@@ -117,11 +144,17 @@ func openSQLiteLocked(ctx context.Context, path string, q *Queue) (*sqliteBacken
 		},
 	}
 	b := &sqliteBackend{
-		riverBackend: rb, path: path,
-		reading:   make(chan struct{}, 1),
-		committed: make(chan struct{}, 1), closing: make(chan struct{}), checkpointed: make(chan struct{}),
+		riverBackend: rb,
+		path:         path,
+		reading:      make(chan struct{}, 1),
+		wake:         newWakeListener(),
+		logger:       q.cfg.logger,
+		idleAfter:    idleAfter,
+		committed:    make(chan struct{}, 1),
+		closing:      make(chan struct{}),
+		checkpointed: make(chan struct{}),
 	}
-	if err := newRiverBackend(ctx, q, riversqlite.New(db), "", rb); err != nil {
+	if err := newRiverBackend(ctx, q, wakeDriver{riversqlite.New(db), b.wake}, "", rb); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("queue: opening %s: %w", path, err)
 	}
@@ -147,7 +180,9 @@ func openSQLiteLocked(ctx context.Context, path string, q *Queue) (*sqliteBacken
 		<-b.checkpointed
 		return errors.Join(rdb.Close(), db.Close())
 	}
-	go b.checkpointLoop(rdb, q.cfg.logger)
+	b.readDB = rdb
+	b.wake.onWake = b.touch
+	go b.checkpointLoop()
 	return b, nil
 }
 
@@ -155,22 +190,19 @@ func openSQLiteLocked(ctx context.Context, path string, q *Queue) (*sqliteBacken
 // path, after commits, at most once per checkpointEvery: a passive
 // checkpoint, which never waits for readers nor holds up the writer. Idle,
 // it waits for the next commit, with no timer.
-func (b *sqliteBackend) checkpointLoop(db *sql.DB, logger *slog.Logger) {
+func (b *sqliteBackend) checkpointLoop() {
 	defer close(b.checkpointed)
-	pause := time.NewTimer(0)
-	<-pause.C
 	for {
 		select {
 		case <-b.committed:
 		case <-b.closing:
 			return
 		}
-		if _, err := db.Exec("PRAGMA wal_checkpoint(PASSIVE)"); err != nil {
-			logger.Warn("checkpointing the SQLite WAL", "queue", b.path, "err", err)
+		if _, err := b.readDB.Exec("PRAGMA wal_checkpoint(PASSIVE)"); err != nil {
+			b.logger.Warn("checkpointing the SQLite WAL", "queue", b.path, "err", err)
 		}
-		pause.Reset(checkpointEvery)
 		select {
-		case <-pause.C:
+		case <-time.After(checkpointEvery):
 		case <-b.closing:
 			return
 		}
@@ -232,6 +264,11 @@ func sqliteCode(err error) int {
 	return 0
 }
 
+// sqliteTime is the layout of River's times in SQLite, in UTC. (Parsed
+// with time.DateTime, the fraction is optional, as CURRENT_TIMESTAMP has
+// none.)
+const sqliteTime = "2006-01-02 15:04:05.000"
+
 // orphanError is the error recorded in the job of a delivery found running
 // at open.
 const orphanError = "interrupted: the process running it stopped (crash or kill)"
@@ -241,7 +278,7 @@ const orphanError = "interrupted: the process running it stopped (crash or kill)
 // do, but at once, in one statement.
 func (b *sqliteBackend) requeueOrphans(ctx context.Context, db *sql.DB, q *Queue) error {
 	now := time.Now().UTC()
-	at := now.Format("2006-01-02 15:04:05.000") // River's SQLite time format
+	at := now.Format(sqliteTime)
 	rows, err := db.QueryContext(ctx, `UPDATE river_job SET
 		state = CASE WHEN attempt < max_attempts THEN 'available' ELSE 'discarded' END,
 		scheduled_at = ?,
@@ -299,6 +336,11 @@ func (b *sqliteBackend) insert(ctx context.Context, reqs []*request, now time.Ti
 	if err != nil {
 		return nil, b.unavailable(ctx, len(reqs), err)
 	}
+	queues := make([]string, len(reqs))
+	for i, req := range reqs {
+		queues[i] = riverQueue(req.args.Endpoint) // the queue of the delivery's job
+	}
+	b.wake.wake(queues...)
 	select {
 	case b.committed <- struct{}{}:
 	default: // the checkpointer is already due
