@@ -12,6 +12,16 @@ import (
 // commit, re-run or retry due.
 const idleAfter = 30 * time.Second
 
+// River's client may still be stopping when tick has put it to sleep: a
+// delivery committed just then can start a job, which Stop waits for. Stop
+// waits at most stopWait; then the client goes on stopping in the
+// background, and tick looks every stoppingCheck whether it has stopped, to
+// start it again.
+const (
+	stopWait      = 5 * time.Second
+	stoppingCheck = 100 * time.Millisecond
+)
+
 // touch records activity, and starts River's client again if it is
 // stopped for idleness.
 func (b *sqliteBackend) touch() {
@@ -48,10 +58,20 @@ func (b *sqliteBackend) halt(ctx context.Context, stop func(context.Context) err
 	if b.nap != nil {
 		b.nap.Stop()
 	}
-	if b.asleep.Swap(false) {
+	if b.asleep.Swap(false) && b.stopped() {
 		return nil
 	}
-	return stop(ctx)
+	return stop(ctx) // also waits for a client still stopping
+}
+
+// stopped reports whether River's client has stopped since its last start.
+func (b *sqliteBackend) stopped() bool {
+	select {
+	case <-b.client.Stopped():
+		return true
+	default:
+		return false
+	}
 }
 
 // tick starts River's client if it is stopped for idleness. Else it stops
@@ -63,9 +83,11 @@ func (b *sqliteBackend) tick() {
 	if !b.started {
 		return
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), b.idleAfter)
-	defer cancel()
 	if b.asleep.Load() {
+		if !b.stopped() { // a job that started as it was put to sleep still runs
+			b.nap.Reset(stoppingCheck)
+			return
+		}
 		// River's client runs until its start's context ends.
 		if err := b.client.Start(context.Background()); err != nil {
 			b.logger.Error("starting the queue's workers again", "queue", b.path, "err", err)
@@ -82,17 +104,20 @@ func (b *sqliteBackend) tick() {
 	}
 	// From here, activity calls tick again, which waits for this one.
 	b.asleep.Store(true)
-	next, err := b.nextDue(ctx)
-	busy := err == nil && !next.IsZero() && time.Until(next) < b.idleAfter
-	if err == nil && !busy {
-		err = b.client.Stop(ctx)
-	}
-	if err != nil || busy {
+	next, err := b.nextDue()
+	if busy := err == nil && !next.IsZero() && time.Until(next) < b.idleAfter; err != nil || busy {
 		b.asleep.Store(false)
 		if err != nil {
-			b.logger.Warn("stopping the queue's idle workers", "queue", b.path, "err", err)
+			b.logger.Warn("checking whether the queue is idle", "queue", b.path, "err", err)
 		}
 		b.nap.Reset(b.idleAfter)
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), b.stopWait)
+	defer cancel()
+	if err := b.client.Stop(ctx); err != nil {
+		// It goes on stopping; the next tick starts it again once stopped.
+		b.nap.Reset(stoppingCheck)
 		return
 	}
 	if !next.IsZero() {
@@ -102,7 +127,9 @@ func (b *sqliteBackend) tick() {
 
 // nextDue returns when the next job is due, or the zero time if none is
 // queued; a job running, or left so by a crash, is due now.
-func (b *sqliteBackend) nextDue(ctx context.Context) (time.Time, error) {
+func (b *sqliteBackend) nextDue() (time.Time, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), stopWait)
+	defer cancel()
 	var running bool
 	var next *string
 	err := b.readDB.QueryRowContext(ctx, `SELECT coalesce(max(state = 'running'), 0), min(scheduled_at) FROM river_job

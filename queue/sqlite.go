@@ -80,6 +80,7 @@ type sqliteBackend struct {
 	active    atomic.Int64
 	nap       *time.Timer
 	idleAfter time.Duration
+	stopWait  time.Duration // how long tick waits for River's client to stop (stopWait)
 	// committed wakes the checkpointer after a commit; closing ends it,
 	// and it closes checkpointed when it returns.
 	committed, closing, checkpointed chan struct{}
@@ -150,6 +151,7 @@ func openSQLiteLocked(ctx context.Context, path string, q *Queue) (*sqliteBacken
 		wake:         newWakeListener(),
 		logger:       q.cfg.logger,
 		idleAfter:    idleAfter,
+		stopWait:     stopWait,
 		committed:    make(chan struct{}, 1),
 		closing:      make(chan struct{}),
 		checkpointed: make(chan struct{}),

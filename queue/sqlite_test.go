@@ -432,3 +432,31 @@ func TestSQLiteIdleWorkersStopAndStartAgain(t *testing.T) {
 	asleep() // the retry is due in 150 to 300 ms
 	startsWithin("its retry", failed, 300*time.Millisecond+time.Second)
 }
+
+// TestSQLiteIdleStopThatTimesOut puts River's client to sleep with a stop
+// that gives up at once, so that the client goes on stopping in the
+// background: a delivery committed then still starts, once it has stopped.
+func TestSQLiteIdleStopThatTimesOut(t *testing.T) {
+	q := openSQLiteFile(t, filepath.Join(t.TempDir(), "hfhooks.db"))
+	b := q.db.(*sqliteBackend)
+	b.idleAfter, b.stopWait = 50*time.Millisecond, time.Nanosecond
+	started := make(chan struct{}, 1)
+	startDurable(t, q, map[string]hfhooks.HandlerFunc{"hook": func(context.Context, *hfhooks.Delivery) (any, error) {
+		started <- struct{}{}
+		return nil, nil
+	}})
+	for deadline := time.Now().Add(5 * time.Second); !b.asleep.Load(); time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("River's client still runs after 5 s idle")
+		}
+	}
+	d := &hfhooks.Delivery{Endpoint: "hook", Body: payload(t, "acme/idle"), ReceivedAt: time.Now()}
+	if _, err := q.Enqueue(context.Background(), d); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-started:
+	case <-time.After(5 * time.Second):
+		t.Fatal("a delivery committed while the client was still stopping did not start within 5 s")
+	}
+}
