@@ -79,8 +79,8 @@ func WithAddr(addr string) Option {
 // WithUI replaces the landing page at / with h, as huggingface_hub's
 // WebhooksServer(ui=...) does. The webhook routes, /api/*, /healthz and
 // /metrics are still served by the Server. h is behind the operators'
-// door, as the landing page is (see WithAccess); signin.OperatorOf is not
-// public, so a custom UI that must be public needs AccessPublic.
+// door, as the landing page is (see WithAccess): on a Space, only signed-in
+// operators reach it, unless the access is AccessPublic.
 func WithUI(h http.Handler) Option {
 	return func(c *config) { c.ui = h }
 }
