@@ -125,10 +125,11 @@ func openSQLiteLocked(ctx context.Context, path string, q *Queue) (*sqliteBacken
 	}
 	busy := strconv.FormatInt(busyTimeout(q.cfg.commitBudget).Milliseconds(), 10)
 	v := url.Values{"_pragma": append([]string{"busy_timeout(" + busy + ")"}, sqlitePragmas...), "_txlock": {"immediate"}}
-	db, err := sql.Open("sqlite", "file:"+path+"?"+v.Encode())
+	connector, err := newStmtCacheConnector("file:" + path + "?" + v.Encode())
 	if err != nil {
 		return nil, fmt.Errorf("queue: opening %s: %w", path, err)
 	}
+	db := sql.OpenDB(connector)
 	db.SetMaxOpenConns(1)
 	rb := &riverBackend[*sql.Tx]{
 		fetchPoll: sqliteFetchPoll,
