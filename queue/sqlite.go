@@ -155,7 +155,7 @@ func openSQLiteLocked(ctx context.Context, path string, q *Queue) (*sqliteBacken
 		closing:      make(chan struct{}),
 		checkpointed: make(chan struct{}),
 	}
-	if err := newRiverBackend(ctx, q, wakeDriver{riversqlite.New(db), b.wake}, "", rb); err != nil {
+	if err := newRiverBackend(ctx, q, wakeDriver{riversqlite.New(db), b.wake, db}, "", rb); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("queue: opening %s: %w", path, err)
 	}
