@@ -126,10 +126,11 @@ func openSQLiteLocked(ctx context.Context, path string, q *Queue) (*sqliteBacken
 	}
 	busy := strconv.FormatInt(busyTimeout(q.cfg.commitBudget).Milliseconds(), 10)
 	v := url.Values{"_pragma": append([]string{"busy_timeout(" + busy + ")"}, sqlitePragmas...), "_txlock": {"immediate"}}
-	db, err := sql.Open("sqlite", "file:"+path+"?"+v.Encode())
+	connector, err := newStmtCacheConnector("file:" + path + "?" + v.Encode())
 	if err != nil {
 		return nil, fmt.Errorf("queue: opening %s: %w", path, err)
 	}
+	db := sql.OpenDB(connector)
 	db.SetMaxOpenConns(1)
 	rb := &riverBackend[*sql.Tx]{
 		fetchPoll: sqliteFetchPoll,
@@ -156,7 +157,7 @@ func openSQLiteLocked(ctx context.Context, path string, q *Queue) (*sqliteBacken
 		closing:      make(chan struct{}),
 		checkpointed: make(chan struct{}),
 	}
-	if err := newRiverBackend(ctx, q, wakeDriver{riversqlite.New(db), b.wake}, "", rb); err != nil {
+	if err := newRiverBackend(ctx, q, wakeDriver{riversqlite.New(db), b.wake, db}, "", rb); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("queue: opening %s: %w", path, err)
 	}

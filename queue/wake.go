@@ -2,6 +2,7 @@ package queue
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"sync"
 	"time"
@@ -22,12 +23,13 @@ import (
 type wakeDriver struct {
 	*riversqlite.Driver
 	listener *wakeListener
+	db       *sql.DB // the file's writer, on which completeMany runs
 }
 
 // GetExecutor returns River's executor, which wakes the workers of the jobs
 // it makes available.
 func (d wakeDriver) GetExecutor() riverdriver.Executor {
-	return wakeExecutor{d.Driver.GetExecutor(), d.listener}
+	return wakeExecutor{d.Driver.GetExecutor(), d.listener, d.db}
 }
 
 // SupportsListenNotify is false: River writes no notifications.
@@ -45,14 +47,22 @@ func (d wakeDriver) GetListener(*riverdriver.GetListenenerParams) riverdriver.Li
 type wakeExecutor struct {
 	riverdriver.Executor
 	listener *wakeListener
+	db       *sql.DB
 }
 
+// JobSetStateIfRunningMany records the outcomes of finished jobs: when they
+// all succeeded, in one statement (see completeMany); else with River's
+// driver, which runs a statement per job.
 func (e wakeExecutor) JobSetStateIfRunningMany(ctx context.Context, params *riverdriver.JobSetStateIfRunningManyParams) ([]*rivertype.JobRow, error) {
-	jobs, err := e.Executor.JobSetStateIfRunningMany(ctx, params)
+	completed, rest, err := completeMany(ctx, e.db, params)
+	if err != nil || rest == nil {
+		return completed, err // completed jobs wake nothing
+	}
+	jobs, err := e.Executor.JobSetStateIfRunningMany(ctx, rest)
 	for _, job := range jobs {
 		e.listener.wakeAt(job)
 	}
-	return jobs, err
+	return append(completed, jobs...), err
 }
 
 func (e wakeExecutor) JobRetry(ctx context.Context, params *riverdriver.JobRetryParams) (*rivertype.JobRow, error) {

@@ -118,7 +118,7 @@ func parseFlags(args []string) (*harness, error) {
 	fs.StringVar(&h.Stamp, "stamp", "6399f58518721fdd27fc9caa", "hexadecimal `ID` in the payload that each request replaces with a number of its own, so that every body is distinct (\"\" sends the payload as it is)")
 	fs.IntVar(&h.CeilingJobs, "ceiling-jobs", 20000, "`N` jobs per measurement of River's insert rate (the durable rows' ceiling), once per round and database")
 	fs.DurationVar(&h.FanoutTime, "fanout", 5*time.Second, "length of each pattern of the emulator's fan-out (bench/fanout); 0 leaves it out")
-	fs.BoolVar(&h.Profile, "profile", false, "after the table, CPU-profile hfhooks.Server (with and without logs, and on an SQLite queue, intake only) under load at the headline concurrency")
+	fs.BoolVar(&h.Profile, "profile", false, "after the table, CPU-profile hfhooks.Server (with and without logs, and on an SQLite queue, intake only and with workers) under load at the headline concurrency")
 	fs.StringVar(&h.root, "root", ".", "the module root `DIR`")
 	fs.StringVar(&h.out, "out", "bench/out", "output `DIR`, relative to the module root")
 	fs.StringVar(&h.report, "report", "", "print the tables of a saved results.json `FILE` and run nothing")

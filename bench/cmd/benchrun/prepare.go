@@ -200,18 +200,25 @@ func procField(b []byte, name string) string {
 // profile runs servers under load at the headline concurrency with a CPU
 // profile: hfhooks.Server (bench/hfserver) with logs as hfhooks serve writes
 // them and without, and hfhooks.Server on a fresh SQLite queue, intake
-// only (bench/hfserver -queue -workers=false); it writes each profile and its top functions to
-// the output directory.
+// only (bench/hfserver -queue -workers=false) and with its workers running
+// the deliveries and logging as hfhooks serve --queue sqlite does; it
+// writes each profile and its top functions to the output directory.
 func (h *harness) profile(ctx context.Context) error {
 	for _, variant := range []struct {
 		name, key string
 		extra     []string
+		// args, if set, replaces the server's command line.
+		args func(h *harness, addr, dsn string) []string
 	}{
-		{"hfsync-log", profileKey, []string{"-log"}},
-		{"hfsync", profileKey, nil},
-		{"hfdurable-sqlite-intake", "sqlite-intake", nil},
+		{"hfsync-log", profileKey, []string{"-log"}, nil},
+		{"hfsync", profileKey, nil, nil},
+		{"hfdurable-sqlite-intake", "sqlite-intake", nil, nil},
+		{"hfdurable-sqlite", "sqlite-intake", nil, workersArgs},
 	} {
 		srv, _ := serverByKey(variant.key)
+		if variant.args != nil {
+			srv.args = variant.args
+		}
 		prof := filepath.Join(h.out, variant.name+".cpu.pprof")
 		p, err := h.start(srv, append(variant.extra, "-cpuprofile", prof)...)
 		if err != nil {

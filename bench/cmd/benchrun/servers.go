@@ -130,6 +130,13 @@ func intakeArgs(h *harness, addr, dsn string) []string {
 	return []string{h.bin("hfserver"), "-addr", addr, "-secret", secret, "-queue", dsn, "-workers=false"}
 }
 
+// workersArgs is the command line of bench/hfserver on a queue whose
+// workers run the deliveries while they come in, logging as hfhooks serve
+// does: the durable row's work, in a program that takes -cpuprofile.
+func workersArgs(h *harness, addr, dsn string) []string {
+	return []string{h.bin("hfserver"), "-addr", addr, "-secret", secret, "-queue", dsn, "-log"}
+}
+
 // uvicorn returns the command line of bench/python/app.py under uvicorn
 // with n worker processes, on uvloop and httptools as huggingface_hub's
 // WebhooksServer runs it (through Gradio) when they are installed, and
