@@ -4,9 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/hfhooks/hfhooks/internal/redact"
 	"net/http"
 	"time"
+
+	"github.com/hfhooks/hfhooks/internal/redact"
 )
 
 // Queue runs deliveries durably: a Server given one with WithQueue commits
@@ -70,8 +71,9 @@ type Executor interface {
 // committed to q and answered 202 {"status":"queued","id":...}, and q's
 // workers run the handlers. A queue that deduplicates answers a repeat 200
 // {"status":"duplicate","id":...} with the id of the delivery it repeats,
-// and the repeat is recorded as ignored, with DeliveryRecord.DuplicateOf. When q cannot take a delivery the answer is 503, so that the
-// Hub sends it again. Serve and Run start q and stop it at shutdown; a
+// and the repeat is recorded as ignored, with DeliveryRecord.DuplicateOf.
+// When q cannot take a delivery the answer is 503, so that the Hub sends it
+// again. Serve and Run start q and stop it at shutdown; a
 // server served otherwise must be passed to q.Start by its owner.
 //
 // When q implements QueueHistory, the landing page and /api/deliveries show

@@ -13,7 +13,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/hfhooks/hfhooks/internal/signin"
 	"github.com/hfhooks/hfhooks/internal/web"
 )
 
@@ -191,11 +190,8 @@ func (s *Server) printBanner(localURL string) {
 	}
 	b.WriteString("Go to https://huggingface.co/settings/webhooks to setup your webhooks.\n")
 	b.WriteString(s.gate.Summary(localURL) + "\n")
-	switch {
-	case s.cfg.access == AccessPublic:
-		s.log.Warn("the page and /api/* are public (access public): anyone who can reach the server sees the deliveries and can re-run them")
-	case !s.gate.CanSignIn() && s.cfg.access != AccessOff && (s.space.id != "" || !signin.LoopbackURL(localURL)):
-		s.log.Warn("the page and /api/* are private and no way to sign in is configured; see the start-up text")
+	if w := s.gate.Warning(localURL); w != "" {
+		s.log.Warn(w)
 	}
 	_, _ = fmt.Fprint(s.cfg.out, b.String())
 }

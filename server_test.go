@@ -618,15 +618,8 @@ func TestServeBannerAndGracefulShutdown(t *testing.T) {
 		return "done", nil
 	})
 	s.AddWebhook("trigger_evaluation", scopeHandler)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	served := make(chan error, 1)
-	go func() { served <- s.Serve(ctx, ln) }()
+	base, cancel, served := serveLoopback(t, s)
 
-	base := "http://" + ln.Addr().String()
 	type result struct {
 		code int
 		body string
@@ -989,14 +982,7 @@ func TestShutdownLogsWhatItWaitsForAndCloseStopsAtOnce(t *testing.T) {
 	}
 	s.AddWebhook("trigger_training", blocking)
 	s.AddWebhook("inbox", blocking)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	served := make(chan error, 1)
-	go func() { served <- s.Serve(ctx, ln) }()
-	base := "http://" + ln.Addr().String()
+	base, cancel, served := serveLoopback(t, s)
 	for _, name := range []string{"trigger_training", "inbox", "inbox"} {
 		if code, out, _ := post(t, "POST", base+"/webhooks/"+name, fixture(t, "discussion-pr-create-with-comment.json"), nil); code != http.StatusAccepted {
 			t.Fatalf("%s: %d %v; want 202", name, code, out)
@@ -1121,4 +1107,18 @@ func TestSyncEndpointTimeoutAndConcurrency(t *testing.T) {
 	if want := timeout + minTimeoutGrace; left > want || left < want-20*time.Millisecond {
 		t.Errorf("the handler had %v, want its timeout plus the least grace, %v", left, want)
 	}
+}
+
+// serveLoopback runs s.Serve on a free port of 127.0.0.1 and returns its
+// base URL, the cancel of Serve's context, and where Serve's error arrives.
+func serveLoopback(t *testing.T, s *Server) (base string, cancel context.CancelFunc, served <-chan error) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	errc := make(chan error, 1)
+	go func() { errc <- s.Serve(ctx, ln) }()
+	return "http://" + ln.Addr().String(), cancel, errc
 }

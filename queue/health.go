@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/hfhooks/hfhooks"
 )
 
 // CommitBudget bounds one commit of deliveries: a commit that cannot finish
@@ -12,9 +14,9 @@ import (
 // answers 503, so that the Hub sends the deliveries again.
 const CommitBudget = 10 * time.Second
 
-// MaxPageSize is the most deliveries List returns in one page; a larger
-// limit is taken as MaxPageSize.
-const MaxPageSize = 500
+// MaxPageSize is the most deliveries List returns in one page, as the
+// receiver's /api/deliveries takes; a larger limit is taken as MaxPageSize.
+const MaxPageSize = hfhooks.MaxPageSize
 
 // ErrUnavailable is wrapped by the errors of Enqueue and Health when the
 // queue cannot commit: the database is locked by another process, full,

@@ -4,13 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/hfhooks/hfhooks/internal/redact"
 	"math/rand/v2"
 	"net/http"
 	"strconv"
 	"time"
 
 	"github.com/hfhooks/hfhooks"
+	"github.com/hfhooks/hfhooks/internal/redact"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
 )

@@ -45,7 +45,7 @@ func (g *Gate) Handler(next http.Handler) http.Handler {
 		}
 		mux.Handle("/", g.operatorsOnly(next))
 	}
-	return securityHeaders(g.crossOrign.Handler(mux))
+	return securityHeaders(g.crossOrigin.Handler(mux))
 }
 
 // securityHeaders forbid framing and sniffing, keep URLs (and their query
@@ -97,8 +97,7 @@ func wantsPage(r *http.Request) bool {
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		return false
 	}
-	_, prefix := strings.CutPrefix(r.URL.Path, "/api/")
-	return !prefix && r.URL.Path != "/metrics" && strings.Contains(r.Header.Get("Accept"), "text/html")
+	return !strings.HasPrefix(r.URL.Path, "/api/") && r.URL.Path != "/metrics" && strings.Contains(r.Header.Get("Accept"), "text/html")
 }
 
 func orNobody(s string) string {

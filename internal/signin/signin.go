@@ -103,14 +103,14 @@ const flowTTL = 10 * time.Minute
 
 // Gate decides who may use the operator routes; see the package doc.
 type Gate struct {
-	cfg        Config
-	users      []string // allowed user names
-	orgs       []string // allowed org names
-	tokenSum   [32]byte // SHA-256 of the operator token
-	codec      *codec
-	keySource  string // where the session key came from, for the start-up line
-	oidc       *provider
-	crossOrign *http.CrossOriginProtection
+	cfg         Config
+	users       []string // allowed user names
+	orgs        []string // allowed org names
+	tokenSum    [32]byte // SHA-256 of the operator token
+	codec       *codec
+	keySource   string // where the session key came from, for the start-up line
+	oidc        *provider
+	crossOrigin *http.CrossOriginProtection
 }
 
 // New checks cfg and builds its Gate.
@@ -130,7 +130,7 @@ func New(cfg Config) (*Gate, error) {
 	if cfg.Base == nil {
 		return nil, errors.New("signin: Config.Base is required")
 	}
-	g := &Gate{cfg: cfg, crossOrign: http.NewCrossOriginProtection()}
+	g := &Gate{cfg: cfg, crossOrigin: http.NewCrossOriginProtection()}
 	for _, op := range cfg.Operators {
 		if err := CheckOperator(op); err != nil {
 			return nil, err
@@ -217,7 +217,7 @@ func (g *Gate) Summary(listenURL string) string {
 	}
 	var b strings.Builder
 	switch {
-	case g.cfg.Mode == Auto && !g.cfg.OnSpace && LoopbackURL(listenURL):
+	case g.openLocally(listenURL):
 		b.WriteString("Page and API: open on this machine for local development (loopback only)")
 		if len(ways) > 0 {
 			b.WriteString("; from elsewhere, sign in with " + strings.Join(ways, " or "))
@@ -238,6 +238,24 @@ func (g *Gate) Summary(listenURL string) string {
 	return b.String()
 }
 
+// Warning returns the warning start-up logs about the access of a server at
+// listenURL, or "": a public page, or a private one nobody can open.
+func (g *Gate) Warning(listenURL string) string {
+	switch {
+	case g.cfg.Mode == Public:
+		return "the page and /api/* are public (access public): anyone who can reach the server sees the deliveries and can re-run them"
+	case g.cfg.Mode != Off && !g.CanSignIn() && !g.openLocally(listenURL):
+		return "the page and /api/* are private and no way to sign in is configured; see the start-up text"
+	}
+	return ""
+}
+
+// openLocally reports whether, for a server at listenURL, the operators'
+// routes are open for local development (see local).
+func (g *Gate) openLocally(listenURL string) bool {
+	return g.cfg.Mode == Auto && !g.cfg.OnSpace && loopbackURL(listenURL)
+}
+
 // howTo says how to configure a way to sign in.
 const howTo = "To sign in: on a Space, add `hf_oauth: true` to the Space's README metadata (Sign in with Hugging Face;\n" +
 	"the Space's owner is allowed, add others with --allow NAME or --allow org:NAME); anywhere, set an operator\n" +
@@ -252,8 +270,8 @@ func (g *Gate) operators() string {
 	return strings.Join(all, ", ")
 }
 
-// LoopbackURL reports whether the host of an http URL is a loopback address.
-func LoopbackURL(u string) bool {
+// loopbackURL reports whether the host of an http URL is a loopback address.
+func loopbackURL(u string) bool {
 	host := strings.TrimPrefix(strings.TrimPrefix(u, "http://"), "https://")
 	host, _, _ = strings.Cut(host, "/")
 	return loopbackHost(host)

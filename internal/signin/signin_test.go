@@ -189,3 +189,25 @@ func TestSummary(t *testing.T) {
 		}
 	}
 }
+
+func TestWarning(t *testing.T) {
+	oauth := &OAuth{ProviderURL: "http://127.0.0.1:1", ClientID: "id"}
+	for _, tc := range []struct {
+		name   string
+		cfg    Config
+		listen string
+		want   string // part of the warning; "" for none
+	}{
+		{"local", Config{}, "http://127.0.0.1:7860", ""},
+		{"all interfaces, nothing configured", Config{}, "http://0.0.0.0:7860", "no way to sign in"},
+		{"on a Space, nothing configured", Config{OnSpace: true}, "http://127.0.0.1:7860", "no way to sign in"},
+		{"on a Space with sign-in", Config{OnSpace: true, OAuth: oauth}, "http://127.0.0.1:7860", ""},
+		{"public", Config{Mode: Public}, "http://127.0.0.1:7860", "public"},
+		{"off", Config{Mode: Off}, "http://0.0.0.0:7860", ""},
+	} {
+		got := newTestGate(t, tc.cfg).Warning(tc.listen)
+		if (tc.want == "") != (got == "") || !strings.Contains(got, tc.want) {
+			t.Errorf("%s: warning %q, want one with %q", tc.name, got, tc.want)
+		}
+	}
+}
