@@ -44,7 +44,7 @@ func accessReceiver(t *testing.T, opts ...hfhooks.Option) string {
 	t.Helper()
 	base := []hfhooks.Option{hfhooks.WithSecret(hookSecret), hfhooks.WithLogger(slog.New(slog.DiscardHandler)), hfhooks.WithOutput(io.Discard)}
 	srv := hfhooks.NewServer(append(base, opts...)...)
-	if err := srv.AddWebhook("x", func(context.Context, *hfhooks.Delivery) (any, error) { return nil, nil }); err != nil {
+	if err := srv.AddEndpoint("x", func(context.Context, *hfhooks.Delivery) (any, error) { return nil, nil }); err != nil {
 		t.Fatal(err)
 	}
 	ts := httptest.NewServer(srv)

@@ -38,7 +38,7 @@ const pageDeliveries = 50
 // server itself, inline styles, and no script but the page's own.
 var pageCSP = "default-src 'self'; style-src 'unsafe-inline'; frame-ancestors 'none'; script-src " + web.ScriptSource
 
-// routesMux serves everything but the webhook routes.
+// routesMux serves everything but the endpoints.
 func (s *Server) routesMux() *http.ServeMux {
 	mux := http.NewServeMux()
 	if s.cfg.ui != nil {
@@ -110,7 +110,7 @@ func (s *Server) serveRetry(w http.ResponseWriter, r *http.Request) {
 	} else if err = qh.queue.Retry(r.Context(), id); err != nil {
 		code = http.StatusInternalServerError
 		switch {
-		case errors.Is(err, ErrNotFound):
+		case errors.Is(err, ErrDeliveryNotFound):
 			code = http.StatusNotFound
 		case errors.Is(err, ErrNotFailed):
 			code = http.StatusConflict
@@ -231,7 +231,7 @@ func (s *Server) serveTest(w http.ResponseWriter, r *http.Request) {
 	name, kind := r.PostForm.Get("endpoint"), r.PostForm.Get("kind")
 	ep := (*s.routes.Load())[name]
 	if ep == nil {
-		back("no webhook endpoint named "+strconv.Quote(name), false)
+		back("no endpoint named "+strconv.Quote(name), false)
 		return
 	}
 	body, err := sample.JSON(kind, sample.Options{})

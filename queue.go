@@ -30,7 +30,7 @@ type Queue interface {
 // EndpointQueue is implemented by a Queue that runs the deliveries of each
 // endpoint by the endpoint's own settings: its timeout and concurrency. In
 // durable mode the Server calls SetEndpoints with all its endpoints each
-// time they change (AddWebhook, ReplaceWebhooks), from the first
+// time they change (AddEndpoint, ReplaceEndpoints), from the first
 // registration on, whether the queue has started or not; the queue applies
 // the latest set. Package queue implements it.
 type EndpointQueue interface {
@@ -124,7 +124,7 @@ func (s *Server) serveHealth(w http.ResponseWriter, r *http.Request) {
 
 // ErrUnknownEndpoint is returned by Execute for a delivery to an endpoint
 // that is not registered (any more).
-var ErrUnknownEndpoint = errors.New("no webhook is registered for the delivery's endpoint")
+var ErrUnknownEndpoint = errors.New("no endpoint is registered for the delivery")
 
 // Execute runs the handler registered for d.Endpoint, as a queue's worker
 // does: a panic becomes an error wrapping the panic value, and the time spent

@@ -64,16 +64,18 @@ func (e *StatusError) Error() string { return e.Err.Error() }
 func (e *StatusError) Unwrap() error { return e.Err }
 
 // Error returns an error that makes the server answer with status code and
-// the message as {"error": message}. The Hub counts anything but a 2xx as a
-// failed delivery and retries it.
-func Error(code int, message string) error {
+// the message as {"error": message}, in http.Error's order of arguments. The
+// Hub counts anything but a 2xx as a failed delivery and retries it.
+func Error(message string, code int) error {
 	return &StatusError{Code: code, Err: errors.New(message)}
 }
 
-// ErrDuplicatePath is returned by AddWebhook when the path is taken.
-var ErrDuplicatePath = errors.New("webhook path already registered")
+// ErrDuplicateEndpoint is returned by AddEndpoint and ReplaceEndpoints when
+// two endpoints have the same name.
+var ErrDuplicateEndpoint = errors.New("endpoint already registered")
 
-// endpoint is one registered webhook handler.
+// endpoint is one registered endpoint: a route /webhooks/<name> with its
+// handler and options.
 type endpoint struct {
 	name    string
 	handler HandlerFunc
@@ -93,7 +95,7 @@ type endpoint struct {
 	errs []error
 }
 
-// An EndpointOption configures one webhook endpoint.
+// An EndpointOption configures one endpoint.
 type EndpointOption func(*endpoint)
 
 // EndpointSecret sets the secrets of one endpoint, in place of the
@@ -164,17 +166,17 @@ type ignoredBody struct {
 	Reason string `json:"reason"`
 }
 
-// Webhook is one endpoint, as ReplaceWebhooks takes them.
-type Webhook struct {
-	// Path is trimmed of slashes, as in AddWebhook.
-	Path    string
+// EndpointSpec is one endpoint, as ReplaceEndpoints takes them.
+type EndpointSpec struct {
+	// Name is trimmed of slashes, as in AddEndpoint.
+	Name    string
 	Handler HandlerFunc
 	Options []EndpointOption
 }
 
 // Server receives webhooks from the Hub. It is an http.Handler serving:
 //
-//	POST /webhooks/<name>  the registered handlers (the webhook secret)
+//	POST /webhooks/<name>  the endpoints' handlers (the webhook secret)
 //	GET  /                 the landing page, or the custom UI (operators)
 //	GET  /api/deliveries   the recent deliveries, as JSON (operators)
 //	POST /api/deliveries/{id}/retry  re-runs a failed delivery (operators)
@@ -250,13 +252,15 @@ func NewServer(opts ...Option) *Server {
 	return s
 }
 
-// AddWebhook registers h under /webhooks/<path>, with path trimmed of
-// leading and trailing slashes as huggingface_hub does ("/say_hello" and
-// "say_hello/" both give /webhooks/say_hello). Registering a path twice
-// returns an error wrapping ErrDuplicatePath. Unlike huggingface_hub,
-// webhooks added while the server runs are served at once.
-func (s *Server) AddWebhook(path string, h HandlerFunc, opts ...EndpointOption) error {
-	ep, err := s.newEndpoint(Webhook{Path: path, Handler: h, Options: opts})
+// AddEndpoint registers h as the endpoint /webhooks/<name>, with name
+// trimmed of leading and trailing slashes as huggingface_hub does
+// ("/say_hello" and "say_hello/" both give /webhooks/say_hello). Registering
+// a name twice returns an error wrapping ErrDuplicateEndpoint; an option
+// with a bad value (an invalid filter, a timeout that is not positive)
+// returns an error naming it, and nothing is registered. Unlike
+// huggingface_hub, endpoints added while the server runs are served at once.
+func (s *Server) AddEndpoint(name string, h HandlerFunc, opts ...EndpointOption) error {
+	ep, err := s.newEndpoint(EndpointSpec{Name: name, Handler: h, Options: opts})
 	if err != nil {
 		return err
 	}
@@ -264,7 +268,7 @@ func (s *Server) AddWebhook(path string, h HandlerFunc, opts ...EndpointOption) 
 	defer s.regMu.Unlock()
 	old := *s.routes.Load()
 	if _, ok := old[ep.name]; ok {
-		return fmt.Errorf("hfhooks: webhook /webhooks/%s: %w", ep.name, ErrDuplicatePath)
+		return fmt.Errorf("hfhooks: endpoint /webhooks/%s: %w", ep.name, ErrDuplicateEndpoint)
 	}
 	next := make(map[string]*endpoint, len(old)+1)
 	for k, v := range old {
@@ -275,23 +279,23 @@ func (s *Server) AddWebhook(path string, h HandlerFunc, opts ...EndpointOption) 
 	return nil
 }
 
-// ReplaceWebhooks swaps the whole set of endpoints for hooks, at once: a
+// ReplaceEndpoints swaps the whole set of endpoints for specs, at once: a
 // request is routed either by the old set or by the new one. Requests in
 // flight finish with the handler they started with. On an error (an empty
-// or duplicate path) nothing changes. In durable mode, with a queue that
+// or duplicate name, an option with a bad value) nothing changes. In durable mode, with a queue that
 // runs each endpoint by its own settings (EndpointQueue, as package queue
 // does), deliveries queued for an endpoint that is gone wait, queued, for a
 // process that serves it; with another queue they fail with
 // ErrUnknownEndpoint when they run.
-func (s *Server) ReplaceWebhooks(hooks []Webhook) error {
-	next := make(map[string]*endpoint, len(hooks))
-	for _, w := range hooks {
-		ep, err := s.newEndpoint(w)
+func (s *Server) ReplaceEndpoints(specs []EndpointSpec) error {
+	next := make(map[string]*endpoint, len(specs))
+	for _, spec := range specs {
+		ep, err := s.newEndpoint(spec)
 		if err != nil {
 			return err
 		}
 		if _, ok := next[ep.name]; ok {
-			return fmt.Errorf("hfhooks: webhook /webhooks/%s: %w", ep.name, ErrDuplicatePath)
+			return fmt.Errorf("hfhooks: endpoint /webhooks/%s: %w", ep.name, ErrDuplicateEndpoint)
 		}
 		next[ep.name] = ep
 	}
@@ -318,21 +322,21 @@ func (s *Server) setRoutes(routes map[string]*endpoint) {
 	eq.SetEndpoints(settings)
 }
 
-// newEndpoint checks w and builds its endpoint.
-func (s *Server) newEndpoint(w Webhook) (*endpoint, error) {
-	name := strings.Trim(w.Path, "/")
+// newEndpoint checks spec and builds its endpoint.
+func (s *Server) newEndpoint(spec EndpointSpec) (*endpoint, error) {
+	name := strings.Trim(spec.Name, "/")
 	switch {
 	case name == "":
-		return nil, errors.New("hfhooks: webhook with an empty path")
-	case w.Handler == nil:
-		return nil, fmt.Errorf("hfhooks: webhook %q: nil handler", name)
+		return nil, errors.New("hfhooks: endpoint with an empty name")
+	case spec.Handler == nil:
+		return nil, fmt.Errorf("hfhooks: endpoint %q: nil handler", name)
 	}
-	ep := &endpoint{name: name, handler: w.Handler, metrics: s.metrics.forEndpoint(name)}
-	for _, o := range w.Options {
+	ep := &endpoint{name: name, handler: spec.Handler, metrics: s.metrics.forEndpoint(name)}
+	for _, o := range spec.Options {
 		o(ep)
 	}
 	if err := errors.Join(ep.errs...); err != nil {
-		return nil, fmt.Errorf("hfhooks: webhook %q: %w", name, err)
+		return nil, fmt.Errorf("hfhooks: endpoint %q: %w", name, err)
 	}
 	if ep.concurrency > 0 && s.cfg.queue == nil {
 		ep.slots = make(chan struct{}, ep.concurrency)
@@ -343,7 +347,7 @@ func (s *Server) newEndpoint(w Webhook) (*endpoint, error) {
 	return ep, nil
 }
 
-// Endpoints returns the names of the registered webhooks, sorted.
+// Endpoints returns the names of the registered endpoints, sorted.
 func (s *Server) Endpoints() []string {
 	routes := *s.routes.Load()
 	names := make([]string, 0, len(routes))
@@ -354,13 +358,13 @@ func (s *Server) Endpoints() []string {
 	return names
 }
 
-// ServeHTTP routes webhook deliveries to their handlers and everything else
+// ServeHTTP routes deliveries to their endpoints' handlers and everything else
 // to the pages and APIs listed on Server.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if name, ok := strings.CutPrefix(r.URL.Path, "/webhooks/"); ok {
 		ep := (*s.routes.Load())[name]
 		if ep == nil {
-			writeJSON(w, http.StatusNotFound, errorBody{Error: "no webhook is registered at /webhooks/" + name})
+			writeJSON(w, http.StatusNotFound, errorBody{Error: "no endpoint is registered at /webhooks/" + name})
 			return
 		}
 		s.serveWebhook(w, r, ep)
@@ -549,7 +553,7 @@ func (s *Server) call(ctx context.Context, ep *endpoint, d *Delivery) (v any, er
 	defer s.running.add(ep.name, -1)
 	defer func() {
 		if p := recover(); p != nil {
-			s.log.Error("webhook handler panicked", "endpoint", ep.name, "delivery", d.ID, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+			s.log.Error("handler panicked", "endpoint", ep.name, "delivery", d.ID, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
 			v, err = nil, fmt.Errorf("%w: %v", errPanic, p)
 		}
 	}()
