@@ -15,7 +15,6 @@ import (
 	"github.com/hfhooks/hfhooks/internal/sample"
 	"github.com/hfhooks/hfhooks/internal/signin"
 	"github.com/hfhooks/hfhooks/internal/web"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
 //go:embed templates/index.html
@@ -47,7 +46,9 @@ func (s *Server) routesMux() *http.ServeMux {
 		mux.HandleFunc("GET /{$}", s.servePage)
 	}
 	mux.HandleFunc("GET /healthz", s.serveHealth)
-	mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics.registry, promhttp.HandlerOpts{}))
+	if s.cfg.metrics != nil {
+		mux.Handle("GET /metrics", s.cfg.metrics)
+	}
 	mux.HandleFunc("GET /api/deliveries", s.serveDeliveries)
 	mux.HandleFunc("POST /api/test", s.serveTest)
 	mux.HandleFunc("POST /api/deliveries/{id}/retry", s.serveRetry)

@@ -127,17 +127,14 @@ func (s *Server) serveHealth(w http.ResponseWriter, r *http.Request) {
 var ErrUnknownEndpoint = errors.New("no endpoint is registered for the delivery")
 
 // Execute runs the handler registered for d.Endpoint, as a queue's worker
-// does: a panic becomes an error wrapping the panic value, and the time spent
-// is observed in the handler duration metric.
+// does: a panic becomes an error wrapping the panic value. The queue, which
+// alone knows whether a failed run is retried, tells the Observer.
 func (s *Server) Execute(ctx context.Context, d *Delivery) (any, error) {
 	ep := (*s.routes.Load())[d.Endpoint]
 	if ep == nil {
 		return nil, fmt.Errorf("hfhooks: delivery %s to /webhooks/%s: %w", d.ID, d.Endpoint, ErrUnknownEndpoint)
 	}
-	start := time.Now()
-	v, err := s.call(ctx, ep, d)
-	ep.metrics.duration.Observe(time.Since(start).Seconds())
-	return v, err
+	return s.call(ctx, ep, d)
 }
 
 // queuedBody is the JSON body of a durable-mode answer.

@@ -79,7 +79,6 @@ var ErrDuplicateEndpoint = errors.New("endpoint already registered")
 type endpoint struct {
 	name    string
 	handler HandlerFunc
-	metrics *endpointMetrics
 	// secrets are the endpoint's own (EndpointSecret), else the server's.
 	secrets secrets
 	// filter, when not nil, selects the deliveries the handler gets.
@@ -181,7 +180,7 @@ type EndpointSpec struct {
 //	GET  /api/deliveries   the recent deliveries, as JSON (operators)
 //	POST /api/deliveries/{id}/retry  re-runs a failed delivery (operators)
 //	POST /api/test         the landing page's form that sends a sample event (operators)
-//	GET  /metrics          Prometheus metrics (operators)
+//	GET  /metrics          the metrics handler, with WithMetrics (operators)
 //	GET  /healthz          a liveness check (everyone)
 //	/signin, /oauth/huggingface/{login,callback,logout}  signing in (everyone)
 //
@@ -199,7 +198,7 @@ type Server struct {
 	pages   http.Handler
 	gate    *signin.Gate
 	gateErr error // why the door could not be built; Serve refuses to start
-	metrics *metrics
+	observe Observer
 	log     *slog.Logger
 	history History // cfg.history, merged with the queue's in durable mode
 
@@ -230,10 +229,13 @@ func NewServer(opts ...Option) *Server {
 	if len(accepted) == 0 {
 		accepted = newSecrets([]string{os.Getenv("WEBHOOK_SECRET")})
 	}
+	if cfg.observer == nil {
+		cfg.observer = nopObserver{}
+	}
 	s := &Server{
 		cfg:     cfg,
 		secrets: accepted,
-		metrics: newMetrics(),
+		observe: cfg.observer,
 		log:     cfg.logger,
 		history: cfg.history,
 	}
@@ -331,7 +333,7 @@ func (s *Server) newEndpoint(spec EndpointSpec) (*endpoint, error) {
 	case spec.Handler == nil:
 		return nil, fmt.Errorf("hfhooks: endpoint %q: nil handler", name)
 	}
-	ep := &endpoint{name: name, handler: spec.Handler, metrics: s.metrics.forEndpoint(name)}
+	ep := &endpoint{name: name, handler: spec.Handler}
 	for _, o := range spec.Options {
 		o(ep)
 	}
@@ -364,7 +366,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if name, ok := strings.CutPrefix(r.URL.Path, "/webhooks/"); ok {
 		ep := (*s.routes.Load())[name]
 		if ep == nil {
+			start := time.Now()
 			writeJSON(w, http.StatusNotFound, errorBody{Error: "no endpoint is registered at /webhooks/" + name})
+			s.observe.ObserveRequest("", http.StatusNotFound, time.Since(start))
 			return
 		}
 		s.serveWebhook(w, r, ep)
@@ -390,7 +394,7 @@ func (s *Server) serveWebhook(w http.ResponseWriter, r *http.Request, ep *endpoi
 	writeJSON(w, status, body)
 	rec.StatusCode = status
 	rec.Duration = time.Since(rec.Time)
-	ep.metrics.count(status)
+	s.observe.ObserveRequest(ep.name, status, rec.Duration)
 	s.logDelivery(rec)
 	// A queued delivery is in the queue's history; one whose handler still
 	// runs is recorded when it ends.
@@ -499,7 +503,11 @@ func (s *Server) runHandler(ep *endpoint, d *Delivery, rec *DeliveryRecord) (int
 		}
 		start := time.Now()
 		v, err := s.call(ctx, ep, d)
-		ep.metrics.duration.Observe(time.Since(start).Seconds())
+		outcome := RunSucceeded
+		if err != nil {
+			outcome = RunFailed
+		}
+		s.observe.ObserveRun(ep.name, outcome, time.Since(start))
 		done <- handlerResult{v, err}
 	}()
 	timer := time.NewTimer(s.cfg.responseDeadline)

@@ -18,6 +18,7 @@ import (
 	"github.com/hfhooks/hfhooks/internal/config"
 	"github.com/hfhooks/hfhooks/internal/redact"
 	"github.com/hfhooks/hfhooks/internal/signin"
+	"github.com/hfhooks/hfhooks/metrics"
 	"github.com/hfhooks/hfhooks/queue"
 	"github.com/spf13/cobra"
 )
@@ -205,7 +206,10 @@ func runServe(ctx context.Context, opts *serveOptions) error {
 	if err != nil {
 		return err
 	}
+	m := metrics.New()
 	srvOpts := []hfhooks.Option{
+		hfhooks.WithObserver(m),
+		hfhooks.WithMetrics(m),
 		hfhooks.WithAddr(opts.addr),
 		hfhooks.WithSecret(opts.secrets...),
 		hfhooks.WithLogger(logger),
