@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"os"
 	"time"
+
+	"github.com/hfhooks/hfhooks/internal/wire"
 )
 
 // Defaults of a Server.
@@ -13,7 +15,7 @@ const (
 	// DefaultPort is the port Run listens on, as a Gradio app does.
 	DefaultPort = "7860"
 	// DefaultMaxBodyBytes is the largest request body accepted (1 MiB).
-	DefaultMaxBodyBytes = 1 << 20
+	DefaultMaxBodyBytes = wire.DefaultMaxBodyBytes
 	// DefaultResponseDeadline is how long the server waits for a handler
 	// before answering 202, under the Hub's timeout of about 30 s.
 	DefaultResponseDeadline = 25 * time.Second
