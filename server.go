@@ -98,9 +98,15 @@ type endpoint struct {
 type EndpointOption func(*endpoint)
 
 // EndpointSecret sets the secrets of one endpoint, in place of the
-// server's: a hook whose Hub webhook has a secret of its own.
+// server's: a hook whose Hub webhook has a secret of its own. Empty strings
+// are ignored; at least one secret must be given.
 func EndpointSecret(secrets ...string) EndpointOption {
-	return func(e *endpoint) { e.secrets = newSecrets(secrets) }
+	return func(e *endpoint) {
+		e.secrets = newSecrets(secrets)
+		if e.secrets == nil {
+			e.errs = append(e.errs, errors.New("EndpointSecret: every secret given is empty"))
+		}
+	}
 }
 
 // EndpointFilter makes the endpoint act only on the deliveries f matches.
@@ -108,7 +114,12 @@ func EndpointSecret(secrets ...string) EndpointOption {
 // does not count them as failures, and recorded as ignored; in durable mode
 // they are not queued. f must be valid (see Filter.Validate).
 func EndpointFilter(f Filter) EndpointOption {
-	return func(e *endpoint) { e.filter = &f }
+	return func(e *endpoint) {
+		if err := f.Validate(); err != nil {
+			e.errs = append(e.errs, fmt.Errorf("EndpointFilter: %w", err))
+		}
+		e.filter = &f
+	}
 }
 
 // EndpointTimeout bounds one run of the endpoint's handler: its context is

@@ -1066,23 +1066,31 @@ func TestShutdownLogsWhatItWaitsForAndCloseStopsAtOnce(t *testing.T) {
 func TestEndpointOptionsRefuseInvalidValues(t *testing.T) {
 	s := NewServer(WithOutput(io.Discard))
 	for _, opt := range []struct {
-		name string
 		o    EndpointOption
+		want []string // what the error names: the option, the field, the value
 	}{
-		{"EndpointTimeout(0s)", EndpointTimeout(0)},
-		{"EndpointTimeout(-1s)", EndpointTimeout(-time.Second)},
-		{"EndpointConcurrency(0)", EndpointConcurrency(0)},
+		{EndpointTimeout(0), []string{"EndpointTimeout(0s)"}},
+		{EndpointTimeout(-time.Second), []string{"EndpointTimeout(-1s)"}},
+		{EndpointConcurrency(0), []string{"EndpointConcurrency(0)"}},
+		{EndpointFilter(Filter{Kind: "prs"}), []string{"EndpointFilter", "kind", `"prs"`}},
+		{EndpointFilter(Filter{Refs: []string{"main"}, RepoTypes: []RepoType{"models"}}), []string{"EndpointFilter", "refs", `"main"`, "repoTypes", `"models"`}},
+		{EndpointSecret(""), []string{"EndpointSecret", "empty"}},
 	} {
 		err := s.AddEndpoint("hook", scopeHandler, opt.o)
-		if err == nil || !strings.Contains(err.Error(), opt.name) || !strings.Contains(err.Error(), `"hook"`) {
-			t.Errorf("%s: AddEndpoint = %v, want an error naming the option and the webhook", opt.name, err)
+		for _, want := range append(opt.want, `"hook"`) {
+			if err == nil || !strings.Contains(err.Error(), want) {
+				t.Errorf("%s: AddEndpoint = %v, want an error naming %s", opt.want[0], err, want)
+			}
 		}
 		if err := s.ReplaceEndpoints([]EndpointSpec{{Name: "hook", Handler: scopeHandler, Options: []EndpointOption{opt.o}}}); err == nil {
-			t.Errorf("%s: ReplaceEndpoints accepted it", opt.name)
+			t.Errorf("%s: ReplaceEndpoints accepted it", opt.want[0])
 		}
 	}
 	if got := s.Endpoints(); len(got) != 0 {
 		t.Errorf("endpoints %v registered, want none", got)
+	}
+	if err := s.AddEndpoint("hook", scopeHandler, EndpointFilter(Filter{Kind: KindPullRequest, Refs: []string{"refs/heads/*"}})); err != nil {
+		t.Errorf("a valid filter: %v", err)
 	}
 }
 
