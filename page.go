@@ -103,12 +103,11 @@ func historyQuery(r *http.Request, limit int) (HistoryQuery, error) {
 func (s *Server) serveRetry(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	code, msg := http.StatusOK, "delivery "+id+" queued to run again"
-	qh, ok := s.history.(mergedHistory)
 	var err error
-	if !ok {
+	if s.queueHistory == nil {
 		err = errors.New("re-running deliveries needs a durable queue")
 		code = http.StatusNotFound
-	} else if err = qh.queue.Retry(r.Context(), id); err != nil {
+	} else if err = s.queueHistory.Retry(r.Context(), id); err != nil {
 		code = http.StatusInternalServerError
 		switch {
 		case errors.Is(err, ErrDeliveryNotFound):
@@ -175,14 +174,13 @@ func (s *Server) servePage(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "reading delivery history: "+err.Error(), http.StatusInternalServerError)
 		return
 	}
-	_, durable := s.history.(mergedHistory)
 	base, prefix := s.publicBase(r)
 	data := pageData{
 		SecretSet:  len(s.secrets) > 0,
 		OnSpace:    s.space.id != "",
 		Deliveries: page.Deliveries,
 		Pending:    slices.ContainsFunc(page.Deliveries, inProgress),
-		Durable:    durable,
+		Durable:    s.queueHistory != nil,
 		State:      string(q.State),
 		Next:       page.Next,
 		Kinds:      sample.Kinds(),

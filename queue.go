@@ -136,32 +136,3 @@ func (s *Server) Execute(ctx context.Context, d *Delivery) (any, error) {
 	}
 	return s.call(ctx, ep, d)
 }
-
-// queuedBody is the JSON body of a durable-mode answer.
-type queuedBody struct {
-	Status string `json:"status"`
-	ID     string `json:"id"`
-}
-
-// enqueue hands d to the queue; it returns the status and body to answer
-// with, and fills rec.
-func (s *Server) enqueue(ctx context.Context, d *Delivery, rec *DeliveryRecord) (int, any) {
-	ctx, cancel := context.WithTimeout(ctx, s.cfg.enqueueTimeout)
-	defer cancel()
-	receipt, err := s.cfg.queue.Enqueue(ctx, d)
-	if err != nil {
-		msg := "the delivery could not be queued: "
-		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() != nil {
-			msg = fmt.Sprintf("the delivery could not be queued within %s: ", s.cfg.enqueueTimeout)
-		}
-		msg += redact.String(err.Error()) + "; the Hub will retry"
-		rec.State, rec.Error = StateRejected, msg
-		return http.StatusServiceUnavailable, errorBody{Error: msg}
-	}
-	if receipt.Duplicate {
-		rec.State, rec.DuplicateOf, rec.Error = StateIgnored, receipt.ID, "duplicate of #"+receipt.ID
-		return http.StatusOK, queuedBody{Status: "duplicate", ID: receipt.ID}
-	}
-	rec.ID, rec.State = receipt.ID, StateQueued
-	return http.StatusAccepted, queuedBody{Status: "queued", ID: receipt.ID}
-}

@@ -8,12 +8,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"maps"
 	"net/http"
 	"os"
-	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
@@ -21,7 +19,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/hfhooks/hfhooks/internal/redact"
 	"github.com/hfhooks/hfhooks/internal/signin"
 )
 
@@ -170,12 +167,6 @@ const (
 	maxTimeoutGrace = 5 * time.Second
 )
 
-// ignoredBody is the answer to a delivery an endpoint's filter leaves out.
-type ignoredBody struct {
-	Status string `json:"status"`
-	Reason string `json:"reason"`
-}
-
 // EndpointSpec is one endpoint, as ReplaceEndpoints takes them.
 type EndpointSpec struct {
 	// Name is trimmed of slashes, as in AddEndpoint.
@@ -204,7 +195,7 @@ type Server struct {
 	cfg     config
 	secrets secrets
 	space   space
-	// pages serves every route but the webhooks: the routes of routesMux
+	// pages serves every route but the endpoints: the routes of routesMux
 	// behind the operators' door.
 	pages   http.Handler
 	gate    *signin.Gate
@@ -212,6 +203,9 @@ type Server struct {
 	observe Observer
 	log     *slog.Logger
 	history History // cfg.history, merged with the queue's in durable mode
+	// queueHistory, in durable mode with a queue that keeps a history
+	// (QueueHistory), lists and re-runs the queued deliveries.
+	queueHistory QueueHistory
 
 	regMu  sync.Mutex                           // serializes registrations
 	routes atomic.Pointer[map[string]*endpoint] // copy-on-write: lock-free reads
@@ -251,6 +245,7 @@ func NewServer(opts ...Option) *Server {
 		history: cfg.history,
 	}
 	if qh, ok := cfg.queue.(QueueHistory); ok {
+		s.queueHistory = qh
 		s.history = mergedHistory{mem: cfg.history, queue: qh}
 	}
 	s.handlerCtx, s.cancelHandlers = context.WithCancel(context.Background())
@@ -386,241 +381,6 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.pages.ServeHTTP(w, r)
-}
-
-// errorBody is the JSON body of every error response.
-type errorBody struct {
-	Error string `json:"error"`
-}
-
-// statusBody is the JSON body of the 202 answer given for slow handlers.
-type statusBody struct {
-	Status string `json:"status"`
-}
-
-// serveWebhook runs the request path: method, secret, size, decode, handler.
-func (s *Server) serveWebhook(w http.ResponseWriter, r *http.Request, ep *endpoint) {
-	rec := DeliveryRecord{ID: newID(), Time: time.Now(), Endpoint: ep.name}
-	status, body := s.process(w, r, ep, &rec)
-	writeJSON(w, status, body)
-	rec.StatusCode = status
-	rec.Duration = time.Since(rec.Time)
-	s.observe.ObserveRequest(ep.name, status, rec.Duration)
-	s.logDelivery(rec)
-	// A queued delivery is in the queue's history; one whose handler still
-	// runs is recorded when it ends.
-	if rec.State != StateQueued && rec.State != StateRunning {
-		s.record(r.Context(), rec)
-	}
-}
-
-// record stores rec in the history, logging a failure.
-func (s *Server) record(ctx context.Context, rec DeliveryRecord) {
-	if err := s.history.Record(ctx, rec); err != nil {
-		s.log.Error("recording delivery", "endpoint", rec.Endpoint, "err", err)
-	}
-}
-
-// process checks the request and runs the handler; it returns the status and
-// body to answer with, and fills rec.
-func (s *Server) process(w http.ResponseWriter, r *http.Request, ep *endpoint, rec *DeliveryRecord) (int, any) {
-	fail := func(code int, msg string) (int, any) {
-		rec.State, rec.Error = StateRejected, msg
-		return code, errorBody{Error: msg}
-	}
-	if r.Method != http.MethodPost {
-		w.Header().Set("Allow", http.MethodPost)
-		return fail(http.StatusMethodNotAllowed, "method "+r.Method+" not allowed: the Hub delivers webhooks with POST")
-	}
-	switch ep.secrets.check(r) {
-	case secretMissing:
-		return fail(http.StatusUnauthorized, "x-webhook-secret header not set.")
-	case secretWrong:
-		return fail(http.StatusForbidden, "Invalid webhook secret.")
-	}
-	body, err := s.readBody(w, r)
-	if err != nil {
-		var tooLarge *http.MaxBytesError
-		if errors.As(err, &tooLarge) {
-			return fail(http.StatusRequestEntityTooLarge, fmt.Sprintf("request body is larger than %d bytes", s.cfg.maxBodyBytes))
-		}
-		return fail(http.StatusBadRequest, "reading request body: "+err.Error())
-	}
-	p, err := DecodePayload(body)
-	if err != nil {
-		var perr *PayloadError
-		errors.As(err, &perr)
-		return fail(perr.StatusCode(), perr.Error())
-	}
-	rec.Scope, rec.Action, rec.RepoType, rec.RepoName = p.Event.Scope, p.Event.Action, p.Repo.Type, p.Repo.Name
-	if ep.filter != nil {
-		if ok, reason := ep.filter.Match(p); !ok {
-			rec.State, rec.Error = StateIgnored, reason
-			return http.StatusOK, ignoredBody{Status: "ignored", Reason: reason}
-		}
-	}
-	d := &Delivery{ID: rec.ID, Endpoint: ep.name, Payload: p, Body: body, Header: r.Header, ReceivedAt: rec.Time}
-	if s.cfg.queue != nil {
-		return s.enqueue(r.Context(), d, rec)
-	}
-	return s.runHandler(ep, d, rec)
-}
-
-// readBody reads the body up to the size limit; a Content-Length over the
-// limit is refused without reading anything.
-func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
-	limit := s.cfg.maxBodyBytes
-	switch {
-	case r.ContentLength > limit:
-		return nil, &http.MaxBytesError{Limit: limit}
-	case r.ContentLength > 0:
-		// The length is known: read it into a buffer of that size (net/http
-		// ends a request's body at its Content-Length).
-		body := make([]byte, r.ContentLength)
-		_, err := io.ReadFull(r.Body, body)
-		return body, err
-	}
-	return io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
-}
-
-// handlerResult is what a handler returned.
-type handlerResult struct {
-	value any
-	err   error
-}
-
-// runHandler runs the handler and waits for it up to the response deadline;
-// past it, the answer is 202 and the handler goes on in the background, to be
-// recorded when it ends.
-func (s *Server) runHandler(ep *endpoint, d *Delivery, rec *DeliveryRecord) (int, any) {
-	done := make(chan handlerResult, 1)
-	s.inflight.Add(1)
-	go func() {
-		defer s.inflight.Done()
-		if ep.slots != nil {
-			select {
-			case ep.slots <- struct{}{}:
-				defer func() { <-ep.slots }()
-			case <-s.handlerCtx.Done():
-				done <- handlerResult{nil, fmt.Errorf("waiting for a free slot (concurrency %d): %w", ep.concurrency, s.handlerCtx.Err())}
-				return
-			}
-		}
-		ctx := s.handlerCtx
-		if t := ep.runTimeout(); t > 0 {
-			var cancel context.CancelFunc
-			ctx, cancel = context.WithTimeout(ctx, t)
-			defer cancel()
-		}
-		start := time.Now()
-		v, err := s.call(ctx, ep, d)
-		outcome := RunSucceeded
-		if err != nil {
-			outcome = RunFailed
-		}
-		s.observe.ObserveRun(ep.name, outcome, time.Since(start))
-		done <- handlerResult{v, err}
-	}()
-	timer := time.NewTimer(s.cfg.responseDeadline)
-	defer timer.Stop()
-	select {
-	case res := <-done:
-		return s.respond(res, rec)
-	case <-timer.C:
-		rec.State = StateRunning
-		late := *rec
-		late.StatusCode = http.StatusAccepted
-		s.inflight.Add(1)
-		go func() {
-			defer s.inflight.Done()
-			res := <-done
-			late.Duration = time.Since(late.Time)
-			s.respond(res, &late)
-			s.logDelivery(late)
-			s.record(s.handlerCtx, late)
-		}()
-		return http.StatusAccepted, statusBody{Status: "accepted"}
-	}
-}
-
-// respond turns a handler's result into a status and body, and fills rec.
-func (s *Server) respond(res handlerResult, rec *DeliveryRecord) (int, any) {
-	rec.Attempts = 1
-	rec.Output = OutputOf(res.value, res.err)
-	if res.err == nil {
-		rec.State = StateSucceeded
-		return http.StatusOK, res.value
-	}
-	rec.State, rec.Error = StateFailed, redact.String(res.err.Error())
-	code := http.StatusInternalServerError
-	var se *StatusError
-	if errors.As(res.err, &se) && se.Code >= 400 && se.Code <= 599 {
-		code = se.Code
-	}
-	if errors.Is(res.err, errPanic) {
-		return code, errorBody{Error: "internal server error"}
-	}
-	return code, errorBody{Error: rec.Error}
-}
-
-// errPanic marks the error a recovered panic becomes.
-var errPanic = errors.New("handler panicked")
-
-// call runs the handler, turning a panic into an error.
-func (s *Server) call(ctx context.Context, ep *endpoint, d *Delivery) (v any, err error) {
-	s.running.add(ep.name, 1)
-	defer s.running.add(ep.name, -1)
-	defer func() {
-		if p := recover(); p != nil {
-			s.log.Error("handler panicked", "endpoint", ep.name, "delivery", d.ID, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
-			v, err = nil, fmt.Errorf("%w: %v", errPanic, p)
-		}
-	}()
-	return ep.handler(ctx, d)
-}
-
-// logDelivery writes the one line of a request's outcome: accepted,
-// queued, handled or ignored at Info; refused (a wrong secret, a bad
-// payload, a full queue) or failed at Warn for a 4xx, Error otherwise. At
-// Warn, the log shows exactly the failures.
-func (s *Server) logDelivery(rec DeliveryRecord) {
-	level, msg := outcome(rec)
-	ctx := context.Background()
-	if !s.log.Enabled(ctx, level) {
-		return // build no attributes for a line that is not written
-	}
-	attrs := []any{"endpoint", rec.Endpoint, "status", rec.StatusCode, "id", rec.ID, "duration", rec.Duration.Round(time.Microsecond)}
-	if rec.Scope != "" {
-		attrs = append(attrs, "scope", rec.Scope, "action", rec.Action, "repo", string(rec.RepoType)+":"+rec.RepoName)
-	}
-	switch {
-	case rec.State == StateIgnored:
-		attrs = append(attrs, "reason", rec.Error)
-	case rec.Error != "":
-		attrs = append(attrs, "err", rec.Error)
-	}
-	s.log.Log(ctx, level, msg, attrs...)
-}
-
-// outcome returns the level and message of rec's log line.
-func outcome(rec DeliveryRecord) (slog.Level, string) {
-	failure := slog.LevelError
-	if rec.StatusCode/100 == 4 {
-		failure = slog.LevelWarn
-	}
-	switch rec.State {
-	case StateQueued:
-		return slog.LevelInfo, "delivery queued"
-	case StateIgnored:
-		return slog.LevelInfo, "delivery ignored"
-	case StateRunning:
-		return slog.LevelInfo, "delivery accepted; its handler still runs"
-	case StateSucceeded:
-		return slog.LevelInfo, "delivery handled"
-	case StateRejected:
-		return failure, "delivery refused"
-	}
-	return failure, "delivery failed"
 }
 
 // cancelWait bounds how long Shutdown waits for handlers to return once
