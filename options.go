@@ -21,8 +21,6 @@ const (
 	DefaultResponseDeadline = 25 * time.Second
 	// DefaultShutdownGrace bounds how long shutdown waits for handlers.
 	DefaultShutdownGrace = 30 * time.Second
-	// DefaultHistorySize is how many deliveries the in-memory history keeps.
-	DefaultHistorySize = 200
 	// DefaultEnqueueTimeout bounds how long a request waits for the queue
 	// to commit its delivery before it is answered 503, well under the
 	// Hub's timeout of about 30 s.
@@ -40,7 +38,6 @@ type config struct {
 	responseDeadline time.Duration
 	shutdownGrace    time.Duration
 	enqueueTimeout   time.Duration
-	history          History
 	queue            Queue
 	observer         Observer
 	metrics          http.Handler
@@ -59,7 +56,6 @@ func defaultConfig() config {
 		responseDeadline: DefaultResponseDeadline,
 		shutdownGrace:    DefaultShutdownGrace,
 		enqueueTimeout:   DefaultEnqueueTimeout,
-		history:          NewMemoryHistory(DefaultHistorySize),
 	}
 }
 
@@ -119,9 +115,25 @@ func WithShutdownGrace(d time.Duration) Option {
 	return func(c *config) { c.shutdownGrace = d }
 }
 
-// WithHistory sets where recent deliveries are recorded (an in-memory ring
-// of DefaultHistorySize by default). In durable mode (WithQueue) it records
-// only the requests that did not reach the queue.
-func WithHistory(h History) Option {
-	return func(c *config) { c.history = h }
+// WithQueue puts the server in durable mode: an accepted delivery is
+// committed to q and answered 202 {"status":"queued","id":...}, and q's
+// workers run the handlers. A queue that deduplicates answers a repeat 200
+// {"status":"duplicate","id":...} with the id of the delivery it repeats,
+// and the repeat is recorded as ignored, with DeliveryRecord.DuplicateOf.
+// When q cannot take a delivery the answer is 503, so that the Hub sends it
+// again. Serve and Run start q and stop it at shutdown; a
+// server served otherwise must be passed to q.Start by its owner.
+//
+// When q implements QueueHistory, the landing page and /api/deliveries show
+// the queued deliveries from it, with their state, and can re-run failed
+// ones; requests refused before reaching the queue stay in memory.
+func WithQueue(q Queue) Option {
+	return func(c *config) { c.queue = q }
+}
+
+// WithEnqueueTimeout bounds how long a request waits for the queue to commit
+// its delivery (DefaultEnqueueTimeout by default); past it the answer is
+// 503, and the Hub sends the delivery again.
+func WithEnqueueTimeout(d time.Duration) Option {
+	return func(c *config) { c.enqueueTimeout = d }
 }

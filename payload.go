@@ -80,8 +80,8 @@ const (
 	ScopeDiscussionComment = "discussion.comment"
 )
 
-// SupportedVersion is the only webhook payload version this package decodes.
-const SupportedVersion = 3
+// supportedVersion is the only webhook payload version this package decodes.
+const supportedVersion = 3
 
 // Payload is a version 3 webhook payload, as the Hub POSTs it.
 // Optional parts are nil when absent.
