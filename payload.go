@@ -1,11 +1,3 @@
-// Package hfhooks receives Hugging Face Hub webhooks: it decodes the typed
-// version 3 payload, verifies the shared secret, and routes each delivery to a
-// handler registered under /webhooks/<name>.
-//
-// It is the Go counterpart of huggingface_hub's WebhooksServer,
-// webhook_endpoint and WebhookPayload. A Server is an http.Handler, so it can
-// run on its own (Server.Run, or the package-level Endpoint and Run) or be
-// mounted in any router.
 package hfhooks
 
 import "strings"

@@ -7,10 +7,10 @@ import (
 	"time"
 )
 
-// For queue implementers: what a durable queue (package queue, or one of
-// your own) implements and uses. A Queue is required; QueueHistory and
-// QueueHealth are optional, and the Server looks for them on the Queue.
-// The rest are the values they exchange.
+// For queue implementers (see the package documentation): what a durable
+// queue, package queue or one of your own, implements and uses. A Queue is
+// required; QueueHistory and QueueHealth are optional, and the Server looks
+// for them on the Queue. The rest are the values they exchange.
 
 // Queue runs deliveries durably: a Server given one with WithQueue commits
 // each accepted delivery to it before answering, and its workers run the
