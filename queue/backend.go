@@ -156,7 +156,7 @@ func (b *riverBackend[TTx]) insert(ctx context.Context, reqs []*request, now tim
 		// before the commit.
 		params := make([]river.InsertManyParams, len(reqs))
 		for i, r := range reqs {
-			params[i] = river.InsertManyParams{Args: r.args, InsertOpts: &river.InsertOpts{Queue: riverQueue(r.args.Endpoint)}}
+			params[i] = r.args.insertParams()
 		}
 		res, err := b.client.InsertManyTx(ctx, tx, params)
 		if err != nil {
