@@ -16,15 +16,19 @@ const (
 	DefaultPort = "7860"
 	// DefaultMaxBodyBytes is the largest request body accepted (1 MiB).
 	DefaultMaxBodyBytes = wire.DefaultMaxBodyBytes
-	// DefaultResponseDeadline is how long the server waits for a handler
+)
+
+// The defaults of the options that set durations.
+const (
+	// defaultResponseDeadline is how long the server waits for a handler
 	// before answering 202, under the Hub's timeout of about 30 s.
-	DefaultResponseDeadline = 25 * time.Second
-	// DefaultShutdownGrace bounds how long shutdown waits for handlers.
-	DefaultShutdownGrace = 30 * time.Second
-	// DefaultEnqueueTimeout bounds how long a request waits for the queue
+	defaultResponseDeadline = 25 * time.Second
+	// defaultShutdownGrace bounds how long shutdown waits for handlers.
+	defaultShutdownGrace = 30 * time.Second
+	// defaultEnqueueTimeout bounds how long a request waits for the queue
 	// to commit its delivery before it is answered 503, well under the
 	// Hub's timeout of about 30 s.
-	DefaultEnqueueTimeout = 10 * time.Second
+	defaultEnqueueTimeout = 10 * time.Second
 )
 
 // config is what the options set.
@@ -53,9 +57,9 @@ func defaultConfig() config {
 		logger:           slog.Default(),
 		out:              os.Stdout,
 		maxBodyBytes:     DefaultMaxBodyBytes,
-		responseDeadline: DefaultResponseDeadline,
-		shutdownGrace:    DefaultShutdownGrace,
-		enqueueTimeout:   DefaultEnqueueTimeout,
+		responseDeadline: defaultResponseDeadline,
+		shutdownGrace:    defaultShutdownGrace,
+		enqueueTimeout:   defaultEnqueueTimeout,
 	}
 }
 
@@ -104,13 +108,14 @@ func WithMaxBodyBytes(n int64) Option {
 
 // WithResponseDeadline sets how long the server waits for a handler before
 // it answers 202 {"status":"accepted"} and lets the handler finish in the
-// background.
+// background (25 s by default, under the Hub's timeout of about 30 s).
 func WithResponseDeadline(d time.Duration) Option {
 	return func(c *config) { c.responseDeadline = d }
 }
 
 // WithShutdownGrace bounds how long Run waits, on SIGINT, SIGTERM or the
-// end of its context, for in-flight requests and handlers to finish.
+// end of its context, for in-flight requests and handlers to finish (30 s
+// by default).
 func WithShutdownGrace(d time.Duration) Option {
 	return func(c *config) { c.shutdownGrace = d }
 }
@@ -132,8 +137,8 @@ func WithQueue(q Queue) Option {
 }
 
 // WithEnqueueTimeout bounds how long a request waits for the queue to commit
-// its delivery (DefaultEnqueueTimeout by default); past it the answer is
-// 503, and the Hub sends the delivery again.
+// its delivery (10 s by default); past it the answer is 503, and the Hub
+// sends the delivery again.
 func WithEnqueueTimeout(d time.Duration) Option {
 	return func(c *config) { c.enqueueTimeout = d }
 }
