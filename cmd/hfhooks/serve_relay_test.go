@@ -191,3 +191,45 @@ func TestRelayStateRestart(t *testing.T) {
 		t.Errorf("listen replaced its channel: %s", out.String())
 	}
 }
+
+// TestListenNewChannel: listen --watch against a relay without state that
+// restarts: listen creates a new channel, prints it, and points its
+// temporary webhook at it.
+func TestListenNewChannel(t *testing.T) {
+	isolateEnv(t)
+	_, client := newTestHub(t)
+	t.Setenv(relayTokenEnv, "")
+	r := startCmd(t, `Relay running on (\S+)`, "relay", "--addr", "127.0.0.1:0")
+	relayURL := r.match
+	var out, errOut syncBuffer
+	opts := &listenOptions{
+		IO:         &ioStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut},
+		HubClient:  func() (*hub.Client, error) { return client, nil },
+		IsTerminal: func() bool { return false },
+		Relay:      relayURL,
+		ForwardTo:  "http://127.0.0.1:1/webhooks/inbox",
+		Watch:      []string{"user:me"},
+		Backoff:    5 * time.Millisecond,
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- listenRun(ctx, opts) }()
+	t.Cleanup(func() {
+		cancel()
+		<-done
+	})
+	waitFor(t, "the listener", func() bool { return strings.Contains(errOut.String(), "connected to the relay") })
+	before := listHooks(t, client)[0]
+
+	restartRelay(t, r, relayURL)
+	waitFor(t, "the webhook to point at a new channel", func() bool {
+		return strings.Contains(out.String(), "Updated webhook "+before.ID+": it delivers to the new channel.")
+	})
+	after := listHooks(t, client)
+	if len(after) != 1 || after[0].URL == before.URL || !relay.IsTemporaryWebhookURL(after[0].URL, relayURL) {
+		t.Errorf("webhooks: %+v; want the one webhook on a new channel of the relay", after)
+	}
+	if !strings.Contains(out.String(), "The relay forgot the channel (it restarted without --state): listening on a new one.\nForwarding "+strings.TrimSuffix(after[0].URL, "?hfhooks-listen=1")+" -> ") {
+		t.Errorf("listen's output: %s", out.String())
+	}
+}
