@@ -4,7 +4,7 @@
 //
 // The relay ([Server]) hands out channels. A channel has a public URL,
 // https://relay.example/c/<id>, to configure on the Hub, and a token that only
-// its owner knows. A listener ([Listen]) holding the token connects out to
+// its owner knows. A listener ([Listener]) holding the token connects out to
 // the relay and keeps one long-lived connection open; each webhook POST to
 // the channel's URL travels down that connection to the listener, which
 // forwards it to a local server, and the local server's status and body go

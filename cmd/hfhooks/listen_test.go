@@ -306,6 +306,8 @@ func TestListenUsageErrors(t *testing.T) {
 		{"bad_watch", []string{"listen", "--relay", "http://127.0.0.1:1", "--forward-to", "http://127.0.0.1:7860/webhooks/x", "--watch", "me"}},
 		{"watch_needs_endpoint", []string{"listen", "--relay", "http://127.0.0.1:1", "--forward-to", "http://127.0.0.1:7860", "--watch", "user:me"}},
 		{"relay_extra_arg", []string{"relay", "extra"}},
+		{"relay_negative_expiry", []string{"relay", "--unclaimed-expiry", "-1m"}},
+		{"relay_buffer_under_body", []string{"relay", "--max-buffered-bytes", "1000", "--max-body-bytes", "2000"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

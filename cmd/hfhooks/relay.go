@@ -92,6 +92,9 @@ forgotten after --unclaimed-expiry, one without a listener after
 
 // runRelay serves the relay until ctx ends or SIGINT or SIGTERM arrives.
 func runRelay(ctx context.Context, opts *relayOptions) error {
+	if err := opts.check(); err != nil {
+		return err
+	}
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	token := opts.token
@@ -136,6 +139,19 @@ func runRelay(ctx context.Context, opts *relayOptions) error {
 		fmt.Fprintf(opts.io.Out, "Creating a channel requires the token in %s.\n", relayTokenEnv)
 	}
 	return srv.Serve(ctx, ln)
+}
+
+// check rejects limits that make no sense as usage errors.
+func (o *relayOptions) check() error {
+	switch {
+	case o.idleExpiry < 0 || o.unclaimedExpiry < 0 || o.createEvery < 0:
+		return usageErrorf("--idle-expiry, --unclaimed-expiry and --create-every cannot be negative")
+	case o.createBurst < 0 || o.trustedProxies < 0:
+		return usageErrorf("--create-burst and --trusted-proxies cannot be negative")
+	case o.maxBufferedBytes < o.maxBodyBytes:
+		return usageErrorf("--max-buffered-bytes (%d) is under --max-body-bytes (%d): no delivery of the largest size could ever pass", o.maxBufferedBytes, o.maxBodyBytes)
+	}
+	return nil
 }
 
 // defaultTrustedProxies is 1 on a Space, whose proxy appends the client's
