@@ -13,7 +13,7 @@
 //
 // Usage:
 //
-//	go run ./bench/relay [-n 2000] [-c 16] [-duration 5s] [-abusers 300]
+//	(cd bench && go run ./relay) [-n 2000] [-c 16] [-duration 5s] [-abusers 300]
 package main
 
 import (
