@@ -229,7 +229,9 @@ func (l *Listener) Run(ctx context.Context) error {
 		if l.MaxReconnects > 0 && failures > l.MaxReconnects {
 			return fmt.Errorf("relay: giving up after %d failed connection attempts: %w", failures, err)
 		}
-		if errors.Is(err, errChannelGone) {
+		wait := l.backoff(failures)
+		switch {
+		case errors.Is(err, errChannelGone):
 			l.logger().Warn("the relay no longer knows the channel (it expired, or the relay restarted without --state); creating a new one", "channel", ch.ID)
 			ch = Channel{}
 			if worked {
@@ -238,12 +240,10 @@ func (l *Listener) Run(ctx context.Context) error {
 				failures, worked = 0, false
 				continue
 			}
-		}
-		wait := l.backoff(failures)
-		if downSince.IsZero() {
+		case downSince.IsZero():
 			downSince = time.Now()
 			l.logger().Warn("relay unreachable; reconnecting with backoff", "err", err)
-		} else {
+		default:
 			l.logger().Debug("relay still unreachable", "err", err, "attempt", failures, "next_in", wait.Round(time.Millisecond))
 		}
 		t := time.NewTimer(wait)
