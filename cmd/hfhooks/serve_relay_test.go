@@ -84,6 +84,28 @@ func restartRelay(t *testing.T, r *started, relayURL string, args ...string) *st
 	return startCmd(t, `Relay running on (\S+)`, append([]string{"relay", "--addr", addr}, args...)...)
 }
 
+// runListen runs listen with opts, on a terminal-less input and with a
+// short backoff, until the test ends, and returns its output once it has
+// connected to the relay.
+func runListen(t *testing.T, opts *listenOptions) (out, errOut *syncBuffer) {
+	t.Helper()
+	out, errOut = &syncBuffer{}, &syncBuffer{}
+	opts.IO = &ioStreams{In: strings.NewReader(""), Out: out, ErrOut: errOut}
+	opts.IsTerminal = func() bool { return false }
+	opts.Backoff = 5 * time.Millisecond
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- listenRun(ctx, opts) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("listen: %v", err)
+		}
+	})
+	waitFor(t, "the listener", func() bool { return strings.Contains(errOut.String(), "connected to the relay") })
+	return out, errOut
+}
+
 // TestServeRelayOutlivesRelay: "serve --relay --watch" against a relay
 // without state that restarts: the local server answers local deliveries
 // throughout; serve ends with a new channel, the emulator's webhook
@@ -155,24 +177,7 @@ func TestRelayStateRestart(t *testing.T) {
 		t.Errorf("relay start-up: %s", r.out)
 	}
 	local, _, _ := startServe(t, "--queue", "none")
-	var out, errOut syncBuffer
-	opts := &listenOptions{
-		IO:         &ioStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut},
-		IsTerminal: func() bool { return false },
-		Relay:      relayURL,
-		ForwardTo:  local + "/webhooks/inbox",
-		Backoff:    5 * time.Millisecond,
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- listenRun(ctx, opts) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("listen: %v", err)
-		}
-	})
-	waitFor(t, "the listener", func() bool { return strings.Contains(errOut.String(), "connected to the relay") })
+	out, errOut := runListen(t, &listenOptions{Relay: relayURL, ForwardTo: local + "/webhooks/inbox"})
 	m := regexp.MustCompile(`Forwarding (\S+) -> `).FindStringSubmatch(out.String())
 	if m == nil {
 		t.Fatalf("no channel URL in %s", out.String())
@@ -201,24 +206,12 @@ func TestListenNewChannel(t *testing.T) {
 	t.Setenv(relayTokenEnv, "")
 	r := startCmd(t, `Relay running on (\S+)`, "relay", "--addr", "127.0.0.1:0")
 	relayURL := r.match
-	var out, errOut syncBuffer
-	opts := &listenOptions{
-		IO:         &ioStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut},
-		HubClient:  func() (*hub.Client, error) { return client, nil },
-		IsTerminal: func() bool { return false },
-		Relay:      relayURL,
-		ForwardTo:  "http://127.0.0.1:1/webhooks/inbox",
-		Watch:      []string{"user:me"},
-		Backoff:    5 * time.Millisecond,
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- listenRun(ctx, opts) }()
-	t.Cleanup(func() {
-		cancel()
-		<-done
+	out, _ := runListen(t, &listenOptions{
+		HubClient: func() (*hub.Client, error) { return client, nil },
+		Relay:     relayURL,
+		ForwardTo: "http://127.0.0.1:1/webhooks/inbox",
+		Watch:     []string{"user:me"},
 	})
-	waitFor(t, "the listener", func() bool { return strings.Contains(errOut.String(), "connected to the relay") })
 	before := listHooks(t, client)[0]
 
 	restartRelay(t, r, relayURL)
