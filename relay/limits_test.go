@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"runtime"
 	"strings"
 	"sync"
@@ -356,4 +357,31 @@ func heapInUse() uint64 {
 	var m runtime.MemStats
 	runtime.ReadMemStats(&m)
 	return m.HeapInuse
+}
+
+// TestReadTimeoutSparesWaits: the read timeout bounds reading requests
+// only: a listener's stream outlives it, and so does a delivery whose
+// local answer takes longer.
+func TestReadTimeoutSparesWaits(t *testing.T) {
+	t.Parallel()
+	const readTimeout = 50 * time.Millisecond
+	s := serveRelay(t, "127.0.0.1:0", relay.WithReadTimeout(readTimeout))
+	ch := newChannel(t, s.URL)
+	local := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		time.Sleep(3 * readTimeout) // answers after the read timeout
+		w.WriteHeader(http.StatusAccepted)
+		io.WriteString(w, "late but here")
+	}))
+	t.Cleanup(local.Close)
+	connected, _ := listen(t, &relay.Listener{RelayURL: s.URL, Channel: ch, ForwardTo: local.URL + "/webhooks/x"})
+	await(t, connected, "connection")
+	time.Sleep(3 * readTimeout) // the stream lives past the read timeout: a span of time, not an event
+	if code, _, body := post(t, ch.URL, []byte("{}"), nil); code != http.StatusAccepted || body != "late but here" {
+		t.Errorf("delivery: %d %q; want the local 202", code, body)
+	}
+	select {
+	case <-connected:
+		t.Error("the listener reconnected: its stream did not outlive the read timeout")
+	default:
+	}
 }

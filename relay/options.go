@@ -173,8 +173,9 @@ func WithHeartbeat(d time.Duration) Option {
 // WithReadTimeout bounds reading a request's headers, and then its body,
 // each to d: a delivery whose body has not arrived by then is answered
 // 408. It is also the http.Server's ReadHeaderTimeout and ReadTimeout in
-// [Server.Serve] (the listeners' streams lift it once connected). A
-// duration that is not positive keeps the default.
+// [Server.Serve], which bound reading a request only: not a listener's
+// stream, nor the wait for a local answer. A duration that is not positive
+// keeps the default.
 func WithReadTimeout(d time.Duration) Option {
 	return func(c *config) {
 		if d > 0 {

@@ -188,7 +188,8 @@ func (s *Server) Close() {
 // 64 KiB, and idle connections by [WithIdleTimeout].
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	// No WriteTimeout: it would cut the long-lived streams, whose handler
-	// sets a deadline on each write, and lifts the read deadline.
+	// sets a deadline on each write. The read timeout ends once a request
+	// is read (net/http lifts it), so it does not cut them.
 	hs := &http.Server{
 		Handler:           s,
 		ReadHeaderTimeout: s.cfg.readTimeout,
@@ -408,9 +409,6 @@ func (s *Server) serveEvents(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	rc := http.NewResponseController(w)
-	// The stream lasts: lift the read deadline of the request, whose end
-	// would otherwise end the stream.
-	_ = rc.SetReadDeadline(time.Time{})
 	st := &stream{queue: make(chan *pendingDelivery, s.cfg.maxPending), replaced: make(chan struct{})}
 	s.attach(ch, st)
 	replaced := false
@@ -698,8 +696,8 @@ func (s *Server) tooLarge() string {
 
 // readBody reads a request body up to the size limit, within the read
 // timeout; its error is a *limitError: 413, 408 or 400. A body of known
-// length takes exactly its length in memory. It then lifts the read
-// deadline, so that the request lives on while it waits.
+// length takes exactly its length in memory. Once the body is read,
+// net/http lifts the read deadline: the request lives on while it waits.
 func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
 	rc := http.NewResponseController(w)
 	_ = rc.SetReadDeadline(time.Now().Add(s.cfg.readTimeout))
@@ -714,7 +712,6 @@ func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error
 	var mbe *http.MaxBytesError
 	switch {
 	case err == nil:
-		_ = rc.SetReadDeadline(time.Time{})
 		return body, nil
 	case errors.As(err, &mbe):
 		return nil, &limitError{http.StatusRequestEntityTooLarge, s.tooLarge()}
