@@ -17,6 +17,7 @@ import (
 // The guide's @webhook_endpoint style: register functions on the default
 // server, then run it (on 127.0.0.1:7860, or 0.0.0.0:7860 on a Space).
 func ExampleEndpoint() {
+	// docs:begin endpoint
 	hfhooks.Endpoint("trigger_training", func(ctx context.Context, d *hfhooks.Delivery) (any, error) {
 		if d.Payload.Repo.Type == hfhooks.RepoDataset && d.Payload.Event.Action == hfhooks.ActionUpdate {
 			// Trigger a training job if a dataset is updated.
@@ -26,6 +27,38 @@ func ExampleEndpoint() {
 	if err := hfhooks.Run(); err != nil {
 		log.Fatal(err)
 	}
+	// docs:end
+}
+
+// A Server is an http.Handler: it mounts under a prefix of any router.
+func ExampleServer_ServeHTTP() {
+	srv := hfhooks.NewServer(hfhooks.WithSecret("my_secret_key"))
+	mux := http.NewServeMux()
+	// docs:begin mount
+	mux.Handle("/hooks/", http.StripPrefix("/hooks", srv)) // POST /hooks/webhooks/say_hello
+	// docs:end
+	if err := http.ListenAndServe("127.0.0.1:8080", mux); err != nil {
+		log.Fatal(err)
+	}
+}
+
+// A handler that reads the event by the Hub's rule for scopes, and the refs
+// a push updated.
+func ExampleHandlerFunc() {
+	hfhooks.Endpoint("sync", func(ctx context.Context, d *hfhooks.Delivery) (any, error) {
+		// docs:begin action-on
+		if action, ok := d.Payload.Event.ActionOn(hfhooks.ScopeRepoConfig); ok {
+			// repo.config update, and also repo.config.dois (create) → update
+			slog.Info("config changed", "action", action)
+		}
+		for _, ref := range d.Payload.UpdatedRefs {
+			if ref.Ref == "refs/heads/main" && ref.NewSha != "" {
+				slog.Info("a push to main", "commit", ref.NewSha)
+			}
+		}
+		// docs:end
+		return nil, nil
+	})
 }
 
 // An explicit server with a secret, mounted here on an httptest server.

@@ -68,3 +68,81 @@ func ExampleClient_GetWebhook_notFound() {
 	}
 	// Output: true 404 Webhook not found
 }
+
+// Managing webhooks on the Hub, as huggingface_hub's create_webhook,
+// list_webhooks, update_webhook, enable_webhook, disable_webhook and
+// delete_webhook do. The client finds its token in HF_TOKEN or the file
+// written by "hf auth login".
+func Example_manage() {
+	// docs:begin new-client
+	client, err := hub.NewClient() // or hub.NewClient(hub.WithToken("hf_..."))
+	if err != nil {
+		log.Fatal(err)
+	}
+	ctx := context.Background()
+	// docs:end
+
+	// docs:begin create
+	webhook, err := client.CreateWebhook(ctx, hub.CreateWebhookOptions{
+		URL: "https://webhook.site/your-custom-url",
+		Watched: []hub.WatchedItem{
+			{Type: hub.WatchedUser, Name: "your-username"},
+			{Type: hub.WatchedOrg, Name: "your-org-name"},
+		},
+		Domains: []hub.Domain{hub.DomainRepo, hub.DomainDiscussion},
+		Secret:  "your-secret",
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("Created", webhook.ID)
+	// docs:end
+
+	// docs:begin list
+	webhooks, err := client.ListWebhooks(ctx)
+	if err != nil {
+		log.Fatal(err)
+	}
+	for _, w := range webhooks {
+		fmt.Println(w.ID, w.URL, w.Disabled, w.Watched)
+	}
+	// docs:end
+
+	// docs:begin update
+	updated, err := client.UpdateWebhook(ctx, "your-webhook-id", hub.UpdateWebhookOptions{
+		URL:     hub.Ptr("https://new.webhook.site/url"),
+		Watched: []hub.WatchedItem{{Type: hub.WatchedUser, Name: "new-username"}},
+		Domains: []hub.Domain{hub.DomainRepo},
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("Updated", updated.ID, updated.URL)
+	// docs:end
+
+	// docs:begin toggle
+	enabled, err := client.EnableWebhook(ctx, "your-webhook-id")
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("Enabled:", !enabled.Disabled)
+
+	disabled, err := client.DisableWebhook(ctx, "your-webhook-id")
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("Disabled:", disabled.Disabled)
+	// docs:end
+
+	// docs:begin delete
+	if err := client.DeleteWebhook(ctx, "your-webhook-id"); err != nil {
+		log.Fatal(err)
+	}
+	// docs:end
+
+	// docs:begin not-found
+	if _, err := client.GetWebhook(ctx, "your-webhook-id"); errors.Is(err, hub.ErrNotFound) {
+		fmt.Println("gone")
+	}
+	// docs:end
+}

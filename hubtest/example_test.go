@@ -18,6 +18,7 @@ import (
 // with the hub client, make the Hub emit an event, wait for the delivery and
 // check what the handler saw.
 func ExampleNewServer() {
+	// docs:begin round-trip
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 
@@ -60,6 +61,7 @@ func ExampleNewServer() {
 	}
 	fmt.Println(d.State, d.Attempts[0].StatusCode)
 	fmt.Println(<-seen)
+	// docs:end
 	// Output:
 	// delivered 200
 	// repo.content update on dataset acme/reviews

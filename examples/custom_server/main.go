@@ -27,6 +27,7 @@ const page = `<!doctype html><title>My webhooks</title>
 <h1>My webhooks</h1><p>POST Hub events to /webhooks/say_hello or /webhooks/goodbye.</p>`
 
 func newServer() (*hfhooks.Server, error) {
+	// docs:begin new-server
 	// 1. Define the UI: any http.Handler.
 	ui := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
@@ -43,6 +44,7 @@ func newServer() (*hfhooks.Server, error) {
 		return nil, err
 	}
 	return srv, nil
+	// docs:end
 }
 
 func hello(context.Context, *hfhooks.Delivery) (any, error) {

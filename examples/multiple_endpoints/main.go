@@ -20,8 +20,10 @@ func main() {
 
 // register declares both endpoints on the default server.
 func register() {
+	// docs:begin register
 	hfhooks.Endpoint("trigger_training", onUpdateOf(hfhooks.RepoDataset, "training"))
 	hfhooks.Endpoint("trigger_evaluation", onUpdateOf(hfhooks.RepoModel, "evaluation"))
+	// docs:end
 }
 
 // onUpdateOf returns a handler that starts job when a repo of type t is

@@ -11,6 +11,7 @@ import (
 	"github.com/hfhooks/hfhooks/hubtest"
 )
 
+// docs:begin test-handler
 // TestTriggerTraining calls the handler with the deliveries the Hub would
 // send.
 func TestTriggerTraining(t *testing.T) {
@@ -33,6 +34,7 @@ func TestTriggerTraining(t *testing.T) {
 		}
 	}
 }
+// docs:end
 
 // TestEndpoint sends an event to the endpoint on the default server.
 func TestEndpoint(t *testing.T) {
