@@ -34,6 +34,7 @@ func TestTriggerTraining(t *testing.T) {
 		}
 	}
 }
+
 // docs:end
 
 // TestEndpoint sends an event to the endpoint on the default server.

@@ -42,8 +42,8 @@ func TestGoSamples(t *testing.T) {
 }
 
 // region returns the lines of the Go file at path between "// docs:begin
-// name" and the next "// docs:end", with the indentation they share
-// removed.
+// name" and the next "// docs:end", with the indentation they share and
+// trailing blank lines removed.
 func region(path, name string) (string, error) {
 	if !strings.HasSuffix(path, ".go") {
 		return "", fmt.Errorf("%s is not a Go file", path)
@@ -72,6 +72,10 @@ func region(path, name string) (string, error) {
 		return "", fmt.Errorf("%s has no line // docs:begin %s", path, name)
 	case in:
 		return "", fmt.Errorf("%s: region %s has no // docs:end", path, name)
+	}
+	// gofmt may put a blank line before "// docs:end".
+	for len(lines) > 0 && strings.TrimSpace(lines[len(lines)-1]) == "" {
+		lines = lines[:len(lines)-1]
 	}
 	indent := -1 // the tabs the lines share
 	for _, line := range lines {
