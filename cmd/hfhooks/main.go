@@ -1,7 +1,10 @@
 // Command hfhooks receives, sends and manages Hugging Face Hub webhooks.
 //
-// Run "hfhooks help" for the list of commands.
+// Run "hfhooks help" for the list of commands; docs/cli is the reference,
+// generated from the commands.
 package main
+
+//go:generate go test -run ^TestCLIReference$ -update .
 
 import (
 	"context"
