@@ -23,7 +23,7 @@ const (
 // servers the script started in the background when it ends, and defines
 // hfhooks_wait, which waits for a server to accept connections.
 const prelude = `set -euo pipefail
-trap 'kill $(jobs -p) 2>/dev/null; wait' EXIT
+trap 'status=$?; kill $(jobs -p) 2>/dev/null || true; wait; exit $status' EXIT
 hfhooks_wait() {
 	for _ in $(seq 1 100); do
 		(exec 3<>"/dev/tcp/${1%:*}/${1##*:}") 2>/dev/null && return 0
@@ -73,13 +73,16 @@ func TestOfflineShellSamples(t *testing.T) {
 	for _, file := range files {
 		t.Run(file, func(t *testing.T) {
 			t.Parallel()
-			runScript(t, bin, scripts[file])
+			if out, err := runScript(t, bin, scripts[file]); err != nil {
+				t.Errorf("%v\n%s", err, out)
+			}
 		})
 	}
 }
 
-// runScript runs the blocks of one file as one bash script.
-func runScript(t *testing.T, bin string, blocks []block) {
+// runScript runs the blocks of one file as one bash script, and returns
+// the script and its output.
+func runScript(t *testing.T, bin string, blocks []block) (string, error) {
 	hubAddr, serveAddr := freeAddr(t), freeAddr(t)
 	var script strings.Builder
 	script.WriteString(prelude)
@@ -101,9 +104,7 @@ func runScript(t *testing.T, bin string, blocks []block) {
 	cmd.WaitDelay = 5 * time.Second
 	cmd.Env = append(cleanEnv(), "PATH="+bin+string(os.PathListSeparator)+os.Getenv("PATH"), "HOME="+cmd.Dir)
 	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Errorf("%v\nscript:\n%s\noutput:\n%s", err, script.String(), out)
-	}
+	return "script:\n" + script.String() + "output:\n" + string(out), err
 }
 
 // localize moves a line of a sample to the test's addresses: the docs'
@@ -154,6 +155,27 @@ func cleanEnv() []string {
 		env = append(env, kv)
 	}
 	return env
+}
+
+// TestScriptStatus checks that a script fails when a command of it fails,
+// with or without a server in the background, and succeeds otherwise.
+func TestScriptStatus(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		text string
+		ok   bool
+	}{
+		{"true\n", true},
+		{"false\ntrue\n", false},
+		{"sleep 10 &\ntrue\n", true},
+		{"sleep 10 &\nfalse\n", false},
+	}
+	for _, tt := range tests {
+		_, err := runScript(t, t.TempDir(), []block{{file: "test.md", line: 1, text: tt.text}})
+		if (err == nil) != tt.ok {
+			t.Errorf("%q: error %v, want ok %v", tt.text, err, tt.ok)
+		}
+	}
 }
 
 // TestLocalize checks how sample lines move to the test's addresses.
