@@ -13,5 +13,8 @@
 //
 // Every ```go block needs a code line. A ```yaml block that starts with the
 // yaml-language-server line of the schema is a whole hooks.yaml, and must
-// validate against the schema.
+// validate against the schema, as must every .yaml file of the repository
+// that starts with that line. The schema is checked against internal/config
+// key by key, with a validator of the subset of JSON Schema it uses (any
+// other keyword fails the test).
 package docs
