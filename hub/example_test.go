@@ -37,6 +37,7 @@ func ExampleClient_CreateWebhook() {
 	if err != nil {
 		log.Fatal(err)
 	}
+	// docs:begin create
 	webhook, err := client.CreateWebhook(context.Background(), hub.CreateWebhookOptions{
 		URL: "https://webhook.site/your-custom-url",
 		Watched: []hub.WatchedItem{
@@ -49,6 +50,7 @@ func ExampleClient_CreateWebhook() {
 	if err != nil {
 		log.Fatal(err)
 	}
+	// docs:end
 	fmt.Println(webhook.ID, webhook.URL, webhook.Watched, webhook.Domains)
 	// Output: 654bbbc16f2ec14d77f109cc https://webhook.site/your-custom-url [{user your-username} {org your-org-name}] [repo discussion]
 }
@@ -69,9 +71,9 @@ func ExampleClient_GetWebhook_notFound() {
 	// Output: true 404 Webhook not found
 }
 
-// Managing webhooks on the Hub, as huggingface_hub's create_webhook,
-// list_webhooks, update_webhook, enable_webhook, disable_webhook and
-// delete_webhook do. The client finds its token in HF_TOKEN or the file
+// Managing webhooks on the Hub, as huggingface_hub's list_webhooks,
+// update_webhook, enable_webhook, disable_webhook and delete_webhook do
+// (ExampleClient_CreateWebhook creates one). The client finds its token in HF_TOKEN or the file
 // written by "hf auth login".
 func Example_manage() {
 	// docs:begin new-client
@@ -80,22 +82,6 @@ func Example_manage() {
 		log.Fatal(err)
 	}
 	ctx := context.Background()
-	// docs:end
-
-	// docs:begin create
-	webhook, err := client.CreateWebhook(ctx, hub.CreateWebhookOptions{
-		URL: "https://webhook.site/your-custom-url",
-		Watched: []hub.WatchedItem{
-			{Type: hub.WatchedUser, Name: "your-username"},
-			{Type: hub.WatchedOrg, Name: "your-org-name"},
-		},
-		Domains: []hub.Domain{hub.DomainRepo, hub.DomainDiscussion},
-		Secret:  "your-secret",
-	})
-	if err != nil {
-		log.Fatal(err)
-	}
-	fmt.Println("Created", webhook.ID)
 	// docs:end
 
 	// docs:begin list

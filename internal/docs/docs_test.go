@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -24,22 +25,25 @@ type block struct {
 
 func (b block) String() string { return fmt.Sprintf("%s:%d", b.file, b.line) }
 
-// markdownFiles lists README.md and the Markdown files under docs/ and
-// examples/.
-func markdownFiles(t *testing.T) []string {
+// repoFiles lists the files of the repository whose names end in one of
+// suffixes, relative to root, leaving out hidden directories and testdata.
+func repoFiles(t *testing.T, suffixes ...string) []string {
 	t.Helper()
-	files := []string{"README.md"}
-	for _, dir := range []string{"docs", "examples"} {
-		err := filepath.WalkDir(filepath.Join(root, dir), func(path string, d os.DirEntry, err error) error {
-			if err == nil && !d.IsDir() && strings.HasSuffix(path, ".md") {
-				rel, _ := filepath.Rel(root, path)
-				files = append(files, rel)
-			}
+	var files []string
+	err := filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
+		switch {
+		case err != nil:
 			return err
-		})
-		if err != nil {
-			t.Fatal(err)
+		case d.IsDir() && path != root && (strings.HasPrefix(d.Name(), ".") || d.Name() == "testdata"):
+			return filepath.SkipDir
+		case !d.IsDir() && slices.ContainsFunc(suffixes, func(s string) bool { return strings.HasSuffix(path, s) }):
+			rel, _ := filepath.Rel(root, path)
+			files = append(files, rel)
 		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 	return files
 }
@@ -51,7 +55,7 @@ var marker = regexp.MustCompile(`^<!--\s*(.*?)\s*-->$`)
 func blocks(t *testing.T) []block {
 	t.Helper()
 	var all []block
-	for _, file := range markdownFiles(t) {
+	for _, file := range repoFiles(t, ".md") {
 		f, err := os.Open(filepath.Join(root, file))
 		if err != nil {
 			t.Fatal(err)

@@ -231,28 +231,14 @@ func decodeYAML(data []byte) (any, error) {
 func hooksFiles(t *testing.T) []string {
 	t.Helper()
 	var files []string
-	err := filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
+	for _, file := range repoFiles(t, ".yaml", ".yml") {
+		data, err := os.ReadFile(filepath.Join(root, file))
 		if err != nil {
-			return err
+			t.Fatal(err)
 		}
-		if d.IsDir() && (strings.HasPrefix(d.Name(), ".") || d.Name() == "testdata") && path != root {
-			return filepath.SkipDir
+		if first, _, _ := strings.Cut(string(data), "\n"); schemaLine.MatchString(first) {
+			files = append(files, file)
 		}
-		if !d.IsDir() && (strings.HasSuffix(path, ".yaml") || strings.HasSuffix(path, ".yml")) {
-			data, err := os.ReadFile(path)
-			if err != nil {
-				return err
-			}
-			first, _, _ := strings.Cut(string(data), "\n")
-			if m := schemaLine.FindStringSubmatch(first); m != nil {
-				rel, _ := filepath.Rel(root, path)
-				files = append(files, rel)
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
 	}
 	return files
 }
