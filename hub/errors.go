@@ -68,7 +68,11 @@ func (e *Error) Error() string {
 	case http.StatusUnauthorized:
 		b.WriteString("\nGive a valid token: pass --token, set HF_TOKEN, or run `huggingface-cli login`.")
 	case http.StatusForbidden:
-		b.WriteString("\nMake sure your token has the correct permissions (managing webhooks needs the \"webhooks\" scope).")
+		if strings.Contains(e.URL, "/discussions/") {
+			b.WriteString("\nMake sure your token has the correct permissions (writing to discussions needs a \"write\" token, or the \"discussions\" permission of a fine-grained one).")
+		} else {
+			b.WriteString("\nMake sure your token has the correct permissions (managing webhooks needs the \"webhooks\" scope).")
+		}
 	}
 	return b.String()
 }
