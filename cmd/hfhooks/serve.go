@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/hfhooks/hfhooks"
+	"github.com/hfhooks/hfhooks/action"
 	"github.com/hfhooks/hfhooks/hub"
 	"github.com/hfhooks/hfhooks/internal/config"
 	"github.com/hfhooks/hfhooks/internal/redact"
@@ -234,7 +235,7 @@ func runServe(ctx context.Context, opts *serveOptions) error {
 	}
 	srv := hfhooks.NewServer(srvOpts...)
 	if cfg != nil {
-		if err := srv.ReplaceWebhooks(webhooksOf(cfg)); err != nil {
+		if err := srv.ReplaceWebhooks(webhooksOf(cfg, logger)); err != nil {
 			return err
 		}
 		sig := opts.reload
@@ -307,10 +308,16 @@ func addInbox(srv *hfhooks.Server, handled io.Writer) error {
 	return srv.AddWebhook(inboxEndpoint, h)
 }
 
-// webhooksOf turns a validated config into the server's endpoints.
-func webhooksOf(cfg *config.Config) []hfhooks.Webhook {
+// webhooksOf turns a validated config into the server's endpoints. A
+// comment hook logs the events it skips with logger.
+func webhooksOf(cfg *config.Config, logger *slog.Logger) []hfhooks.Webhook {
 	hooks := make([]hfhooks.Webhook, len(cfg.Hooks))
 	for i, h := range cfg.Hooks {
+		if h.Comment != nil {
+			r := *h.Comment
+			r.Logger = logger.With("endpoint", h.Name)
+			h.Handler = action.Comment(r)
+		}
 		opts := []hfhooks.EndpointOption{hfhooks.EndpointFilter(h.Filter)}
 		if h.Secret != "" {
 			opts = append(opts, hfhooks.EndpointSecret(h.Secret))
@@ -347,7 +354,7 @@ func reloadOnSignal(ctx context.Context, path string, sig <-chan os.Signal, srv 
 		}
 		cfg, err := config.Load(path)
 		if err == nil {
-			err = srv.ReplaceWebhooks(webhooksOf(cfg))
+			err = srv.ReplaceWebhooks(webhooksOf(cfg, logger))
 		}
 		if err != nil {
 			logger.Error("reload refused; the current hooks stay", "config", path, "err", redact.Error(err))
