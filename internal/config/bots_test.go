@@ -155,7 +155,7 @@ func TestCookbookBotsEndToEnd(t *testing.T) {
 	}
 	// A discussion: posted to Slack, not welcomed.
 	w.emit(t, "discussion.create", "dataset:my-org/reviews", map[string]string{
-		"discussion.num": "3", "discussion.isPullRequest": "false", "discussion.title": "Labels <b>&</b> splits", "comment.content": "Is the test split deduplicated?",
+		"discussion.num": "3", "discussion.url.web": "https://huggingface.co/datasets/my-org/reviews/discussions/3", "discussion.isPullRequest": "false", "discussion.title": "Labels <b>&</b> splits", "comment.content": "Is the test split deduplicated?",
 	})
 	if d, _ := w.hub.Discussion("dataset:my-org/reviews", 3); len(d.Comments) != 1 {
 		t.Errorf("the discussion got %d comments, want only its opening one", len(d.Comments))
