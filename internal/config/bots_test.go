@@ -80,7 +80,11 @@ func (w *botWorld) serve(t *testing.T, hooks []Hook) {
 	t.Helper()
 	srv := hfhooks.NewServer(hfhooks.WithLogger(slog.New(slog.DiscardHandler)), hfhooks.WithOutput(io.Discard))
 	for _, h := range hooks {
-		if err := srv.AddWebhook(h.Name, h.Handler, hfhooks.EndpointFilter(h.Filter), hfhooks.EndpointSecret(h.Secret)); err != nil {
+		opts := []hfhooks.EndpointOption{hfhooks.EndpointFilter(h.Filter)}
+		if h.Secret != "" {
+			opts = append(opts, hfhooks.EndpointSecret(h.Secret))
+		}
+		if err := srv.AddEndpoint(h.Name, h.Handler, opts...); err != nil {
 			t.Fatal(err)
 		}
 	}
