@@ -1,11 +1,15 @@
 // Package hub is a client for the Hugging Face Hub's webhook management API
-// (the endpoints under /api/settings/webhooks).
+// (the endpoints under /api/settings/webhooks), and for the discussion API
+// a bot answering webhook events needs.
 //
 // It mirrors the webhook methods of the Python huggingface_hub library
 // (list_webhooks, get_webhook, create_webhook, update_webhook,
-// enable_webhook, disable_webhook and delete_webhook) and resolves the token
-// and the endpoint from the same environment variables. Where it knowingly
-// differs, the method's documentation says so.
+// enable_webhook, disable_webhook and delete_webhook), its discussion
+// methods (comment_discussion, change_discussion_status, rename_discussion,
+// merge_pull_request, edit_discussion_comment, hide_discussion_comment)
+// and whoami, and resolves the token and the endpoint from the same
+// environment variables. Where it knowingly differs, the method's
+// documentation says so.
 //
 // Nothing in this package assumes huggingface.co other than
 // [DefaultEndpoint]: point a Client at any server that speaks the same API,
@@ -51,8 +55,8 @@ const (
 	maxErrorBody = 64 << 10
 )
 
-// Client talks to the Hub's webhook management API. Create one with
-// [NewClient]; a Client is safe for concurrent use.
+// Client talks to the Hub's API: webhooks, discussions and whoami. Create
+// one with [NewClient]; a Client is safe for concurrent use.
 //
 // A Client never reveals its token: its String and GoString methods, and so
 // fmt's %v, %+v and %#v verbs, print only whether a token is set.

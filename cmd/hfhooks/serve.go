@@ -83,10 +83,13 @@ valid delivery, logs one line per delivery and shows it on the landing page.
 
 With --config hooks.yaml, serve the hooks of the file instead: each is
 served at /webhooks/<name>, acts only on the deliveries its filter matches
-(answering the others 200 {"status":"ignored"}), and runs a command or
-forwards the delivery. The file is validated before anything starts (--check
-only validates it), and reloaded on SIGHUP; a file that fails validation
-then is refused and the hooks in service stay.
+(answering the others 200 {"status":"ignored"}), and runs a command,
+forwards the delivery, comments on the event's discussion as a bot, or posts
+a message to a chat (docs/bots.md). The file is validated before anything
+starts (--check only validates it, and runs every comment and message
+template on a sample of each event its hook can get), and reloaded on
+SIGHUP; a file that fails validation then is refused and the hooks in
+service stay.
 
 Accepted deliveries are durable by default: each is committed to a queue
 before the answer (202 {"status":"queued"}), and run from there, with

@@ -1,6 +1,7 @@
 // Package config loads hooks.yaml, the file with which "hfhooks serve
-// --config" runs a command or forwards the delivery for each event, without
-// Go code. See examples/hooks.yaml for the format.
+// --config" runs a command, forwards the delivery, comments on the event's
+// discussion or posts to a chat for each event, without Go code. See
+// examples/hooks.yaml for the format.
 //
 // A file is checked whole before anything starts: every problem is
 // reported, each with the file, line, hook and key it is about.
