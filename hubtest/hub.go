@@ -42,7 +42,8 @@ import (
 //	                   [Hub.Discussion])
 //
 // Every /api route needs "Authorization: Bearer <token>" with one of
-// [Hub.Tokens], and reaches only that token's webhooks.
+// [Hub.Tokens]. The webhook routes reach only that token's webhooks; the
+// discussion routes act as the token's [User] on any discussion.
 //
 // The /oauth routes play the Hub's OpenID provider, for "Sign in with
 // Hugging Face": its URL is the Hub's, its clients are set with
