@@ -58,7 +58,6 @@ type discussion struct {
 	Discussion
 	base          string // a pull request's target ref
 	mergeCommitID string
-	comments      []*Comment
 }
 
 // Discussion returns the discussion num of repo ("TYPE:NAME", for example
@@ -71,9 +70,7 @@ func (h *Hub) Discussion(repo string, num int) (Discussion, bool) {
 		return Discussion{}, false
 	}
 	out := d.Discussion
-	for _, c := range d.comments {
-		out.Comments = append(out.Comments, *c)
-	}
+	out.Comments = slices.Clone(d.Comments)
 	return out, true
 }
 
@@ -107,12 +104,12 @@ func (h *Hub) recordDiscussionLocked(repo string, tree map[string]any) {
 	if id == "" {
 		return
 	}
-	i := slices.IndexFunc(d.comments, func(c *Comment) bool { return c.ID == id })
+	i := slices.IndexFunc(d.Comments, func(c Comment) bool { return c.ID == id })
 	if i < 0 {
-		d.comments = append(d.comments, &Comment{ID: id, AuthorID: authorOf(cm), Created: time.Now()})
-		i = len(d.comments) - 1
+		d.Comments = append(d.Comments, Comment{ID: id, AuthorID: authorOf(cm), Created: time.Now()})
+		i = len(d.Comments) - 1
 	}
-	c := d.comments[i]
+	c := &d.Comments[i]
 	c.Hidden, _ = cm["hidden"].(bool)
 	if content := str(cm, "content"); content != c.Content && !c.Hidden {
 		c.Edited = c.Content != ""
@@ -245,9 +242,9 @@ func (c *discussionCall) member() bool {
 // is none.
 func (c *discussionCall) comment() *Comment {
 	id := c.r.PathValue("id")
-	for _, cm := range c.d.comments {
-		if strings.EqualFold(cm.ID, id) {
-			return cm
+	for i := range c.d.Comments {
+		if strings.EqualFold(c.d.Comments[i].ID, id) {
+			return &c.d.Comments[i]
 		}
 	}
 	writeError(c.w, http.StatusNotFound, msgCommentNotFound)
@@ -258,7 +255,7 @@ func (c *discussionCall) comment() *Comment {
 // discussion.comment.create.
 func (h *Hub) addComment(c *discussionCall, content string) *Comment {
 	cm := &Comment{ID: newID(time.Now()), AuthorID: UserID(c.user.Name), AuthorName: c.user.Name, Content: content, Created: time.Now()}
-	c.d.comments = append(c.d.comments, cm)
+	c.d.Comments = append(c.d.Comments, *cm)
 	h.emitDiscussionLocked(c.d, "discussion.comment.create", cm)
 	return cm
 }
