@@ -311,11 +311,20 @@ func (c *Client) send(ctx context.Context, method, u string, body []byte) (*http
 	return c.httpClient.Do(req)
 }
 
-// decodeResponse decodes a successful response into out and closes it.
+// decodeResponse decodes a successful response into out and closes it. An
+// out of type *[]byte gets the body as it is.
 func decodeResponse(resp *http.Response, out any) error {
 	defer resp.Body.Close()
-	if out == nil {
+	switch raw := out.(type) {
+	case nil:
 		_, _ = io.Copy(io.Discard, resp.Body)
+		return nil
+	case *[]byte:
+		b, err := io.ReadAll(resp.Body)
+		if err != nil {
+			return fmt.Errorf("hub: reading %s %s response: %w", resp.Request.Method, redact.URL(resp.Request.URL.String()), err)
+		}
+		*raw = b
 		return nil
 	}
 	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {

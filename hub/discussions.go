@@ -9,8 +9,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/hfhooks/hfhooks/internal/redact"
 )
 
 // RepoType is the type of a repository: model, dataset or space.
@@ -83,7 +81,8 @@ type DiscussionEvent struct {
 	ID string
 	// Type is "comment", "status-change", "title-change", "commit"...
 	Type string
-	// CreatedAt is when the event happened.
+	// CreatedAt is when the event happened; zero when the Hub's answer
+	// does not say.
 	CreatedAt time.Time
 	// Author is the user name of who caused it; "deleted" when the Hub
 	// does not say.
@@ -117,9 +116,9 @@ type DiscussionTitleChange struct {
 // wireEvent is a discussion event as the Hub encodes it; huggingface_hub's
 // deserialize_event reads the same fields.
 type wireEvent struct {
-	ID        string    `json:"id"`
-	Type      string    `json:"type"`
-	CreatedAt time.Time `json:"createdAt"`
+	ID        string `json:"id"`
+	Type      string `json:"type"`
+	CreatedAt string `json:"createdAt"`
 	Author    *struct {
 		Name string `json:"name"`
 	} `json:"author"`
@@ -136,7 +135,8 @@ type wireEvent struct {
 }
 
 func (w *wireEvent) event() DiscussionEvent {
-	e := DiscussionEvent{ID: w.ID, Type: w.Type, CreatedAt: w.CreatedAt, Author: "deleted"}
+	e := DiscussionEvent{ID: w.ID, Type: w.Type, Author: "deleted"}
+	e.CreatedAt, _ = time.Parse(time.RFC3339Nano, w.CreatedAt)
 	if w.Author != nil && w.Author.Name != "" {
 		e.Author = w.Author.Name
 	}
@@ -150,7 +150,8 @@ func (w *wireEvent) comment() *DiscussionComment {
 // discussionCall POSTs body to resource of the discussion and returns the
 // event the answer holds under key. It is never retried: the Hub could have
 // acted on a request whose answer was lost, and a comment must not be
-// posted twice.
+// posted twice. For the same reason, a 2xx answer is a success even when
+// the event in it cannot be read: the event is then empty.
 func (c *Client) discussionCall(ctx context.Context, ref DiscussionRef, resource string, body any, key string) (*wireEvent, error) {
 	path, err := ref.path(resource)
 	if err != nil {
@@ -159,17 +160,15 @@ func (c *Client) discussionCall(ctx context.Context, ref DiscussionRef, resource
 	if key == "" {
 		return nil, c.do(ctx, http.MethodPost, path, body, nil, false)
 	}
-	var answer map[string]json.RawMessage
-	if err := c.do(ctx, http.MethodPost, path, body, &answer, false); err != nil {
+	var raw []byte
+	if err := c.do(ctx, http.MethodPost, path, body, &raw, false); err != nil {
 		return nil, err
 	}
-	raw, ok := answer[key]
+	// Best effort: the Hub has acted, whatever its answer says.
+	var answer map[string]json.RawMessage
 	var ev wireEvent
-	if ok {
-		err = json.Unmarshal(raw, &ev)
-	}
-	if !ok || err != nil || ev.ID == "" {
-		return nil, fmt.Errorf("hub: POST %s: answer has no valid %q event", redact.URL(c.endpoint+path), key)
+	if json.Unmarshal(raw, &answer) == nil {
+		_ = json.Unmarshal(answer[key], &ev)
 	}
 	return &ev, nil
 }
