@@ -93,7 +93,7 @@ func (d *decoder) message(n *yaml.Node) (*action.Message, *templateKey) {
 				return
 			}
 			if u, err := url.Parse(raw); err != nil || u.Scheme != "http" && u.Scheme != "https" || u.Host == "" {
-				d.errorf(v, key, "invalid URL %s: want http://host/... or https://host/...", redact.Origin(v.Value))
+				d.errorf(v, key, "invalid URL %s: want http://host/... or https://host/...", redact.Origin(raw))
 				return
 			}
 			m.URL = raw
