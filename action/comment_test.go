@@ -13,8 +13,6 @@ import (
 	"github.com/hfhooks/hfhooks"
 	"github.com/hfhooks/hfhooks/hub"
 	"github.com/hfhooks/hfhooks/hubtest"
-	"github.com/hfhooks/hfhooks/internal/hooktest"
-	"github.com/hfhooks/hfhooks/internal/sample"
 )
 
 // countingTransport counts the whoami-v2 requests.
@@ -56,7 +54,8 @@ func mustParse(t *testing.T, text string) *template.Template {
 
 // onPR3 is a delivery of kind about acme/llm#3, with more overrides.
 func onPR3(t *testing.T, kind string, overrides ...string) *hfhooks.Delivery {
-	return hooktest.Delivery(t, kind, sample.Options{RepoName: "acme/llm"}, append([]string{"discussion.num=3"}, overrides...)...)
+	t.Helper()
+	return eventDelivery(t, kind, "model:acme/llm", append([]string{"discussion.num=3"}, overrides...)...)
 }
 
 func TestCommentPostsAndSkipsItsOwn(t *testing.T) {
@@ -136,7 +135,7 @@ func TestCommentRefusals(t *testing.T) {
 		t.Errorf("blank text: %+v, %v; want skipped", blank, err)
 	}
 	handle := Comment(Reply{Client: c, Text: mustParse(t, "hi")})
-	if _, err := handle(ctx, hooktest.Delivery(t, "repo.content", sample.Options{})); err == nil || !strings.Contains(err.Error(), "filter the hook on scopes: [discussion]") {
+	if _, err := handle(ctx, eventDelivery(t, "repo.content", "")); err == nil || !strings.Contains(err.Error(), "filter the hook on scopes: [discussion]") {
 		t.Errorf("repo event: %v", err)
 	}
 	_, err = handle(ctx, onPR3(t, "discussion.comment.create", "discussion.num=4"))

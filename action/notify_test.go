@@ -11,11 +11,28 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/hfhooks/hfhooks/internal/hooktest"
-	"github.com/hfhooks/hfhooks/internal/sample"
+	"github.com/hfhooks/hfhooks"
+	"github.com/hfhooks/hfhooks/hubtest"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files")
+
+// eventDelivery returns a delivery of a sample event of kind on repo
+// ("TYPE:NAME", or "" for the default), with the payload's fields set as
+// "path=value" says (see hubtest.Event.Set).
+func eventDelivery(t *testing.T, kind, repo string, set ...string) *hfhooks.Delivery {
+	t.Helper()
+	ev := hubtest.Event{Kind: kind, Repo: repo, Set: map[string]string{}}
+	for _, s := range set {
+		path, value, _ := strings.Cut(s, "=")
+		ev.Set[path] = value
+	}
+	d, err := hubtest.NewDelivery(ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
 
 // golden compares got with testdata/name, or rewrites it with -update.
 func golden(t *testing.T, name string, got []byte) {
@@ -65,7 +82,7 @@ title as JSON: {{json .Discussion.Title}}`
 
 func TestNotifyBodies(t *testing.T) {
 	t.Parallel()
-	d := hooktest.Delivery(t, "discussion.create", sample.Options{RepoName: "acme/llm"},
+	d := eventDelivery(t, "discussion.create", "model:acme/llm",
 		"discussion.num=12", `discussion.title=Fix "quotes" & <tags> in the café`)
 	tpl, err := ParseTemplate("text", messageTemplate)
 	if err != nil {
@@ -86,7 +103,7 @@ func TestNotifyBodies(t *testing.T) {
 
 func TestNotifyFailuresHideTheURL(t *testing.T) {
 	t.Parallel()
-	d := hooktest.Delivery(t, "discussion.create", sample.Options{})
+	d := eventDelivery(t, "discussion.create", "")
 	tpl, err := ParseTemplate("text", "hello")
 	if err != nil {
 		t.Fatal(err)
@@ -112,7 +129,7 @@ func TestNotifySkipsBlankText(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d := hooktest.Delivery(t, "discussion.create", sample.Options{}, "discussion.isPullRequest=false")
+	d := eventDelivery(t, "discussion.create", "", "discussion.isPullRequest=false")
 	v, err := Notify(Message{Platform: Slack, URL: c.URL, Text: tpl})(context.Background(), d)
 	if err != nil || v.(*ForwardResult).Status != "skipped" {
 		t.Errorf("Notify() = %+v, %v; want skipped", v, err)
@@ -124,7 +141,7 @@ func TestNotifySkipsBlankText(t *testing.T) {
 
 func TestTemplates(t *testing.T) {
 	t.Parallel()
-	d := hooktest.Delivery(t, "discussion.comment.create", sample.Options{RepoName: "acme/llm"}, "comment.content=héllo wörld")
+	d := eventDelivery(t, "discussion.comment.create", "model:acme/llm", "comment.content=héllo wörld")
 	tests := []struct {
 		text, want, wantErr string
 	}{
