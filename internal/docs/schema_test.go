@@ -311,6 +311,8 @@ var probes = []probe{
 	{"hooks[].filter", "hooks: [{name: a, run: {command: [sh]}, filter: {zzz: 1}}]"},
 	{"hooks[].run", "hooks: [{name: a, run: {command: [sh], zzz: 1}}]"},
 	{"hooks[].forward", "hooks: [{name: a, forward: {url: 'http://127.0.0.1/x', zzz: 1}}]"},
+	{"hooks[].comment", "hooks: [{name: a, filter: {scopes: [discussion]}, comment: {text: hi, token: hf_x, zzz: 1}}]"},
+	{"hooks[].notify", "hooks: [{name: a, notify: {slack: 'https://hooks.slack.com/x', text: hi, zzz: 1}}]"},
 }
 
 // knownKeys matches internal/config's message for an unknown key.
