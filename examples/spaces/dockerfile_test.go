@@ -2,15 +2,11 @@ package spaces
 
 import (
 	"bufio"
-	"errors"
 	"fmt"
 	"os"
 	"slices"
 	"strings"
 )
-
-// errNotMain says a Dockerfile builds a package that is not a command.
-var errNotMain = errors.New("not a main package")
 
 // stage is one FROM of a Dockerfile and the instructions under it.
 type stage struct {

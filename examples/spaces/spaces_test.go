@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"debug/elf"
+	"fmt"
 	"go/build"
 	"os"
 	"os/exec"
@@ -139,14 +140,14 @@ func checkMainPackage(template, pkg string) error {
 	case pkg == modulePath || strings.HasPrefix(pkg, modulePath+"/"):
 		dir = filepath.Join(repoRoot, strings.TrimPrefix(pkg, modulePath))
 	default:
-		return os.ErrNotExist
+		return fmt.Errorf("neither the folder (.) nor a package of %s", modulePath)
 	}
 	p, err := build.ImportDir(dir, 0)
 	if err != nil {
 		return err
 	}
 	if p.Name != "main" {
-		return &os.PathError{Op: "build", Path: dir, Err: errNotMain}
+		return fmt.Errorf("%s is package %s, not a command", dir, p.Name)
 	}
 	return nil
 }
@@ -178,12 +179,12 @@ func TestReceiverBuilds(t *testing.T) {
 	}
 	tmp := t.TempDir()
 	work := filepath.Join(tmp, "go.work")
-	use := "go 1.26.0\n\nuse (\n\t" + root + "\n\t" + filepath.Join(root, "examples", "spaces", "receiver") + "\n)\n"
-	if err := os.WriteFile(work, []byte(use), 0o644); err != nil {
-		t.Fatal(err)
-	}
 	bin := filepath.Join(tmp, "receiver")
-	for _, args := range [][]string{gobuild.withOutput(bin), {"vet", "."}} {
+	for _, args := range [][]string{
+		{"work", "init", root, filepath.Join(root, "examples", "spaces", "receiver")},
+		gobuild.withOutput(bin),
+		{"vet", "."},
+	} {
 		cmd := exec.Command("go", args...)
 		cmd.Dir = "receiver"
 		cmd.Env = append(os.Environ(), "GOWORK="+work)
