@@ -33,7 +33,7 @@ func run(ctx context.Context) error {
 	}
 	defer q.Close()
 	srv := hfhooks.NewServer(hfhooks.WithQueue(q))
-	err = srv.AddWebhook("trigger_training", triggerTraining,
+	err = srv.AddEndpoint("trigger_training", triggerTraining,
 		// Only dataset updates reach the handler; the Hub's other
 		// deliveries are answered 200 {"status":"ignored"}.
 		hfhooks.EndpointFilter(hfhooks.Filter{
