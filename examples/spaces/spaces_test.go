@@ -15,9 +15,8 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/hfhooks/hfhooks/action"
+	"github.com/hfhooks/hfhooks/hubtest"
 	"github.com/hfhooks/hfhooks/internal/config"
-	"github.com/hfhooks/hfhooks/internal/hooktest"
-	"github.com/hfhooks/hfhooks/internal/sample"
 )
 
 // repoRoot is the repository, relative to this package.
@@ -224,24 +223,29 @@ func TestHooks(t *testing.T) {
 	}
 	hook := cfg.Hooks[0]
 
-	dataset := sample.Options{RepoType: "dataset", RepoName: "me/data"}
 	for _, tt := range []struct {
-		opts      sample.Options
-		overrides []string
+		repo      string
+		overrides map[string]string
 		match     bool
 	}{
-		{opts: dataset, match: true},
-		{opts: sample.Options{RepoType: "model"}},
-		{opts: dataset, overrides: []string{"updatedRefs.0.ref=refs/heads/dev"}},
-		{opts: dataset, overrides: []string{"updatedRefs.0.ref=refs/convert/parquet"}},
+		{repo: "dataset:me/data", match: true},
+		{repo: "model:me/llm"},
+		{repo: "dataset:me/data", overrides: map[string]string{"updatedRefs.0.ref": "refs/heads/dev"}},
+		{repo: "dataset:me/data", overrides: map[string]string{"updatedRefs.0.ref": "refs/convert/parquet"}},
 	} {
-		d := hooktest.Delivery(t, "repo.content", tt.opts, tt.overrides...)
+		d, err := hubtest.NewDelivery(hubtest.Event{Kind: "repo.content", Repo: tt.repo, Set: tt.overrides})
+		if err != nil {
+			t.Fatal(err)
+		}
 		if got, reason := hook.Filter.Match(d.Payload); got != tt.match {
-			t.Errorf("repo.content on %s %s %v: match = %v (%s); want %v", d.Payload.Repo.Type, d.Payload.Repo.Name, tt.overrides, got, reason, tt.match)
+			t.Errorf("repo.content on %s %v: match = %v (%s); want %v", tt.repo, tt.overrides, got, reason, tt.match)
 		}
 	}
 
-	d := hooktest.Delivery(t, "repo.content", dataset)
+	d, err := hubtest.NewDelivery(hubtest.Event{Kind: "repo.content", Repo: "dataset:me/data"})
+	if err != nil {
+		t.Fatal(err)
+	}
 	v, err := hook.Handler(context.Background(), d)
 	if err != nil {
 		t.Fatal(err)
