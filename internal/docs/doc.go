@@ -1,8 +1,8 @@
 // Package docs holds the tests that keep the repository's documentation
-// true: README.md and docs/*.md quote compiled Go code, their offline
-// shell samples run, their relative links lead somewhere, and
-// schema/hooks.schema.json describes the hooks.yaml
-// that internal/config accepts. It has no API.
+// true: README.md and docs/*.md quote compiled Go code, their offline shell
+// samples run, their relative links lead somewhere, and
+// schema/hooks.schema.json describes the hooks.yaml that internal/config
+// accepts. It has no API.
 //
 // A Markdown file marks its samples with an HTML comment on the line
 // before the fence:
