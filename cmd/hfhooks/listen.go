@@ -98,7 +98,7 @@ If the relay requires a token to create channels, set HFHOOKS_RELAY_TOKEN or
     --watch dataset:you/data --secret my-secret`,
 		Args: exactArgs(),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return listenRun(cmd.Context(), opts)
+			return runListen(cmd.Context(), opts)
 		},
 	}
 	f := cmd.Flags()
@@ -134,7 +134,7 @@ func (o *listenOptions) check() error {
 	return nil
 }
 
-func listenRun(ctx context.Context, opts *listenOptions) error {
+func runListen(ctx context.Context, opts *listenOptions) error {
 	if err := opts.check(); err != nil {
 		return err
 	}

@@ -4,13 +4,11 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"flag"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"regexp"
 	"strings"
 	"testing"
@@ -184,7 +182,7 @@ func TestListenGivesUp(t *testing.T) {
 		Backoff:       time.Millisecond,
 	}
 	errc := make(chan error, 1)
-	go func() { errc <- listenRun(t.Context(), opts) }()
+	go func() { errc <- runListen(t.Context(), opts) }()
 	waitFor(t, "the listener", func() bool { return strings.Contains(errOut.String(), "connected to the relay") })
 	if n := len(listHooks(t, client)); n != 1 {
 		t.Fatalf("%d webhooks while listening", n)
@@ -320,12 +318,8 @@ func TestListenUsageErrors(t *testing.T) {
 }
 
 // TestListenSIGINT runs listen as a process and stops it with SIGINT: the
-// temporary webhook is deleted and the exit code is 0. The test binary
-// itself plays hfhooks (HFHOOKS_TEST_MAIN=1), with the arguments after --.
+// temporary webhook is deleted and the exit code is 0.
 func TestListenSIGINT(t *testing.T) {
-	if os.Getenv("HFHOOKS_TEST_MAIN") == "1" {
-		os.Exit(execute(context.Background(), flag.Args(), &ioStreams{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr}))
-	}
 	isolateEnv(t)
 	h, client := newTestHub(t)
 	rs := relay.NewServer(relay.WithLogger(slog.New(slog.DiscardHandler)))
@@ -335,9 +329,7 @@ func TestListenSIGINT(t *testing.T) {
 		rt.Close()
 	})
 
-	cmd := exec.Command(os.Args[0], "-test.run=^TestListenSIGINT$", "--",
-		"listen", "--relay", rt.URL, "--forward-to", "http://127.0.0.1:1/webhooks/x", "--watch", "user:me", "--endpoint", h.URL, "--token", h.Token)
-	cmd.Env = append(os.Environ(), "HFHOOKS_TEST_MAIN=1")
+	cmd := hfhooksCmd(t, "listen", "--relay", rt.URL, "--forward-to", "http://127.0.0.1:1/webhooks/x", "--watch", "user:me", "--endpoint", h.URL, "--token", h.Token)
 	var errOut syncBuffer
 	cmd.Stderr = &errOut
 	stdout, err := cmd.StdoutPipe()

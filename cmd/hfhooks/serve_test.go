@@ -37,31 +37,19 @@ func (s *syncBuffer) String() string {
 // ends, and returns its base URL and its output streams.
 func startServe(t *testing.T, args ...string) (base string, out, errOut *syncBuffer) {
 	t.Helper()
-	return startServeWith(t, nil, args...)
-}
-
-// startServeWith is startServe with options that only tests set (such as
-// the reload signals), applied by set before the command line.
-func startServeWith(t *testing.T, set func(*serveOptions), args ...string) (base string, out, errOut *syncBuffer) {
-	t.Helper()
 	t.Setenv("WEBHOOK_SECRET", "")
 	t.Setenv("SPACE_HOST", "")
 	out, errOut = &syncBuffer{}, &syncBuffer{}
-	opts := &serveOptions{io: &ioStreams{In: strings.NewReader(""), Out: out, ErrOut: errOut}}
-	if set != nil {
-		set(opts)
-	}
-	cmd := newServeCmdWith(opts)
-	cmd.SetArgs(append([]string{"--addr", "127.0.0.1:0"}, args...))
-	cmd.SetOut(out)
-	cmd.SetErr(errOut)
 	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- cmd.ExecuteContext(ctx) }()
+	done := make(chan int, 1)
+	go func() {
+		args := append([]string{"serve", "--addr", "127.0.0.1:0"}, args...)
+		done <- execute(ctx, args, &ioStreams{In: strings.NewReader(""), Out: out, ErrOut: errOut})
+	}()
 	t.Cleanup(func() {
 		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("serve: %v\n%s", err, errOut)
+		if code := <-done; code != exitOK {
+			t.Errorf("serve exited %d:\n%s", code, errOut)
 		}
 	})
 	re := regexp.MustCompile(`Running on local URL:\s+(\S+)`)
@@ -71,8 +59,8 @@ func startServeWith(t *testing.T, set func(*serveOptions), args ...string) (base
 			return m[1], out, errOut
 		}
 		select {
-		case err := <-done:
-			t.Fatalf("serve stopped: %v\n%s", err, errOut)
+		case code := <-done:
+			t.Fatalf("serve exited %d:\n%s", code, errOut)
 		case <-time.After(10 * time.Millisecond):
 		}
 	}

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"os"
@@ -21,24 +20,19 @@ import (
 type triggerOptions struct {
 	io         *ioStreams
 	httpClient *http.Client
-	// rand and now make the payload reproducible in tests; nil and the zero
-	// time mean a random source and the current time.
-	rand *rand.Rand
-	now  time.Time
-
-	kind      string
-	url       string
-	secret    string
-	repo      string
-	sets      []string
-	webhookID string
-	timeout   time.Duration
-	dryRun    bool
+	kind       string
+	url        string
+	secret     string
+	repo       string
+	sets       []string
+	webhookID  string
+	timeout    time.Duration
+	dryRun     bool
 }
 
 // newTriggerCmd builds "hfhooks trigger".
 func newTriggerCmd(s *ioStreams) *cobra.Command {
-	return newTriggerCmdWith(&triggerOptions{
+	opts := &triggerOptions{
 		io: s,
 		httpClient: &http.Client{
 			// Print a redirect rather than follow it: whether the Hub
@@ -46,12 +40,7 @@ func newTriggerCmd(s *ioStreams) *cobra.Command {
 			// not rely on them.
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 		},
-	})
-}
-
-// newTriggerCmdWith builds "hfhooks trigger" on opts, whose I/O, HTTP client
-// and randomness tests set beforehand; the command line sets the rest.
-func newTriggerCmdWith(opts *triggerOptions) *cobra.Command {
+	}
 	cmd := &cobra.Command{
 		Use:   "trigger KIND --url URL",
 		Short: "Send a sample webhook event to a receiver",
@@ -103,7 +92,7 @@ KIND is one of:
 
 // runTrigger builds the payload and sends it, or prints it on a dry run.
 func runTrigger(ctx context.Context, opts *triggerOptions) error {
-	so := sample.Options{WebhookID: opts.webhookID, Rand: opts.rand, Now: opts.now}
+	so := sample.Options{WebhookID: opts.webhookID}
 	if opts.repo != "" {
 		typ, name, ok := strings.Cut(opts.repo, ":")
 		if !ok || typ == "" || name == "" {

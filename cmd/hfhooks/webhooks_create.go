@@ -9,7 +9,7 @@ import (
 )
 
 // createOptions are the inputs of "webhooks create".
-type createOptions struct {
+type webhooksCreateOptions struct {
 	IO        *ioStreams
 	HubClient func() (*hub.Client, error)
 	URL       string
@@ -20,7 +20,7 @@ type createOptions struct {
 }
 
 func newWebhooksCreateCmd(f *webhooksFactory) *cobra.Command {
-	opts := &createOptions{IO: f.io, HubClient: f.hubClient}
+	opts := &webhooksCreateOptions{IO: f.io, HubClient: f.hubClient}
 	cmd := &cobra.Command{
 		Use:   "create --watch TYPE:NAME... (--url URL | --job-id ID)",
 		Short: "Create a webhook",
@@ -29,7 +29,7 @@ func newWebhooksCreateCmd(f *webhooksFactory) *cobra.Command {
   hfhooks webhooks create --watch dataset:me/data --job-id 687f911eaea852de79c4a50a`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return createRun(cmd.Context(), opts)
+			return runWebhooksCreate(cmd.Context(), opts)
 		},
 	}
 	cmd.Flags().StringArrayVar(&opts.Watch, "watch", nil, "what to watch, as type:name (type: dataset, model, org, space or user); repeatable")
@@ -40,7 +40,7 @@ func newWebhooksCreateCmd(f *webhooksFactory) *cobra.Command {
 	return cmd
 }
 
-func createRun(ctx context.Context, opts *createOptions) error {
+func runWebhooksCreate(ctx context.Context, opts *webhooksCreateOptions) error {
 	switch {
 	case opts.URL != "" && opts.JobID != "":
 		return usageErrorf("give --url or --job-id, not both")

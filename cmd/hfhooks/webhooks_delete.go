@@ -11,7 +11,7 @@ import (
 )
 
 // deleteOptions are the inputs of "webhooks delete".
-type deleteOptions struct {
+type webhooksDeleteOptions struct {
 	IO         *ioStreams
 	HubClient  func() (*hub.Client, error)
 	IsTerminal func() bool
@@ -20,7 +20,7 @@ type deleteOptions struct {
 }
 
 func newWebhooksDeleteCmd(f *webhooksFactory) *cobra.Command {
-	opts := &deleteOptions{IO: f.io, HubClient: f.hubClient, IsTerminal: f.isTerminal}
+	opts := &webhooksDeleteOptions{IO: f.io, HubClient: f.hubClient, IsTerminal: f.isTerminal}
 	cmd := &cobra.Command{
 		Use:   "delete ID",
 		Short: "Delete a webhook",
@@ -28,14 +28,14 @@ func newWebhooksDeleteCmd(f *webhooksFactory) *cobra.Command {
 		Args:  exactArgs("ID"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.ID = args[0]
-			return deleteRun(cmd.Context(), opts)
+			return runWebhooksDelete(cmd.Context(), opts)
 		},
 	}
 	cmd.Flags().BoolVarP(&opts.Yes, "yes", "y", false, "delete without asking for confirmation")
 	return cmd
 }
 
-func deleteRun(ctx context.Context, opts *deleteOptions) error {
+func runWebhooksDelete(ctx context.Context, opts *webhooksDeleteOptions) error {
 	if !opts.Yes {
 		if !opts.IsTerminal() {
 			return usageErrorf("not deleting webhook %s: stdin is not a terminal to confirm on; pass --yes to delete without confirmation", opts.ID)

@@ -11,7 +11,7 @@ import (
 )
 
 // infoOptions are the inputs of "webhooks info".
-type infoOptions struct {
+type webhooksInfoOptions struct {
 	IO        *ioStreams
 	HubClient func() (*hub.Client, error)
 	ID        string
@@ -19,7 +19,7 @@ type infoOptions struct {
 }
 
 func newWebhooksInfoCmd(f *webhooksFactory) *cobra.Command {
-	opts := &infoOptions{IO: f.io, HubClient: f.hubClient}
+	opts := &webhooksInfoOptions{IO: f.io, HubClient: f.hubClient}
 	cmd := &cobra.Command{
 		Use:   "info ID",
 		Short: "Show one webhook",
@@ -28,14 +28,14 @@ values of its URL as xxxxx (?secret=xxxxx), unless --show-secret is given.`,
 		Args: exactArgs("ID"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.ID = args[0]
-			return infoRun(cmd.Context(), opts)
+			return runWebhooksInfo(cmd.Context(), opts)
 		},
 	}
 	opts.add(cmd)
 	return cmd
 }
 
-func infoRun(ctx context.Context, opts *infoOptions) error {
+func runWebhooksInfo(ctx context.Context, opts *webhooksInfoOptions) error {
 	if err := opts.check(); err != nil {
 		return err
 	}

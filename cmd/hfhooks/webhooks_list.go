@@ -10,14 +10,14 @@ import (
 )
 
 // listOptions are the inputs of "webhooks list".
-type listOptions struct {
+type webhooksListOptions struct {
 	IO        *ioStreams
 	HubClient func() (*hub.Client, error)
 	outputFlags
 }
 
 func newWebhooksListCmd(f *webhooksFactory) *cobra.Command {
-	opts := &listOptions{IO: f.io, HubClient: f.hubClient}
+	opts := &webhooksListOptions{IO: f.io, HubClient: f.hubClient}
 	cmd := &cobra.Command{
 		Use:     "list",
 		Aliases: []string{"ls"},
@@ -27,14 +27,14 @@ query values of webhook URLs as xxxxx (?secret=xxxxx), unless --show-secret
 is given.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return listRun(cmd.Context(), opts)
+			return runWebhooksList(cmd.Context(), opts)
 		},
 	}
 	opts.add(cmd)
 	return cmd
 }
 
-func listRun(ctx context.Context, opts *listOptions) error {
+func runWebhooksList(ctx context.Context, opts *webhooksListOptions) error {
 	if err := opts.check(); err != nil {
 		return err
 	}

@@ -272,13 +272,13 @@ func TestDeleteConfirmation(t *testing.T) {
 			isolateEnv(t)
 			fh := newFakeHub(t, sampleHooks)
 			var out, errOut bytes.Buffer
-			opts := &deleteOptions{
+			opts := &webhooksDeleteOptions{
 				IO:         &ioStreams{In: strings.NewReader(tt.answer), Out: &out, ErrOut: &errOut},
 				HubClient:  func() (*hub.Client, error) { return hub.NewClient(hub.WithEndpoint(fh.URL), hub.WithToken(cliToken)) },
 				IsTerminal: func() bool { return true },
 				ID:         urlHookID,
 			}
-			err := deleteRun(t.Context(), opts)
+			err := runWebhooksDelete(t.Context(), opts)
 			if got, want := errOut.String(), "Delete webhook "+urlHookID+"? [y/N] "; got != want {
 				t.Errorf("prompt = %q, want %q", got, want)
 			}

@@ -9,7 +9,7 @@ import (
 )
 
 // toggleOptions are the inputs of "webhooks enable" and "webhooks disable".
-type toggleOptions struct {
+type webhooksToggleOptions struct {
 	IO        *ioStreams
 	HubClient func() (*hub.Client, error)
 	ID        string
@@ -19,14 +19,14 @@ type toggleOptions struct {
 // newWebhooksToggleCmd builds "webhooks enable" when enable, else
 // "webhooks disable".
 func newWebhooksToggleCmd(f *webhooksFactory, enable bool) *cobra.Command {
-	opts := &toggleOptions{IO: f.io, HubClient: f.hubClient, Enable: enable}
+	opts := &webhooksToggleOptions{IO: f.io, HubClient: f.hubClient, Enable: enable}
 	cmd := &cobra.Command{
 		Use:   "disable ID",
 		Short: "Pause the deliveries of a webhook",
 		Args:  exactArgs("ID"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.ID = args[0]
-			return toggleRun(cmd.Context(), opts)
+			return runWebhooksToggle(cmd.Context(), opts)
 		},
 	}
 	if enable {
@@ -35,7 +35,7 @@ func newWebhooksToggleCmd(f *webhooksFactory, enable bool) *cobra.Command {
 	return cmd
 }
 
-func toggleRun(ctx context.Context, opts *toggleOptions) error {
+func runWebhooksToggle(ctx context.Context, opts *webhooksToggleOptions) error {
 	client, err := opts.HubClient()
 	if err != nil {
 		return err

@@ -10,7 +10,7 @@ import (
 
 // updateOptions are the inputs of "webhooks update"; a nil field is left as
 // it is on the Hub.
-type updateOptions struct {
+type webhooksUpdateOptions struct {
 	IO        *ioStreams
 	HubClient func() (*hub.Client, error)
 	ID        string
@@ -21,7 +21,7 @@ type updateOptions struct {
 }
 
 func newWebhooksUpdateCmd(f *webhooksFactory) *cobra.Command {
-	opts := &updateOptions{IO: f.io, HubClient: f.hubClient}
+	opts := &webhooksUpdateOptions{IO: f.io, HubClient: f.hubClient}
 	var url, secret string
 	cmd := &cobra.Command{
 		Use:   "update ID [--url URL] [--watch TYPE:NAME]... [--domain DOMAIN]... [--secret SECRET]",
@@ -35,7 +35,7 @@ func newWebhooksUpdateCmd(f *webhooksFactory) *cobra.Command {
 			if cmd.Flags().Changed("secret") {
 				opts.Secret = &secret
 			}
-			return updateRun(cmd.Context(), opts)
+			return runWebhooksUpdate(cmd.Context(), opts)
 		},
 	}
 	cmd.Flags().StringVar(&url, "url", "", "new URL that receives the deliveries")
@@ -45,7 +45,7 @@ func newWebhooksUpdateCmd(f *webhooksFactory) *cobra.Command {
 	return cmd
 }
 
-func updateRun(ctx context.Context, opts *updateOptions) error {
+func runWebhooksUpdate(ctx context.Context, opts *webhooksUpdateOptions) error {
 	if opts.URL == nil && opts.Secret == nil && opts.Watch == nil && opts.Domains == nil {
 		return usageErrorf("nothing to update: give --url, --watch, --domain or --secret")
 	}
