@@ -52,8 +52,8 @@ type Error struct {
 	RequestID string
 }
 
-// Error describes the failure, with a hint on how to fix a 401 or a 403. The
-// URL shows no password or query value.
+// Error describes the failure, with a hint on how to fix a 403. The URL
+// shows no password or query value.
 func (e *Error) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "hub: %s %s: %d %s", e.Method, redact.URL(e.URL), e.StatusCode, http.StatusText(e.StatusCode))
@@ -64,10 +64,7 @@ func (e *Error) Error() string {
 	if e.RequestID != "" {
 		fmt.Fprintf(&b, " (Request ID: %s)", e.RequestID)
 	}
-	switch e.StatusCode {
-	case http.StatusUnauthorized:
-		b.WriteString("\nGive a valid token: pass --token, set HF_TOKEN, or run `huggingface-cli login`.")
-	case http.StatusForbidden:
+	if e.StatusCode == http.StatusForbidden {
 		b.WriteString("\nMake sure your token has the correct permissions (managing webhooks needs the \"webhooks\" scope).")
 	}
 	return b.String()

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -10,7 +9,6 @@ import (
 	"net"
 	"os"
 	"os/signal"
-	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -34,9 +32,8 @@ const (
 
 // listenOptions are the inputs of "hfhooks listen".
 type listenOptions struct {
-	IO         *ioStreams
-	HubClient  func() (*hub.Client, error)
-	IsTerminal func() bool
+	IO        *ioStreams
+	HubClient func() (*hub.Client, error)
 
 	Relay        string
 	RelayToken   string
@@ -62,7 +59,6 @@ func newListenCmd(s *ioStreams) *cobra.Command {
 		HubClient: func() (*hub.Client, error) {
 			return hub.NewClient(hub.WithToken(token), hub.WithEndpoint(endpoint))
 		},
-		IsTerminal: s.stdinIsTerminal,
 	}
 	cmd := &cobra.Command{
 		Use:   "listen --relay URL --forward-to URL",
@@ -119,6 +115,16 @@ If the relay requires a token to create channels, set HFHOOKS_RELAY_TOKEN or
 
 // check rejects inconsistent flags as usage errors.
 func (o *listenOptions) check() error {
+	if o.Relay != "" {
+		if err := checkURLFlag("--relay", o.Relay, "https://you-relay.hf.space"); err != nil {
+			return err
+		}
+	}
+	if o.ForwardTo != "" {
+		if err := checkURLFlag("--forward-to", o.ForwardTo, "http://127.0.0.1:7860/webhooks/inbox"); err != nil {
+			return err
+		}
+	}
 	switch {
 	case o.Relay == "":
 		return usageErrorf("--relay URL is required")
@@ -221,7 +227,7 @@ func printForwarded(w io.Writer, f relay.Forwarded) {
 
 // cleanupLeftovers finds the temporary webhooks an earlier listen on the
 // same relay left behind, and deletes them with --cleanup or when the user
-// agrees on a terminal.
+// agrees on a terminal; without a terminal to ask on, it refuses to go on.
 func cleanupLeftovers(ctx context.Context, opts *listenOptions, client *hub.Client) error {
 	hooks, err := client.ListWebhooks(ctx)
 	if err != nil {
@@ -241,14 +247,9 @@ func cleanupLeftovers(ctx context.Context, opts *listenOptions, client *hub.Clie
 		fmt.Fprintf(opts.IO.ErrOut, "  %s  %s  %s\n", w.ID, joinWatched(w.Watched), redact.URL(w.URL))
 	}
 	if !opts.Cleanup {
-		if !opts.IsTerminal() {
-			fmt.Fprintln(opts.IO.ErrOut, "Keeping them: run with --cleanup to delete them.")
-			return nil
-		}
-		fmt.Fprint(opts.IO.ErrOut, "Delete them? (a listen still running on them would stop receiving) [y/N] ")
-		answer, _ := bufio.NewReader(opts.IO.In).ReadString('\n')
-		if a := strings.ToLower(strings.TrimSpace(answer)); a != "y" && a != "yes" {
-			return nil
+		yes, err := confirm(opts.IO, "Delete them? (a listen still running on them would stop receiving)", "--cleanup")
+		if err != nil || !yes {
+			return err
 		}
 	}
 	for _, w := range stale {

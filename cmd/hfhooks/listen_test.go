@@ -174,7 +174,6 @@ func TestListenGivesUp(t *testing.T) {
 	opts := &listenOptions{
 		IO:            &ioStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut},
 		HubClient:     func() (*hub.Client, error) { return client, nil },
-		IsTerminal:    func() bool { return false },
 		Relay:         rt.URL,
 		ForwardTo:     "http://127.0.0.1:1/webhooks/inbox",
 		Watch:         []string{"user:me"},
@@ -203,7 +202,8 @@ func TestListenGivesUp(t *testing.T) {
 }
 
 // TestListenCleanup: webhooks a crashed listen left on the same relay are
-// reported, and deleted with --cleanup; others are left alone.
+// reported; without a terminal to ask on, listen stops, and with --cleanup
+// it deletes them; others are left alone.
 func TestListenCleanup(t *testing.T) {
 	isolateEnv(t)
 	h, client := newTestHub(t)
@@ -216,17 +216,15 @@ func TestListenCleanup(t *testing.T) {
 	}
 	args := []string{"listen", "--relay", relayURL, "--forward-to", "http://127.0.0.1:1/webhooks/x", "--endpoint", h.URL, "--token", h.Token}
 
-	l := startCmd(t, `(Ready)\.`, append(args, "--watch", "user:me")...)
-	if !strings.Contains(l.errOut.String(), "Found 1 webhook(s) left by an earlier") || !strings.Contains(l.errOut.String(), "Keeping them: run with --cleanup") {
-		t.Errorf("stderr: %s", l.errOut)
+	code, _, errOut := run(t, append(args, "--watch", "user:me")...)
+	if code != exitUsage || !strings.Contains(errOut, "Found 1 webhook(s) left by an earlier") || !strings.Contains(errOut, "stdin is not a terminal; pass --cleanup") {
+		t.Errorf("without --cleanup: exit %d, stderr: %s", code, errOut)
 	}
-	l.stop()
-	l.exitCode(t)
 	if n := len(listHooks(t, client)); n != 3 {
 		t.Errorf("%d webhooks after a listen without --cleanup, want 3", n)
 	}
 
-	l = startCmd(t, `(Ready)\.`, append(args, "--cleanup")...)
+	l := startCmd(t, `(Ready)\.`, append(args, "--cleanup")...)
 	if !strings.Contains(l.errOut.String(), "Deleted webhook") {
 		t.Errorf("stderr: %s", l.errOut)
 	}

@@ -171,6 +171,11 @@ func runServe(ctx context.Context, opts *serveOptions) error {
 	if opts.relay == "" && (len(opts.watch) > 0 || len(opts.domains) > 0) {
 		return usageErrorf("--watch and --domain create temporary webhooks on a relay: add --relay URL")
 	}
+	if opts.relay != "" {
+		if err := checkURLFlag("--relay", opts.relay, "https://you-relay.hf.space"); err != nil {
+			return err
+		}
+	}
 	watched, err := parseWatched(opts.watch)
 	if err != nil {
 		return err

@@ -11,8 +11,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/hfhooks/hfhooks/hub"
 )
 
 // syncBuffer is a bytes.Buffer safe for a command writing while a test reads.
@@ -168,13 +166,6 @@ func TestServeListenError(t *testing.T) {
 	code := execute(context.Background(), []string{"serve", "--addr", "256.0.0.1:99999"}, &ioStreams{In: strings.NewReader(""), Out: io.Discard, ErrOut: &errOut})
 	if code != exitFailure || !strings.Contains(errOut.String(), "listen tcp") {
 		t.Errorf("exit %d, %q", code, errOut.String())
-	}
-}
-
-func TestVersion(t *testing.T) {
-	var out bytes.Buffer
-	if code := execute(context.Background(), []string{"--version"}, &ioStreams{In: strings.NewReader(""), Out: &out, ErrOut: io.Discard}); code != exitOK || out.String() != "hfhooks version "+hub.Version+"\n" {
-		t.Errorf("--version: exit %d, %q", code, out.String())
 	}
 }
 

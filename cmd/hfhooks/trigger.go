@@ -112,8 +112,8 @@ func runTrigger(ctx context.Context, opts *triggerOptions) error {
 	if opts.url == "" {
 		return usageErrorf("--url is required (or use --dry-run to print the payload)")
 	}
-	if u, err := url.Parse(opts.url); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return usageErrorf("--url %q: want an http:// or https:// URL", opts.url)
+	if err := checkURLFlag("--url", opts.url, "http://127.0.0.1:7860/webhooks/inbox"); err != nil {
+		return err
 	}
 	return postPayload(ctx, opts, body)
 }

@@ -27,7 +27,7 @@ func newWebhooksCreateCmd(f *webhooksFactory) *cobra.Command {
 		Example: `  hfhooks webhooks create --watch user:julien-c --watch org:HuggingFaceH4 \
     --url https://webhook.site/your-custom-url --domain repo --domain discussion --secret my-secret
   hfhooks webhooks create --watch dataset:me/data --job-id 687f911eaea852de79c4a50a`,
-		Args: cobra.NoArgs,
+		Args: exactArgs(),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runWebhooksCreate(cmd.Context(), opts)
 		},
@@ -40,6 +40,8 @@ func newWebhooksCreateCmd(f *webhooksFactory) *cobra.Command {
 	return cmd
 }
 
+// runWebhooksCreate creates a webhook and prints it as JSON, its secrets
+// masked.
 func runWebhooksCreate(ctx context.Context, opts *webhooksCreateOptions) error {
 	switch {
 	case opts.URL != "" && opts.JobID != "":
@@ -63,8 +65,8 @@ func runWebhooksCreate(ctx context.Context, opts *webhooksCreateOptions) error {
 	}
 	h, err := client.CreateWebhook(ctx, create)
 	if err != nil {
-		return cliError(err)
+		return err
 	}
-	fmt.Fprintf(opts.IO.Out, "Webhook %s created.\n", h.ID)
-	return nil
+	fmt.Fprintf(opts.IO.Out, "Webhook created: %s\n", h.ID)
+	return writeJSON(opts.IO.Out, masked(*h, false))
 }

@@ -25,19 +25,20 @@ func newWebhooksListCmd(f *webhooksFactory) *cobra.Command {
 		Long: `List your webhooks. Secrets are masked as ****, and the password and
 query values of webhook URLs as xxxxx (?secret=xxxxx), unless --show-secret
 is given.`,
-		Args: cobra.NoArgs,
+		Args: exactArgs(),
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := opts.check(cmd); err != nil {
+				return err
+			}
 			return runWebhooksList(cmd.Context(), opts)
 		},
 	}
-	opts.add(cmd)
+	opts.add(cmd, formatTable)
 	return cmd
 }
 
+// runWebhooksList prints the token's webhooks in opts.Format.
 func runWebhooksList(ctx context.Context, opts *webhooksListOptions) error {
-	if err := opts.check(); err != nil {
-		return err
-	}
 	client, err := opts.HubClient()
 	if err != nil {
 		return err

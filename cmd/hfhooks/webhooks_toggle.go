@@ -35,6 +35,7 @@ func newWebhooksToggleCmd(f *webhooksFactory, enable bool) *cobra.Command {
 	return cmd
 }
 
+// runWebhooksToggle enables or disables a webhook.
 func runWebhooksToggle(ctx context.Context, opts *webhooksToggleOptions) error {
 	client, err := opts.HubClient()
 	if err != nil {
@@ -46,8 +47,8 @@ func runWebhooksToggle(ctx context.Context, opts *webhooksToggleOptions) error {
 	}
 	h, err := toggle(ctx, opts.ID)
 	if err != nil {
-		return cliError(err)
+		return err
 	}
-	fmt.Fprintf(opts.IO.Out, "Webhook %s %s.\n", h.ID, done)
+	fmt.Fprintf(opts.IO.Out, "Webhook %s: %s\n", done, h.ID)
 	return nil
 }

@@ -45,6 +45,8 @@ func newWebhooksUpdateCmd(f *webhooksFactory) *cobra.Command {
 	return cmd
 }
 
+// runWebhooksUpdate changes what opts gives of a webhook and prints it as
+// JSON, its secrets masked.
 func runWebhooksUpdate(ctx context.Context, opts *webhooksUpdateOptions) error {
 	if opts.URL == nil && opts.Secret == nil && opts.Watch == nil && opts.Domains == nil {
 		return usageErrorf("nothing to update: give --url, --watch, --domain or --secret")
@@ -66,8 +68,8 @@ func runWebhooksUpdate(ctx context.Context, opts *webhooksUpdateOptions) error {
 	}
 	h, err := client.UpdateWebhook(ctx, opts.ID, update)
 	if err != nil {
-		return cliError(err)
+		return err
 	}
-	fmt.Fprintf(opts.IO.Out, "Webhook %s updated.\n", h.ID)
-	return nil
+	fmt.Fprintf(opts.IO.Out, "Webhook updated: %s\n", h.ID)
+	return writeJSON(opts.IO.Out, masked(*h, false))
 }
