@@ -27,6 +27,8 @@ func TestConventions(t *testing.T) {
 		{"trigger_url", []string{"trigger", "repo.update", "--url", "localhost:8000/webhooks/inbox"}},
 		{"webhooks_endpoint", []string{"webhooks", "ls", "--endpoint", "127.0.0.1:9000", "--token", "hf_x"}},
 		{"emit_hub", []string{"hub", "emit", "repo.update", "--repo", "model:a/b", "--hub", "127.0.0.1:9000", "--token", "hf_x"}},
+		{"complete_kind", []string{"__complete", "trigger", "repo.c"}},
+		{"complete_format", []string{"__complete", "webhooks", "ls", "--format", ""}},
 		{"serve_relay", []string{"serve", "--queue", "none", "--relay", "127.0.0.1:7880"}},
 		{"listen_relay", []string{"listen", "--relay", "127.0.0.1:7880", "--forward-to", "http://127.0.0.1:7860/webhooks/inbox"}},
 		{"listen_forward_to", []string{"listen", "--relay", "https://r.example", "--forward-to", "127.0.0.1:7860"}},

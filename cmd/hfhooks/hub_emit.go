@@ -41,7 +41,8 @@ token is --token, else HF_TOKEN. KIND is one of: ` + strings.Join(sample.Kinds()
 		Example: `  hfhooks hub emit repo.content --repo model:acme/sentiment-model
   hfhooks hub emit discussion.create --repo space:acme/demo --set discussion.title='Fix the demo'
   hfhooks hub emit repo.config --repo dataset:acme/reviews --set updatedConfig='{}' --wait 0`,
-		Args: exactArgs("KIND"),
+		Args:      exactArgs("KIND"),
+		ValidArgs: sample.Kinds(),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.kind = args[0]
 			return runHubEmit(cmd.Context(), opts)

@@ -100,6 +100,8 @@ func newRootCmd(s *ioStreams) *cobra.Command {
 	root.InitDefaultCompletionCmd()
 	root.InitDefaultHelpCmd()
 	strictGroups(root)
+	// "hfhooks help NOPE" is an unknown command too, where cobra would
+	// print the root's help and exit 0.
 	help, _, _ := root.Find([]string{"help"})
 	help.Args = func(_ *cobra.Command, args []string) error {
 		if c, rest, err := root.Find(args); err == nil && len(rest) > 0 {

@@ -48,7 +48,8 @@ func newTriggerCmd(s *ioStreams) *cobra.Command {
 		Example: `  hfhooks trigger repo.content --url http://localhost:8000/webhooks/sync --secret s3cret
   hfhooks trigger discussion.create --url http://localhost:8000/webhooks/bot --repo space:acme/demo
   hfhooks trigger repo.config --dry-run --set updatedConfig='{}'`,
-		Args: exactArgs("KIND"),
+		Args:      exactArgs("KIND"),
+		ValidArgs: sample.Kinds(),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.kind = args[0]
 			if !cmd.Flags().Changed("secret") {

@@ -76,6 +76,7 @@ type outputFlags struct {
 // --format.
 func (o *outputFlags) add(cmd *cobra.Command, format string) {
 	cmd.Flags().StringVar(&o.Format, "format", format, "output format: table, json or quiet (ids only)")
+	_ = cmd.RegisterFlagCompletionFunc("format", cobra.FixedCompletions([]string{formatTable, formatJSON, formatQuiet}, cobra.ShellCompDirectiveNoFileComp))
 	cmd.Flags().BoolVarP(&o.Quiet, "quiet", "q", false, "print ids only (--format quiet)")
 	cmd.Flags().BoolVar(&o.ShowSecret, "show-secret", false, "print secrets, and the password and query values of webhook URLs, instead of masking them")
 }
