@@ -17,6 +17,7 @@ import (
 	"github.com/hfhooks/hfhooks/internal/config"
 	"github.com/hfhooks/hfhooks/internal/redact"
 	"github.com/hfhooks/hfhooks/internal/signin"
+	"github.com/hfhooks/hfhooks/metrics"
 	"github.com/hfhooks/hfhooks/queue"
 	"github.com/spf13/cobra"
 )
@@ -109,7 +110,7 @@ hf_oauth: true in its README metadata; the Space's owner by default, others
 with --allow NAME or --allow org:NAME), or with the operator token
 (HFHOOKS_UI_TOKEN, or --ui-token), which scripts and Prometheus send as
 "Authorization: Bearer TOKEN". --ui public opens them to everyone, --ui off
-serves only the webhooks and /healthz.
+serves only the endpoints and /healthz.
 
 The server listens on 127.0.0.1:7860, or 0.0.0.0:7860 on a Space (SPACE_ID
 set), unless --addr says otherwise. It stops gracefully on SIGINT or SIGTERM,
@@ -197,7 +198,10 @@ func runServe(ctx context.Context, opts *serveOptions) error {
 	if err != nil {
 		return err
 	}
+	m := metrics.New()
 	srvOpts := []hfhooks.Option{
+		hfhooks.WithObserver(m),
+		hfhooks.WithMetrics(m),
 		hfhooks.WithAddr(opts.addr),
 		hfhooks.WithSecret(opts.secrets...),
 		hfhooks.WithLogger(logger),
@@ -226,7 +230,7 @@ func runServe(ctx context.Context, opts *serveOptions) error {
 	}
 	srv := hfhooks.NewServer(srvOpts...)
 	if cfg != nil {
-		if err := srv.ReplaceWebhooks(webhooksOf(cfg)); err != nil {
+		if err := srv.ReplaceEndpoints(endpointsOf(cfg)); err != nil {
 			return err
 		}
 		sig := make(chan os.Signal, 1)
@@ -235,7 +239,7 @@ func runServe(ctx context.Context, opts *serveOptions) error {
 		ctx, cancel := context.WithCancel(ctx)
 		defer cancel()
 		go reloadOnSignal(ctx, opts.config, sig, srv, logger)
-	} else if err := srv.AddWebhook(inboxEndpoint, inbox); err != nil {
+	} else if err := srv.AddEndpoint(inboxEndpoint, inbox); err != nil {
 		return err
 	}
 	if opts.relay != "" {
@@ -267,9 +271,9 @@ func newLogger(w io.Writer, level, format string) (*slog.Logger, error) {
 	return nil, usageErrorf("--log-format: %q is not a format: want text or json", format)
 }
 
-// webhooksOf turns a validated config into the server's endpoints.
-func webhooksOf(cfg *config.Config) []hfhooks.Webhook {
-	hooks := make([]hfhooks.Webhook, len(cfg.Hooks))
+// endpointsOf turns a validated config into the server's endpoints.
+func endpointsOf(cfg *config.Config) []hfhooks.EndpointSpec {
+	hooks := make([]hfhooks.EndpointSpec, len(cfg.Hooks))
 	for i, h := range cfg.Hooks {
 		opts := []hfhooks.EndpointOption{hfhooks.EndpointFilter(h.Filter)}
 		if h.Secret != "" {
@@ -281,7 +285,7 @@ func webhooksOf(cfg *config.Config) []hfhooks.Webhook {
 		if h.Concurrency > 0 {
 			opts = append(opts, hfhooks.EndpointConcurrency(h.Concurrency))
 		}
-		hooks[i] = hfhooks.Webhook{Path: h.Name, Handler: h.Handler, Options: opts}
+		hooks[i] = hfhooks.EndpointSpec{Name: h.Name, Handler: h.Handler, Options: opts}
 	}
 	return hooks
 }
@@ -308,7 +312,7 @@ func reloadOnSignal(ctx context.Context, path string, sig <-chan os.Signal, srv 
 		}
 		cfg, err := config.Load(path)
 		if err == nil {
-			err = srv.ReplaceWebhooks(webhooksOf(cfg))
+			err = srv.ReplaceEndpoints(endpointsOf(cfg))
 		}
 		if err != nil {
 			logger.Error("reload refused; the current hooks stay", "config", path, "err", redact.Error(err))
