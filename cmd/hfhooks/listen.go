@@ -84,8 +84,8 @@ With --watch, listen creates a temporary webhook on the Hub (with the token
 and endpoint of "hfhooks webhooks") that delivers to the channel, and deletes
 it when it stops: on Ctrl-C, and when it gives up. Its URL is the channel's
 with ?hfhooks-listen=1; if a crash left such a webhook pointing at the same
-relay, listen finds it at start and asks whether to delete it (--cleanup
-deletes without asking).
+relay, listen finds it at start and asks whether to delete it, or stops
+when stdin is not a terminal (--cleanup deletes without asking).
 
 If the relay requires a token to create channels, set HFHOOKS_RELAY_TOKEN or
 --relay-token.`,
