@@ -46,9 +46,6 @@ type serveOptions struct {
 	relay   string
 	watch   []string
 	domains []string
-	// relayBackoff is the first wait before reconnecting to the relay
-	// (the listener's default when zero); tests shorten it.
-	relayBackoff time.Duration
 	// ui, allow, uiToken and sessionKey set who may use the page, /api/*
 	// and /metrics.
 	ui         string
