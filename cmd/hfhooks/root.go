@@ -138,6 +138,7 @@ func strictGroups(cmd *cobra.Command) {
 	if cmd.HasSubCommands() && !cmd.Runnable() {
 		cmd.Args = exactArgs()
 		cmd.RunE = func(cmd *cobra.Command, _ []string) error { return cmd.Help() }
+		cmd.DisableFlagsInUseLine = true
 	}
 	for _, c := range cmd.Commands() {
 		strictGroups(c)

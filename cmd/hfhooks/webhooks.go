@@ -58,6 +58,9 @@ https://huggingface.co.`,
 	return cmd
 }
 
+// webhookURLExample is the example of a webhook's URL in messages.
+const webhookURLExample = "https://you-app.hf.space/webhooks/inbox"
+
 // Output formats of list and info.
 const (
 	formatTable = "table"

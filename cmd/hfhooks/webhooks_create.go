@@ -51,6 +51,11 @@ func runWebhooksCreate(ctx context.Context, opts *webhooksCreateOptions) error {
 	case len(opts.Watch) == 0:
 		return usageErrorf("at least one --watch TYPE:NAME is required")
 	}
+	if opts.URL != "" {
+		if err := checkURLFlag("--url", opts.URL, webhookURLExample); err != nil {
+			return err
+		}
+	}
 	watched, err := parseWatched(opts.Watch)
 	if err != nil {
 		return err

@@ -222,6 +222,7 @@ func TestWebhooksCommands(t *testing.T) {
 		{name: "create_unknown_flag", args: []string{"create", "--wach", "user:u"}},
 		{name: "update_url_keeps_watched", args: []string{"update", urlHookID, "--url", "https://webhook.site/moved"}},
 		{name: "update_all", args: []string{"update", urlHookID, "--watch", "model:gpt2", "--domain", "discussions", "--secret", ""}},
+		{name: "update_bad_url", args: []string{"update", urlHookID, "--url", "webhook.site/x"}},
 		{name: "update_nothing", args: []string{"update", urlHookID}},
 		{name: "update_watch_bad_type", args: []string{"update", urlHookID, "--watch", "repo:x"}},
 		{name: "update_not_found", args: []string{"update", "000000000000000000000000", "--secret", "s"}},

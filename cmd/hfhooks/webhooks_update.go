@@ -51,6 +51,11 @@ func runWebhooksUpdate(ctx context.Context, opts *webhooksUpdateOptions) error {
 	if opts.URL == nil && opts.Secret == nil && opts.Watch == nil && opts.Domains == nil {
 		return usageErrorf("nothing to update: give --url, --watch, --domain or --secret")
 	}
+	if opts.URL != nil {
+		if err := checkURLFlag("--url", *opts.URL, webhookURLExample); err != nil {
+			return err
+		}
+	}
 	update := hub.UpdateWebhookOptions{URL: opts.URL, Secret: opts.Secret}
 	if opts.Watch != nil {
 		watched, err := parseWatched(opts.Watch)
