@@ -9,9 +9,10 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/spf13/cobra"
+
 	"github.com/hfhooks/hfhooks/hub"
 	"github.com/hfhooks/hfhooks/internal/redact"
-	"github.com/spf13/cobra"
 )
 
 // webhooksFactory is what the webhooks commands share: the streams, and a
