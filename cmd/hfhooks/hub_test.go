@@ -136,7 +136,7 @@ func TestHubWithWebhooksCommands(t *testing.T) {
 	if code, _, errOut := run(t, "webhooks", "info", id); code != exitFailure || !strings.Contains(errOut, "404 Not Found: Webhook not found") {
 		t.Errorf("info after delete: %d %s", code, errOut)
 	}
-	if code, _, errOut := run(t, "webhooks", "list", "--token", "hf_nobody"); code != exitFailure || !strings.Contains(errOut, "401 Unauthorized") {
+	if code, _, errOut := run(t, "webhooks", "list", "--token", "hf_nobody"); code != exitFailure || !strings.Contains(errOut, "401 Unauthorized") || strings.Count(errOut, "`hf auth login`") != 1 {
 		t.Errorf("list with a wrong token: %d %s", code, errOut)
 	}
 }

@@ -293,7 +293,7 @@ func createTemporary(ctx context.Context, s *ioStreams, client *hub.Client, ch r
 	}
 	w, err := client.CreateWebhook(ctx, create)
 	if err != nil {
-		return nil, cliError(err)
+		return nil, err
 	}
 	fmt.Fprintf(s.Out, "Created webhook %s watching %s; it is deleted when this command stops.\n", w.ID, joinWatched(w.Watched))
 	return &temporaryWebhook{client: client, id: w.ID, path: path}, nil

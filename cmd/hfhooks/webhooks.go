@@ -199,10 +199,12 @@ var argFlags = map[string]string{
 	"id": "ID", "url": "--url", "job_id": "--job-id", "watched": "--watch", "domains": "--domain", "secret": "--secret",
 }
 
-// cliError adds the command line's view to an error of the packages: an
-// invalid argument the hub package found becomes a usage error (exit code
-// 2) that names the flag, and a token the Hub refused gets the ways to give
-// one.
+// tokenHint is what the CLI adds to the hub package's 401 errors.
+const tokenHint = "Give a valid token: pass --token, set HF_TOKEN, or run `hf auth login`."
+
+// cliError turns an invalid argument the hub package found into a usage
+// error (exit code 2) that names the flag, and adds the CLI's way of giving
+// a token to a 401. execute applies it to every command's error, once.
 func cliError(err error) error {
 	if argErr, ok := errors.AsType[*hub.ArgumentError](err); ok {
 		name := argFlags[argErr.Arg]
@@ -216,6 +218,3 @@ func cliError(err error) error {
 	}
 	return err
 }
-
-// tokenHint says how to give the Hub a token.
-const tokenHint = "Give a valid token: pass --token, set HF_TOKEN, or run `hf auth login`."
