@@ -3,6 +3,7 @@ package hfhooks
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -123,22 +124,28 @@ type History interface {
 	Record(ctx context.Context, rec DeliveryRecord) error
 	// List returns a page of the records that q selects.
 	List(ctx context.Context, q HistoryQuery) (HistoryPage, error)
+	// Get returns the delivery id, or an error wrapping
+	// ErrDeliveryNotFound.
+	Get(ctx context.Context, id string) (DeliveryDetail, error)
 }
 
 // QueueHistory is implemented by a Queue that can list its deliveries and
 // run a failed one again. In durable mode the server reads it for
-// GET /api/deliveries and the landing page, and serves
-// POST /api/deliveries/{id}/retry with Retry.
+// GET /api/deliveries, GET /api/deliveries/{id} and the landing page, and
+// serves POST /api/deliveries/{id}/retry with Retry.
 type QueueHistory interface {
 	// List returns a page of the queued deliveries that q selects.
 	List(ctx context.Context, q HistoryQuery) (HistoryPage, error)
+	// Get returns the queued delivery id with its payload and attempts, or
+	// an error wrapping ErrDeliveryNotFound.
+	Get(ctx context.Context, id string) (DeliveryDetail, error)
 	// Retry makes the failed delivery id run again, at once: one more
 	// attempt. It returns an error wrapping ErrDeliveryNotFound for an unknown id
 	// and ErrNotFailed for a delivery that has not failed.
 	Retry(ctx context.Context, id string) error
 }
 
-// Errors of QueueHistory.Retry.
+// Errors of History.Get, QueueHistory.Get and QueueHistory.Retry.
 var (
 	ErrDeliveryNotFound = errors.New("no such delivery")
 	ErrNotFailed        = errors.New("delivery has not failed")
@@ -193,6 +200,17 @@ func (r *ring) List(_ context.Context, q HistoryQuery) (HistoryPage, error) {
 	return page, nil
 }
 
+func (r *ring) Get(_ context.Context, id string) (DeliveryDetail, error) {
+	last := r.next.Load()
+	size := uint64(len(r.slots))
+	for i := uint64(0); i < min(last, size); i++ {
+		if rec := r.slots[(last-1-i)%size].Load(); rec != nil && rec.ID == id {
+			return detailOf(*rec), nil
+		}
+	}
+	return DeliveryDetail{}, fmt.Errorf("delivery %q: %w", id, ErrDeliveryNotFound)
+}
+
 // mergedHistory is the history of a server in durable mode: rejected
 // requests from the in-memory ring, queued deliveries from the queue, merged
 // newest first. Its cursor joins the two sources' cursors.
@@ -245,6 +263,15 @@ func (m mergedHistory) List(ctx context.Context, q HistoryQuery) (HistoryPage, e
 		page.Next = qNext + cursorSep + memNext
 	}
 	return page, nil
+}
+
+// Get looks id up in memory first: a request that did not reach the queue.
+func (m mergedHistory) Get(ctx context.Context, id string) (DeliveryDetail, error) {
+	d, err := m.mem.Get(ctx, id)
+	if errors.Is(err, ErrDeliveryNotFound) {
+		return m.queue.Get(ctx, id)
+	}
+	return d, err
 }
 
 // listUnlessDone lists one source of a merged history from its cursor.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/url"
 	"os"
 	"os/signal"
 	"slices"
@@ -315,7 +316,7 @@ func addInbox(srv *hfhooks.Server, handled io.Writer) error {
 func endpointsOf(cfg *config.Config) []hfhooks.EndpointSpec {
 	hooks := make([]hfhooks.EndpointSpec, len(cfg.Hooks))
 	for i, h := range cfg.Hooks {
-		opts := []hfhooks.EndpointOption{hfhooks.EndpointFilter(h.Filter)}
+		opts := []hfhooks.EndpointOption{hfhooks.EndpointFilter(h.Filter), hfhooks.EndpointDescription(describeHook(h))}
 		if h.Secret != "" {
 			opts = append(opts, hfhooks.EndpointSecret(h.Secret))
 		}
@@ -328,6 +329,23 @@ func endpointsOf(cfg *config.Config) []hfhooks.EndpointSpec {
 		hooks[i] = hfhooks.EndpointSpec{Name: h.Name, Handler: h.Handler, Options: opts}
 	}
 	return hooks
+}
+
+// describeHook says what a hook does, for the landing page: its command as
+// written in the file, or the host it forwards to (a forward URL may carry
+// its secret in the path, as a chat's incoming webhook does).
+func describeHook(h config.Hook) string {
+	switch {
+	case h.Run != nil:
+		return "run: " + redact.String(strings.Join(h.Run.Args, " "))
+	case h.Forward != nil:
+		u, err := url.Parse(h.Forward.URL)
+		if err != nil || u.Host == "" {
+			return "forward"
+		}
+		return "forward: " + u.Scheme + "://" + u.Host + "/…"
+	}
+	return ""
 }
 
 func hookNames(cfg *config.Config) string {
