@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -58,6 +59,12 @@ const (
 	keptPayloads   = 50
 	maxKeptPayload = 256 << 10
 )
+
+// Outcome says how the delivery stands, the answer the request got and the
+// state in one: "accepted 202 → failed", "forbidden 403 → rejected".
+func (r DeliveryRecord) Outcome() string {
+	return strings.ToLower(http.StatusText(r.StatusCode)) + " " + strconv.Itoa(r.StatusCode) + " → " + string(r.State)
+}
 
 // payloads keeps the bodies of the last requests, as the ring keeps their
 // records: lock-free, a slot per request.

@@ -229,7 +229,7 @@ func TestOutcomeAndPlural(t *testing.T) {
 		{403, StateRejected, "forbidden 403 → rejected"},
 		{502, StateFailed, "bad gateway 502 → failed"},
 	} {
-		if got := outcomeText(DeliveryRecord{StatusCode: tt.code, State: tt.state}); got != tt.want {
+		if got := (DeliveryRecord{StatusCode: tt.code, State: tt.state}).Outcome(); got != tt.want {
 			t.Errorf("outcome(%d, %s) = %q, want %q", tt.code, tt.state, got, tt.want)
 		}
 	}

@@ -27,7 +27,6 @@ var pageTemplates = template.Must(template.New("").Funcs(web.Funcs()).Funcs(temp
 		}
 		return []DeliveryState{StateSucceeded, StateFailed, StateRejected, StateIgnored}
 	},
-	"outcome":    outcomeText,
 	"stateClass": stateClass,
 	"plural":     plural,
 }).ParseFS(templatesFS, "templates/*.html"))
@@ -231,12 +230,6 @@ func signedInAs(r *http.Request) string {
 		return "the operator token"
 	}
 	return op.User
-}
-
-// outcomeText says how a delivery ended, the answer and the state in one:
-// "accepted 202 → failed", "forbidden 403 → rejected".
-func outcomeText(rec DeliveryRecord) string {
-	return strings.ToLower(http.StatusText(rec.StatusCode)) + " " + strconv.Itoa(rec.StatusCode) + " → " + string(rec.State)
 }
 
 // stateClass is the style class of a state's badge: ok, bad, or none for

@@ -69,6 +69,7 @@ func newRootCmd(s *ioStreams) *cobra.Command {
 		newHubCmd(s),
 		newRelayCmd(s),
 		newListenCmd(s),
+		newDeliveriesCmd(s),
 	)
 	return root
 }

@@ -198,6 +198,23 @@ hooks:
 	if strings.Contains(logs.String(), "file-secret") || strings.Contains(logs.String(), "bot-secret") {
 		t.Error("a secret appears in the logs")
 	}
+
+	// The page's table of endpoints shows each hook's filter and action:
+	// a forward by its host only, since its path may be a secret.
+	page := get(t, base+"/")
+	for _, want := range []string{
+		`<td class="filter" data-label="Acts on">scopes: repo.content; repoTypes: dataset; refs: refs/heads/main</td>`,
+		`<code>run: sh -c echo &#34;$WEBHOOK_REPO_ID`,
+		`<code>forward: ` + target.URL + `/…</code>`,
+		`<td class="filter" data-label="Acts on">every delivery</td>`,
+	} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the page lacks %s", want)
+		}
+	}
+	if strings.Contains(page, target.URL+"/hook") {
+		t.Error("the page shows the forward target's path")
+	}
 }
 
 func TestServeConfigReload(t *testing.T) {
@@ -272,4 +289,16 @@ func TestServeConfigReloadsOnSIGHUP(t *testing.T) {
 		t.Fatalf("SIGHUP stopped the process:\n%s", p.stderr)
 	default:
 	}
+}
+
+// get returns the body of GET url.
+func get(t *testing.T, url string) string {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return string(b)
 }
