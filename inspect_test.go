@@ -4,36 +4,15 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/hfhooks/hfhooks/internal/golden"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
-
-// golden compares got with testdata/name, or rewrites that file with -update.
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("output differs from %s (run go test -update if the change is intended)\ngot:\n%s\nwant:\n%s", path, got, want)
-	}
-}
 
 // getDetail returns the status of GET /api/deliveries/{id} and its body,
 // decoded.
@@ -180,10 +159,10 @@ func TestDeliveryPageText(t *testing.T) {
 	_ = json.Indent(&indented, payload, "", "  ")
 	got := pageOf(t, "delivery.html", deliveryPage{DeliveryDetail: d, Payload: indented.String(),
 		Resend: resendCommand("https://acme-hooks.hf.space/webhooks/retrain", payload), Durable: true, Prefix: "/hooks"})
-	golden(t, "delivery-page.golden", got)
+	golden.Check(t, "delivery-page.golden", got)
 
 	rejected := DeliveryRecord{ID: "a1b2", Time: at, Endpoint: "retrain", StatusCode: http.StatusForbidden, State: StateRejected, Error: "Invalid webhook secret."}
-	golden(t, "delivery-page-rejected.golden", pageOf(t, "delivery.html", deliveryPage{DeliveryDetail: detailOf(rejected)}))
+	golden.Check(t, "delivery-page-rejected.golden", pageOf(t, "delivery.html", deliveryPage{DeliveryDetail: detailOf(rejected)}))
 }
 
 func TestLandingPageText(t *testing.T) {
@@ -203,7 +182,7 @@ func TestLandingPageText(t *testing.T) {
 		Kinds:   []string{"repo.content"},
 		Metrics: true,
 	}
-	golden(t, "landing-page.golden", pageOf(t, "index.html", data))
+	golden.Check(t, "landing-page.golden", pageOf(t, "index.html", data))
 
 	data.Endpoints, data.Metrics = data.Endpoints[:1], false
 	page := string(pageOf(t, "index.html", data))
