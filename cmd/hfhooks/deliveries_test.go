@@ -15,8 +15,7 @@ import (
 	"time"
 
 	"github.com/hfhooks/hfhooks"
-	"github.com/hfhooks/hfhooks/internal/hooktest"
-	"github.com/hfhooks/hfhooks/internal/sample"
+	"github.com/hfhooks/hfhooks/hubtest"
 )
 
 // opToken is the operator token of the receivers the deliveries commands
@@ -152,7 +151,11 @@ func TestDeliveriesAgainstAReceiver(t *testing.T) {
 	}
 	ts := httptest.NewServer(srv)
 	t.Cleanup(ts.Close)
-	hooktest.Send(t, ts.URL+"/webhooks/retrain", "s3cret", "repo.content", sample.Options{RepoType: "dataset", RepoName: "acme/reviews"})
+	resp, err := hubtest.Send(t.Context(), ts.URL+"/webhooks/retrain", "s3cret", hubtest.Event{Kind: "repo.content", Repo: "dataset:acme/reviews"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
 
 	run := func(args ...string) (int, string, string) {
 		var out, errOut bytes.Buffer
