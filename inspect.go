@@ -10,55 +10,12 @@ import (
 	"strconv"
 	"strings"
 	"sync/atomic"
-	"time"
 
 	"github.com/hfhooks/hfhooks/internal/redact"
 )
 
 // The delivery inspector: GET /api/deliveries/{id} and the page
 // /deliveries/{id} show one delivery with its payload and its attempts.
-
-// DeliveryDetail is one delivery as GET /api/deliveries/{id} shows it: its
-// record, the payload the Hub sent, and each run of the handler.
-type DeliveryDetail struct {
-	Delivery DeliveryRecord `json:"delivery"`
-	// Payload is the body of the request, when it is kept: in sync mode the
-	// bodies of the last 50 requests of up to 256 KiB each, in durable mode
-	// that of every queued delivery. URL query values in it are masked. A
-	// body that is not JSON is given as a JSON string.
-	Payload json.RawMessage `json:"payload,omitempty"`
-	// Attempts are the runs of the endpoint's handler, oldest first: none
-	// for a request that was rejected or ignored.
-	Attempts []Attempt `json:"attempts"`
-}
-
-// Attempt is one run of an endpoint's handler for a delivery.
-type Attempt struct {
-	// Number counts the runs from 1.
-	Number int `json:"number"`
-	// State is running, succeeded or failed (for a failed attempt of a
-	// delivery that is retried too).
-	State DeliveryState `json:"state"`
-	// StatusCode, in sync mode, is the status the handler's result was
-	// answered with; in durable mode, where the queue answered, it is 0.
-	StatusCode int `json:"statusCode,omitempty"`
-	// Ended is when the run ended; zero while it runs.
-	Ended time.Time `json:"ended,omitzero"`
-	// Duration is how long the run took; zero when the queue does not know
-	// it (a failed run before the last: the queue keeps only its error).
-	Duration time.Duration `json:"durationNs,omitempty"`
-	Error    string        `json:"error,omitempty"`
-	// Output is what the run printed (see Outputter). The queue keeps the
-	// output of the last run only.
-	Output string `json:"output,omitempty"`
-}
-
-// Bounds of the payloads kept in memory (sync mode, and requests that did
-// not reach the queue in durable mode).
-const (
-	keptPayloads   = 50
-	maxKeptPayload = 256 << 10
-)
 
 // Outcome says how the delivery stands, the answer the request got and the
 // state in one: "accepted 202 → failed", "forbidden 403 → rejected".
