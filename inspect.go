@@ -124,7 +124,7 @@ func deliveryError(id string, err error) (int, string) {
 // deliveryPage is what the page /deliveries/{id} shows.
 type deliveryPage struct {
 	DeliveryDetail
-	// Payload is the payload, indented.
+	// Payload is the payload, indented when it is JSON.
 	Payload string
 	// Resend is a shell command that sends the payload again.
 	Resend string
@@ -147,21 +147,34 @@ func (s *Server) serveDeliveryPage(w http.ResponseWriter, r *http.Request) {
 	base, prefix := s.publicBase(r)
 	data := deliveryPage{DeliveryDetail: d, Pending: inProgress(d.Delivery), Durable: s.queueHistory != nil, Prefix: prefix, SignedInAs: signedInAs(r)}
 	if d.Payload != nil {
-		var b bytes.Buffer
-		if json.Indent(&b, d.Payload, "", "  ") == nil {
-			data.Payload = b.String()
+		body := []byte(d.Payload)
+		var text string
+		if json.Unmarshal(d.Payload, &text) == nil {
+			body = []byte(text) // a body that was not JSON, shown as it came
 		}
-		data.Resend = resendCommand(base+"/webhooks/"+d.Delivery.Endpoint, d.Payload)
+		data.Payload = indented(body)
+		data.Resend = resendCommand(base+"/webhooks/"+d.Delivery.Endpoint, body)
 	}
 	render(w, "delivery.html", data)
 }
 
-// resendCommand is a curl command that POSTs payload to url as the Hub
-// does, with the secret left to the shell's $WEBHOOK_SECRET.
-func resendCommand(url string, payload json.RawMessage) string {
+// indented returns body indented when it is JSON, else as it is.
+func indented(body []byte) string {
+	var b bytes.Buffer
+	if json.Indent(&b, body, "", "  ") != nil {
+		return string(body)
+	}
+	return b.String()
+}
+
+// resendCommand is a curl command that POSTs body to url as the Hub does
+// (a JSON body compacted), with the secret left to the shell's
+// $WEBHOOK_SECRET.
+func resendCommand(url string, body []byte) string {
 	var compact bytes.Buffer
-	if json.Compact(&compact, payload) != nil {
-		compact.Write(payload)
+	if json.Compact(&compact, body) != nil {
+		compact.Reset()
+		compact.Write(body)
 	}
 	return "curl -X POST " + shellQuote(url) + ` -H 'Content-Type: application/json' -H "X-Webhook-Secret: $WEBHOOK_SECRET" --data-binary ` + shellQuote(compact.String())
 }

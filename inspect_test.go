@@ -33,6 +33,18 @@ func getDetail(t *testing.T, base, id string) (int, DeliveryDetail, string) {
 	return resp.StatusCode, d, string(raw)
 }
 
+// get returns the body of GET url.
+func get(t *testing.T, url string) string {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return string(b)
+}
+
 // newest returns the newest record of the server's history.
 func newest(t *testing.T, ts *testServer) DeliveryRecord {
 	t.Helper()
@@ -46,7 +58,7 @@ func newest(t *testing.T, ts *testServer) DeliveryRecord {
 func TestDeliveryDetailSync(t *testing.T) {
 	ts := newTestServer(t, WithSecret("s3cret"))
 	ts.add(t, "retrain", func(context.Context, *Delivery) (any, error) {
-		return nil, fmt.Errorf("training: %w", &StatusError{Code: http.StatusBadGateway, Err: printed{out: "epoch 1\ncluster unreachable"}})
+		return nil, fmt.Errorf("training: %w", &StatusError{Code: http.StatusBadGateway, Err: printed{out: "epoch 1\nGET https://hub.example/x?token=hf_abc: cluster unreachable"}})
 	})
 	ts.add(t, "ok", scopeHandler)
 	body := mutate(t, "repo-content-updated-refs.json", set("repo.url.web", "https://example.com/x?token=hf_abc"))
@@ -66,7 +78,7 @@ func TestDeliveryDetailSync(t *testing.T) {
 	}
 	a := d.Attempts[0]
 	if a.Number != 1 || a.State != StateFailed || a.StatusCode != http.StatusBadGateway || a.Error != "training: command failed" ||
-		a.Output != "epoch 1\ncluster unreachable" || a.Duration <= 0 || a.Ended.Before(failed.Time) {
+		a.Output != "epoch 1\nGET https://hub.example/x?token=xxxxx: cluster unreachable" || a.Duration <= 0 || a.Ended.Before(failed.Time) {
 		t.Errorf("attempt = %+v", a)
 	}
 	if strings.Contains(raw, "hf_abc") || !strings.Contains(string(d.Payload), `"web":"https://example.com/x?token=xxxxx"`) {
@@ -84,6 +96,11 @@ func TestDeliveryDetailSync(t *testing.T) {
 	code, d, raw = getDetail(t, ts.URL, rejected.ID)
 	if code != http.StatusOK || d.Delivery.State != StateRejected || len(d.Attempts) != 0 || string(d.Payload) != `"not json"` {
 		t.Errorf("rejected: %d %s", code, raw)
+	}
+	// The page shows it, and sends it again, as it came.
+	page := get(t, ts.URL+"/deliveries/"+rejected.ID)
+	if !strings.Contains(page, `<pre id="payload-json">not json</pre>`) || !strings.Contains(page, `--data-binary &#39;not json&#39;</pre>`) {
+		t.Errorf("page of the rejected request:\n%s", page)
 	}
 
 	code, _, raw = getDetail(t, ts.URL, "nope")
@@ -155,9 +172,7 @@ func TestDeliveryPageText(t *testing.T) {
 		{Number: 1, State: StateFailed, Ended: at.Add(time.Minute), Error: "timeout"},
 		{Number: 2, State: StateFailed, Ended: at.Add(2 * time.Minute), Duration: 1500 * time.Millisecond, Error: "cluster unreachable", Output: "epoch 1"},
 	}}
-	var indented bytes.Buffer
-	_ = json.Indent(&indented, payload, "", "  ")
-	got := pageOf(t, "delivery.html", deliveryPage{DeliveryDetail: d, Payload: indented.String(),
+	got := pageOf(t, "delivery.html", deliveryPage{DeliveryDetail: d, Payload: indented(payload),
 		Resend: resendCommand("https://acme-hooks.hf.space/webhooks/retrain", payload), Durable: true, Prefix: "/hooks"})
 	golden.Check(t, "delivery-page.golden", got)
 

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/hfhooks/hfhooks/internal/redact"
 )
 
 // For queue implementers (see the package documentation): what a durable
@@ -236,7 +238,8 @@ var (
 const maxOutput = 8 << 10
 
 // OutputOf returns the output carried by a handler's result or error, with
-// its end kept when it is longer than maxOutput (8 KiB).
+// URL passwords and query values masked (a command may print a URL with a
+// token), and its end kept when it is longer than maxOutput (8 KiB).
 func OutputOf(v any, err error) string {
 	var o Outputter
 	switch {
@@ -249,7 +252,7 @@ func OutputOf(v any, err error) string {
 	if o == nil {
 		return ""
 	}
-	out := o.DeliveryOutput()
+	out := redact.String(o.DeliveryOutput())
 	if len(out) > maxOutput {
 		out = "…" + out[len(out)-maxOutput:]
 	}

@@ -201,7 +201,13 @@ hooks:
 
 	// The page's table of endpoints shows each hook's filter and action:
 	// a forward by its host only, since its path may be a secret.
-	page := get(t, base+"/")
+	resp, err = http.Get(base + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	page := string(b)
 	for _, want := range []string{
 		`<td class="filter" data-label="Acts on">scopes: repo.content; repoTypes: dataset; refs: refs/heads/main</td>`,
 		`<code>run: sh -c echo &#34;$WEBHOOK_REPO_ID`,
@@ -289,16 +295,4 @@ func TestServeConfigReloadsOnSIGHUP(t *testing.T) {
 		t.Fatalf("SIGHUP stopped the process:\n%s", p.stderr)
 	default:
 	}
-}
-
-// get returns the body of GET url.
-func get(t *testing.T, url string) string {
-	t.Helper()
-	resp, err := http.Get(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return string(b)
 }
