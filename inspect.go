@@ -61,13 +61,9 @@ func detailOf(rec DeliveryRecord) DeliveryDetail {
 	if rec.Attempts == 0 {
 		return d
 	}
-	a := Attempt{Number: 1, State: rec.State, StatusCode: rec.StatusCode, Duration: rec.Duration, Error: rec.Error, Output: rec.Output}
-	if rec.State == StateRunning {
-		a.StatusCode, a.Duration = 0, 0
-	} else {
-		a.Ended = rec.Time.Add(rec.Duration)
-	}
-	d.Attempts = append(d.Attempts, a)
+	// The ring holds final records only: the run has ended.
+	d.Attempts = append(d.Attempts, Attempt{Number: 1, State: rec.State, StatusCode: rec.StatusCode, Ended: rec.Time.Add(rec.Duration),
+		Duration: rec.Duration, Error: rec.Error, Output: rec.Output})
 	return d
 }
 

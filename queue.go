@@ -142,8 +142,9 @@ type Attempt struct {
 	// State is running, succeeded or failed (for a failed attempt of a
 	// delivery that is retried too).
 	State DeliveryState `json:"state"`
-	// StatusCode, in sync mode, is the status the handler's result was
-	// answered with; in durable mode, where the queue answered, it is 0.
+	// StatusCode, in sync mode, is the status the request was answered
+	// with (202 for a handler that outlived the response deadline); in
+	// durable mode, where the queue answered, it is 0.
 	StatusCode int `json:"statusCode,omitempty"`
 	// Ended is when the run ended; zero while it runs.
 	Ended time.Time `json:"ended,omitzero"`
