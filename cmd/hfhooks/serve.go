@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net/url"
 	"os"
 	"os/signal"
 	"slices"
@@ -15,6 +14,7 @@ import (
 	"time"
 
 	"github.com/hfhooks/hfhooks"
+	"github.com/hfhooks/hfhooks/action"
 	"github.com/hfhooks/hfhooks/internal/config"
 	"github.com/hfhooks/hfhooks/internal/redact"
 	"github.com/hfhooks/hfhooks/internal/signin"
@@ -85,10 +85,13 @@ valid delivery, logs one line per delivery and shows it on the landing page.
 
 With --config hooks.yaml, serve the hooks of the file instead: each is
 served at /webhooks/<name>, acts only on the deliveries its filter matches
-(answering the others 200 {"status":"ignored"}), and runs a command or
-forwards the delivery. The file is validated before anything starts (--check
-only validates it), and reloaded on SIGHUP; a file that fails validation
-then is refused and the hooks in service stay.
+(answering the others 200 {"status":"ignored"}), and runs a command,
+forwards the delivery, comments on the event's discussion as a bot, or posts
+a message to a chat (docs/bots.md). The file is validated before anything
+starts (--check only validates it, and runs every comment and message
+template on a sample of each event its hook can get), and reloaded on
+SIGHUP; a file that fails validation then is refused and the hooks in
+service stay.
 
 Accepted deliveries are durable by default: each is committed to a queue
 before the answer (202 {"status":"queued"}), and run from there, with
@@ -241,7 +244,7 @@ func runServe(ctx context.Context, opts *serveOptions) error {
 	}
 	srv := hfhooks.NewServer(srvOpts...)
 	if cfg != nil {
-		if err := srv.ReplaceEndpoints(endpointsOf(cfg)); err != nil {
+		if err := srv.ReplaceEndpoints(endpointsOf(cfg, logger)); err != nil {
 			return err
 		}
 		sig := opts.reload
@@ -307,10 +310,16 @@ func addInbox(srv *hfhooks.Server, handled io.Writer) error {
 	return srv.AddEndpoint(inboxEndpoint, h)
 }
 
-// endpointsOf turns a validated config into the server's endpoints.
-func endpointsOf(cfg *config.Config) []hfhooks.EndpointSpec {
+// endpointsOf turns a validated config into the server's endpoints. A
+// comment hook logs the events it skips with logger.
+func endpointsOf(cfg *config.Config, logger *slog.Logger) []hfhooks.EndpointSpec {
 	hooks := make([]hfhooks.EndpointSpec, len(cfg.Hooks))
 	for i, h := range cfg.Hooks {
+		if h.Comment != nil {
+			r := *h.Comment
+			r.Logger = logger.With("endpoint", h.Name)
+			h.Handler = action.Comment(r)
+		}
 		opts := []hfhooks.EndpointOption{hfhooks.EndpointFilter(h.Filter), hfhooks.EndpointDescription(describeHook(h))}
 		if h.Secret != "" {
 			opts = append(opts, hfhooks.EndpointSecret(h.Secret))
@@ -327,18 +336,20 @@ func endpointsOf(cfg *config.Config) []hfhooks.EndpointSpec {
 }
 
 // describeHook says what a hook does, for the landing page: its command as
-// written in the file, or the host it forwards to (a forward URL may carry
-// its secret in the path, as a chat's incoming webhook does).
+// written in the file, or where it posts with the URL's path hidden (a
+// chat's incoming webhook carries its secret there).
 func describeHook(h config.Hook) string {
 	switch {
 	case h.Run != nil:
 		return "run: " + redact.String(strings.Join(h.Run.Args, " "))
 	case h.Forward != nil:
-		u, err := url.Parse(h.Forward.URL)
-		if err != nil || u.Host == "" {
-			return "forward"
-		}
-		return "forward: " + u.Scheme + "://" + u.Host + "/…"
+		return "forward: " + redact.Origin(h.Forward.URL)
+	case h.Comment != nil && h.Comment.Status != "":
+		return "comment on the discussion, and set it " + string(h.Comment.Status)
+	case h.Comment != nil:
+		return "comment on the discussion"
+	case h.Notify != nil:
+		return "notify: " + redact.Origin(h.Notify.URL) + " (" + string(h.Notify.Platform) + ")"
 	}
 	return ""
 }
@@ -364,7 +375,7 @@ func reloadOnSignal(ctx context.Context, path string, sig <-chan os.Signal, srv 
 		}
 		cfg, err := config.Load(path)
 		if err == nil {
-			err = srv.ReplaceEndpoints(endpointsOf(cfg))
+			err = srv.ReplaceEndpoints(endpointsOf(cfg, logger))
 		}
 		if err != nil {
 			logger.Error("reload refused; the current hooks stay", "config", path, "err", redact.Error(err))

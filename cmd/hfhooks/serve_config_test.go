@@ -211,7 +211,7 @@ hooks:
 	for _, want := range []string{
 		`<td class="filter" data-label="Acts on">scopes: repo.content; repoTypes: dataset; refs: refs/heads/main</td>`,
 		`<code>run: sh -c echo &#34;$WEBHOOK_REPO_ID`,
-		`<code>forward: ` + target.URL + `/…</code>`,
+		`<code>forward: ` + target.URL + `/xxxxx</code>`,
 		`<td class="filter" data-label="Acts on">every delivery</td>`,
 	} {
 		if !strings.Contains(page, want) {
