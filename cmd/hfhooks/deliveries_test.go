@@ -131,10 +131,12 @@ func TestDeliveriesCommands(t *testing.T) {
 }
 
 func TestDeliveriesBadServer(t *testing.T) {
-	var out, errOut bytes.Buffer
-	code := execute(t.Context(), []string{"deliveries", "ls", "--server", "ftp://127.0.0.1/?token=abc"}, &ioStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut})
-	if code != exitUsage || !strings.Contains(errOut.String(), `--server "ftp://127.0.0.1/?token=xxxxx": want the receiver's http:// or https:// URL`) {
-		t.Errorf("exit %d, stderr %q", code, errOut.String())
+	for _, server := range []string{"ftp://127.0.0.1/?token=abc", "http://127.0.0.1:7860/?token=abc", "127.0.0.1:7860"} {
+		var out, errOut bytes.Buffer
+		code := execute(t.Context(), []string{"deliveries", "ls", "--server", server}, &ioStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut})
+		if code != exitUsage || !strings.Contains(errOut.String(), "want the receiver's http:// or https:// URL") || strings.Contains(errOut.String(), "abc") {
+			t.Errorf("--server %s: exit %d, stderr %q", server, code, errOut.String())
+		}
 	}
 }
 
