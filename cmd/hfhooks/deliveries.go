@@ -255,7 +255,7 @@ func runDeliveriesRerun(ctx context.Context, opts *deliveriesOptions, id string)
 func (o *deliveriesOptions) call(ctx context.Context, method, path string, v any) error {
 	base, err := url.Parse(o.server)
 	if err != nil || (base.Scheme != "http" && base.Scheme != "https") || base.Host == "" || base.RawQuery != "" {
-		return usageErrorf("--server %q: want the receiver's http:// or https:// URL, such as %s", redact.URL(o.server), defaultServer)
+		return usageErrorf("--server %q: want the receiver's http:// or https:// URL, without a query, such as %s", redact.URL(o.server), defaultServer)
 	}
 	req, err := http.NewRequestWithContext(ctx, method, strings.TrimSuffix(o.server, "/")+path, nil)
 	if err != nil {
