@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"io"
 	"os"
 	"path/filepath"
@@ -10,6 +9,8 @@ import (
 	"testing"
 
 	"github.com/spf13/cobra/doc"
+
+	goldenfile "github.com/hfhooks/hfhooks/internal/golden"
 )
 
 // cliDocs is the directory of the command-line reference.
@@ -35,14 +36,6 @@ func TestCLIReference(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if *update {
-		old, _ := filepath.Glob(filepath.Join(cliDocs, "*.md"))
-		for _, path := range old {
-			if err := os.Remove(path); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
 	var names []string
 	for _, path := range generated {
 		name := filepath.Base(path)
@@ -51,26 +44,20 @@ func TestCLIReference(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if *update {
-			if err := os.WriteFile(filepath.Join(cliDocs, name), got, 0o644); err != nil {
-				t.Fatal(err)
-			}
-		}
-		want, err := os.ReadFile(filepath.Join(cliDocs, name))
-		if err != nil {
-			t.Errorf("docs/cli/%s: %v (run go generate ./cmd/hfhooks)", name, err)
-			continue
-		}
-		if !bytes.Equal(got, want) {
-			t.Errorf("docs/cli/%s is stale: run go generate ./cmd/hfhooks\ngot:\n%s", name, got)
-		}
+		goldenfile.CheckFile(t, filepath.Join(cliDocs, name), got)
 	}
 	committed, err := filepath.Glob(filepath.Join(cliDocs, "*.md"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, path := range committed {
-		if !slices.Contains(names, filepath.Base(path)) {
+		switch {
+		case slices.Contains(names, filepath.Base(path)):
+		case goldenfile.Updating():
+			if err := os.Remove(path); err != nil {
+				t.Fatal(err)
+			}
+		default:
 			t.Errorf("docs/cli/%s documents no command: run go generate ./cmd/hfhooks", filepath.Base(path))
 		}
 	}

@@ -277,7 +277,7 @@ func endpointsOf(cfg *config.Config, logger *slog.Logger) []hfhooks.EndpointSpec
 			r.Logger = logger.With("endpoint", h.Name)
 			h.Handler = action.Comment(r)
 		}
-		opts := []hfhooks.EndpointOption{hfhooks.EndpointFilter(h.Filter)}
+		opts := []hfhooks.EndpointOption{hfhooks.EndpointFilter(h.Filter), hfhooks.EndpointDescription(describeHook(h))}
 		if h.Secret != "" {
 			opts = append(opts, hfhooks.EndpointSecret(h.Secret))
 		}
@@ -290,6 +290,25 @@ func endpointsOf(cfg *config.Config, logger *slog.Logger) []hfhooks.EndpointSpec
 		hooks[i] = hfhooks.EndpointSpec{Name: h.Name, Handler: h.Handler, Options: opts}
 	}
 	return hooks
+}
+
+// describeHook says what a hook does, for the landing page: its command as
+// written in the file, or where it posts with the URL's path hidden (a
+// chat's incoming webhook carries its secret there).
+func describeHook(h config.Hook) string {
+	switch {
+	case h.Run != nil:
+		return "run: " + redact.String(strings.Join(h.Run.Args, " "))
+	case h.Forward != nil:
+		return "forward: " + redact.Origin(h.Forward.URL)
+	case h.Comment != nil && h.Comment.Status != "":
+		return "comment on the discussion, and set it " + string(h.Comment.Status)
+	case h.Comment != nil:
+		return "comment on the discussion"
+	case h.Notify != nil:
+		return "notify: " + redact.Origin(h.Notify.URL) + " (" + string(h.Notify.Platform) + ")"
+	}
+	return ""
 }
 
 // hookNames lists the names of the config's hooks, comma-separated.

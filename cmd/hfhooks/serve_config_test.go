@@ -198,6 +198,29 @@ hooks:
 	if strings.Contains(logs.String(), "file-secret") || strings.Contains(logs.String(), "bot-secret") {
 		t.Error("a secret appears in the logs")
 	}
+
+	// The page's table of endpoints shows each hook's filter and action:
+	// a forward by its host only, since its path may be a secret.
+	resp, err = http.Get(base + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	page := string(b)
+	for _, want := range []string{
+		`<td class="filter" data-label="Acts on">scopes: repo.content; repoTypes: dataset; refs: refs/heads/main</td>`,
+		`<code>run: sh -c echo &#34;$WEBHOOK_REPO_ID`,
+		`<code>forward: ` + target.URL + `/xxxxx</code>`,
+		`<td class="filter" data-label="Acts on">every delivery</td>`,
+	} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the page lacks %s", want)
+		}
+	}
+	if strings.Contains(page, target.URL+"/hook") {
+		t.Error("the page shows the forward target's path")
+	}
 }
 
 // TestServeConfigReload runs "hfhooks serve --config" as a process and
