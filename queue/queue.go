@@ -99,6 +99,7 @@ type config struct {
 	logger         *slog.Logger
 	schema         string
 	commitBudget   time.Duration // CommitBudget; shorter in tests
+	giveUp         hfhooks.GiveUpFunc
 }
 
 // WithMaxAttempts sets how many times a delivery's handler is run before the

@@ -89,7 +89,8 @@ func (w *worker) Work(ctx context.Context, job *river.Job[deliveryArgs]) error {
 	start := time.Now()
 	v, err := (*exec).Execute(ctx, d)
 	took := time.Since(start)
-	if out := hfhooks.OutputOf(v, err); out != "" {
+	out := hfhooks.OutputOf(v, err)
+	if out != "" {
 		if rerr := river.RecordOutput(ctx, out); rerr != nil {
 			log.Warn("recording a delivery's output", "err", rerr)
 		}
@@ -100,9 +101,11 @@ func (w *worker) Work(ctx context.Context, job *river.Job[deliveryArgs]) error {
 		return nil
 	case permanent(err):
 		log.Error("delivery failed; giving up", "attempts", job.Attempt, "err", redact.Error(err))
+		w.giveUp(ctx, job, rivertype.JobStateCancelled, out, err)
 		return river.JobCancel(err)
 	case job.Attempt >= job.MaxAttempts:
 		log.Error("delivery failed; giving up", "attempts", job.Attempt, "err", redact.Error(err))
+		w.giveUp(ctx, job, rivertype.JobStateDiscarded, out, err)
 	default:
 		log.Warn("delivery failed; will retry", "attempt", job.Attempt, "max_attempts", job.MaxAttempts,
 			"err", redact.Error(err), "next_retry", w.q.retry.NextRetry(job.JobRow).Round(time.Millisecond))
