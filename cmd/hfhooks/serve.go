@@ -10,6 +10,7 @@ import (
 	"os/signal"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -215,17 +216,27 @@ func runServe(ctx context.Context, opts *serveOptions) error {
 		hfhooks.WithOperatorToken(opts.uiToken),
 		hfhooks.WithSessionKey(opts.sessionKey),
 	}
+	// current is the config in service, which reloads replace.
+	var current atomic.Pointer[config.Config]
+	current.Store(cfg)
 	if opts.queue != "none" {
 		window := opts.dedupWindow
 		if cfg != nil && !opts.dedupSet {
 			window = cfg.DedupWindow
 		}
-		q, err := queue.Open(ctx, opts.queue,
+		qOpts := []queue.Option{
 			queue.WithMaxAttempts(opts.maxAttempts),
 			queue.WithAttemptTimeout(opts.attemptTimeout),
 			queue.WithBackoff(opts.retryBackoff, queue.DefaultBackoffCap),
 			queue.WithDedupWindow(window),
-			queue.WithLogger(logger))
+			queue.WithLogger(logger),
+		}
+		if cfg != nil {
+			qOpts = append(qOpts, queue.WithGiveUp(func(ctx context.Context, g *hfhooks.GiveUp) error {
+				return current.Load().GiveUp(ctx, g)
+			}))
+		}
+		q, err := queue.Open(ctx, opts.queue, qOpts...)
 		if err != nil {
 			return err
 		}
@@ -246,7 +257,7 @@ func runServe(ctx context.Context, opts *serveOptions) error {
 		}
 		ctx, cancel := context.WithCancel(ctx)
 		defer cancel()
-		go reloadOnSignal(ctx, opts.config, sig, srv, logger)
+		go reloadOnSignal(ctx, opts.config, sig, srv, &current, logger)
 	} else {
 		var handled io.Writer
 		if opts.inboxLog != "" {
@@ -335,10 +346,10 @@ func hookNames(cfg *config.Config) string {
 }
 
 // reloadOnSignal reloads the config file at path each time a signal comes
-// on sig, until ctx ends. A file that fails validation is refused, and the
-// hooks in service stay; deliveries in flight finish with the hooks they
-// started on.
-func reloadOnSignal(ctx context.Context, path string, sig <-chan os.Signal, srv *hfhooks.Server, logger *slog.Logger) {
+// on sig, until ctx ends, and stores it in current. A file that fails
+// validation is refused, and the hooks in service stay; deliveries in
+// flight finish with the hooks they started on.
+func reloadOnSignal(ctx context.Context, path string, sig <-chan os.Signal, srv *hfhooks.Server, current *atomic.Pointer[config.Config], logger *slog.Logger) {
 	for {
 		select {
 		case <-ctx.Done():
@@ -353,6 +364,7 @@ func reloadOnSignal(ctx context.Context, path string, sig <-chan os.Signal, srv 
 			logger.Error("reload refused; the current hooks stay", "config", path, "err", redact.Error(err))
 			continue
 		}
+		current.Store(cfg)
 		logger.Info("reloaded", "config", path, "hooks", hookNames(cfg))
 	}
 }

@@ -8,6 +8,7 @@ package config
 
 import (
 	"cmp"
+	"context"
 	"errors"
 	"fmt"
 	"maps"
@@ -44,6 +45,25 @@ type Config struct {
 	// webhook id and body) is not run. Zero, the default, runs every
 	// delivery.
 	DedupWindow time.Duration
+	// OnGiveUp is the file's onGiveUp, for hooks without their own; nil
+	// when not set.
+	OnGiveUp *GiveUpAction
+}
+
+// Action is what a hook, or an onGiveUp, does: exactly one field is set.
+type Action struct {
+	// Run is the command, when the action is run.
+	Run *action.Command
+	// Forward is the target, when the action is forward.
+	Forward *action.Target
+}
+
+// GiveUpAction is an onGiveUp: an action run once for each delivery that a
+// durable queue gives up on.
+type GiveUpAction struct {
+	Action
+	// Handler carries out the action.
+	Handler hfhooks.GiveUpFunc
 }
 
 // Hook is one hook of the file, served at /webhooks/<Name>.
@@ -56,10 +76,11 @@ type Hook struct {
 	// Filter selects the deliveries the hook acts on; the others are to be
 	// answered 200 {"status":"ignored"}.
 	Filter hfhooks.Filter
-	// Run is the hook's command, when its action is run.
-	Run *action.Command
-	// Forward is the hook's target, when its action is forward.
-	Forward *action.Target
+	// Action is the hook's action.
+	Action
+	// OnGiveUp is the hook's onGiveUp, else the file's; nil when neither
+	// is set.
+	OnGiveUp *GiveUpAction
 	// Timeout bounds one run of the action: run.timeout, or forward.timeout
 	// (action.DefaultForwardTimeout when not set). Zero (a command without
 	// a timeout) leaves it to the queue's attempt timeout.
@@ -138,8 +159,26 @@ func Parse(name string, data []byte) (*Config, error) {
 			h.Handler = action.Forward(*h.Forward)
 			h.Timeout = cmp.Or(h.Forward.Timeout, action.DefaultForwardTimeout)
 		}
+		if h.OnGiveUp == nil {
+			h.OnGiveUp = cfg.OnGiveUp
+		}
 	}
 	return cfg, nil
+}
+
+// GiveUp runs the onGiveUp of the hook that g's delivery was for (its own,
+// else the file's), or the file's for a hook that is no longer in the file;
+// it does nothing when there is none. It is the give-up hook of the queue
+// (queue.WithGiveUp) of "hfhooks serve --config".
+func (c *Config) GiveUp(ctx context.Context, g *hfhooks.GiveUp) error {
+	on := c.OnGiveUp
+	if i := slices.IndexFunc(c.Hooks, func(h Hook) bool { return h.Name == g.Delivery.Endpoint }); i >= 0 {
+		on = c.Hooks[i].OnGiveUp
+	}
+	if on == nil {
+		return nil
+	}
+	return on.Handler(ctx, g)
 }
 
 // decoder walks the YAML nodes of a file and collects its problems.
@@ -147,11 +186,13 @@ type decoder struct {
 	file string
 	dir  string // the file's directory, base of relative paths
 	hook string // the hook being decoded, for Error.Hook
-	errs []*Error
+	// within prefixes Error.Key: "onGiveUp." while an onGiveUp is decoded.
+	within string
+	errs   []*Error
 }
 
 func (d *decoder) errorf(n *yaml.Node, key, format string, args ...any) {
-	d.errs = append(d.errs, &Error{File: d.file, Line: n.Line, Hook: d.hook, Key: key, Err: fmt.Errorf(format, args...)})
+	d.errs = append(d.errs, &Error{File: d.file, Line: n.Line, Hook: d.hook, Key: strings.TrimSuffix(d.within+key, "."), Err: fmt.Errorf(format, args...)})
 }
 
 // yamlError matches the position in the parser's errors.
@@ -173,10 +214,11 @@ func (d *decoder) config(data []byte) *Config {
 		return nil
 	}
 	cfg := &Config{}
-	var secret, hooks *yaml.Node
+	var secret, hooks, onGiveUp *yaml.Node
 	d.fields(doc.Content[0], "", map[string]func(*yaml.Node){
 		"secret":      func(n *yaml.Node) { secret = n },
 		"hooks":       func(n *yaml.Node) { hooks = n },
+		"onGiveUp":    func(n *yaml.Node) { onGiveUp = n },
 		"dedupWindow": func(n *yaml.Node) { cfg.DedupWindow = d.window(n, "dedupWindow") },
 		"allow": func(n *yaml.Node) {
 			for _, item := range d.list(n, "allow", func(string) {}) {
@@ -191,6 +233,9 @@ func (d *decoder) config(data []byte) *Config {
 	// The file's secret first: hooks without one of their own use it.
 	if secret != nil {
 		cfg.Secret, _ = d.expanded(secret, "secret")
+	}
+	if onGiveUp != nil {
+		cfg.OnGiveUp = d.onGiveUp(onGiveUp, cfg.Secret)
 	}
 	if hooks == nil {
 		d.errorf(doc.Content[0], "hooks", "missing: list the hooks")
@@ -226,18 +271,8 @@ func (d *decoder) decodeHook(i int, n *yaml.Node, fileSecret string) Hook {
 	n = resolve(n)
 	h := Hook{Line: n.Line}
 	d.hook = "hook " + strconv.Itoa(i+1)
-	var passSecret *yaml.Node
-	var first *yaml.Node // the key of the first action
-	setAction := func(key string, decode func(*yaml.Node)) func(*yaml.Node) {
-		return func(v *yaml.Node) {
-			if first != nil {
-				d.errorf(v, key, "a hook has one action, and this one already has %s (line %d)", first.Value, first.Line)
-				return
-			}
-			first, _ = lookup(n, key)
-			decode(v)
-		}
-	}
+	var passSecret, onGiveUp *yaml.Node
+	var first *yaml.Node // the key of the action
 	// The name first, so that errors name the hook.
 	_, nameNode := lookup(n, "name")
 	if nameNode != nil {
@@ -250,34 +285,87 @@ func (d *decoder) decodeHook(i int, n *yaml.Node, fileSecret string) Hook {
 			}
 		}
 	}
-	ok := d.fields(n, "", map[string]func(*yaml.Node){
-		"name":   func(*yaml.Node) {}, // decoded above
-		"secret": func(v *yaml.Node) { h.Secret, _ = d.expanded(v, "secret") },
-		"filter": func(v *yaml.Node) { h.Filter = d.filter(v) },
-		"run": setAction("run", func(v *yaml.Node) {
-			h.Run, passSecret = d.command(v, &h)
-		}),
-		"forward": setAction("forward", func(v *yaml.Node) { h.Forward = d.target(v) }),
-	})
-	if !ok {
+	fields := d.actions(n, &h.Action, &h.Concurrency, &first, &passSecret)
+	fields["name"] = func(*yaml.Node) {} // decoded above
+	fields["secret"] = func(v *yaml.Node) { h.Secret, _ = d.expanded(v, "secret") }
+	fields["filter"] = func(v *yaml.Node) { h.Filter = d.filter(v) }
+	fields["onGiveUp"] = func(v *yaml.Node) { onGiveUp = v }
+	if !d.fields(n, "", fields) {
 		return Hook{}
 	}
 	if nameNode == nil {
 		d.errorf(n, "name", "missing: every hook needs a name, which gives its path /webhooks/<name>")
 	}
-	if first == nil {
-		d.errorf(n, "", "no action: add run or forward")
-	}
 	if h.Secret == "" {
 		h.Secret = fileSecret
 	}
-	if passSecret != nil && h.Run != nil {
-		if h.Secret == "" {
-			d.errorf(passSecret, "run.passSecret", "there is no secret to pass: set secret on the hook or at the top of the file")
-		}
-		h.Run.Secret = h.Secret
+	d.checkAction(n, &h.Action, first, passSecret, h.Secret)
+	if onGiveUp != nil {
+		h.OnGiveUp = d.onGiveUp(onGiveUp, h.Secret)
 	}
 	return h
+}
+
+// actions returns the decoders of the action keys of mapping n (run,
+// forward) into a, and the run's concurrency into concurrency; first is set
+// to the key of the action, and passSecret to the node of run.passSecret
+// when it is true. A mapping has one action.
+func (d *decoder) actions(n *yaml.Node, a *Action, concurrency *int, first, passSecret **yaml.Node) map[string]func(*yaml.Node) {
+	one := func(key string, decode func(*yaml.Node)) func(*yaml.Node) {
+		return func(v *yaml.Node) {
+			if *first != nil {
+				d.errorf(v, key, "a hook has one action, and this one already has %s (line %d)", (*first).Value, (*first).Line)
+				return
+			}
+			*first, _ = lookup(n, key)
+			decode(v)
+		}
+	}
+	return map[string]func(*yaml.Node){
+		"run":     one("run", func(v *yaml.Node) { a.Run, *passSecret = d.command(v, concurrency) }),
+		"forward": one("forward", func(v *yaml.Node) { a.Forward = d.target(v) }),
+	}
+}
+
+// checkAction reports a mapping n without an action, and passes secret to
+// a command that asked for it (passSecret).
+func (d *decoder) checkAction(n *yaml.Node, a *Action, first, passSecret *yaml.Node, secret string) {
+	if first == nil {
+		d.errorf(n, "", "no action: add run or forward")
+	}
+	if passSecret != nil && a.Run != nil {
+		if secret == "" {
+			d.errorf(passSecret, "run.passSecret", "there is no secret to pass: set secret on the hook or at the top of the file")
+		}
+		a.Run.Secret = secret
+	}
+}
+
+// onGiveUp decodes an onGiveUp: one action, to which run.passSecret gives
+// secret.
+func (d *decoder) onGiveUp(n *yaml.Node, secret string) *GiveUpAction {
+	d.within = "onGiveUp."
+	defer func() { d.within = "" }()
+	g := &GiveUpAction{}
+	var first, passSecret *yaml.Node
+	var concurrency int
+	fields := d.actions(resolve(n), &g.Action, &concurrency, &first, &passSecret)
+	if !d.fields(n, "", fields) {
+		return nil
+	}
+	d.checkAction(resolve(n), &g.Action, first, passSecret, secret)
+	if concurrency > 0 {
+		_, run := lookup(resolve(n), "run")
+		_, c := lookup(resolve(run), "concurrency")
+		d.errorf(c, "run.concurrency", "not used by onGiveUp: the queue runs give-ups with its own workers")
+	}
+	switch {
+	case g.Run != nil:
+		g.Handler = action.RunOnGiveUp(*g.Run)
+	case g.Forward != nil:
+		g.Handler = action.ForwardOnGiveUp(*g.Forward)
+	}
+	return g
 }
 
 // filter decodes a hook's filter.
@@ -322,9 +410,9 @@ func convert[T ~string](values []string) []T {
 	return out
 }
 
-// command decodes a run action, and its concurrency into h. passSecret is
-// the node of passSecret when it is true.
-func (d *decoder) command(n *yaml.Node, h *Hook) (cmd *action.Command, passSecret *yaml.Node) {
+// command decodes a run action, and its concurrency into concurrency.
+// passSecret is the node of passSecret when it is true.
+func (d *decoder) command(n *yaml.Node, concurrency *int) (cmd *action.Command, passSecret *yaml.Node) {
 	cmd = &action.Command{}
 	var command, dir *yaml.Node
 	ok := d.fields(n, "run.", map[string]func(*yaml.Node){
@@ -342,7 +430,7 @@ func (d *decoder) command(n *yaml.Node, h *Hook) (cmd *action.Command, passSecre
 		},
 		"env":         func(v *yaml.Node) { cmd.Env = d.stringMap(v, "run.env", nil) },
 		"timeout":     func(v *yaml.Node) { cmd.Timeout = d.duration(v, "run.timeout") },
-		"concurrency": func(v *yaml.Node) { h.Concurrency = d.count(v, "run.concurrency") },
+		"concurrency": func(v *yaml.Node) { *concurrency = d.count(v, "run.concurrency") },
 		"maxOutput":   func(v *yaml.Node) { cmd.MaxOutput = d.count(v, "run.maxOutput") },
 		"passSecret": func(v *yaml.Node) {
 			var pass bool
