@@ -201,6 +201,7 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*Queue, error) {
 	}
 	q := &Queue{
 		cfg:        cfg,
+		retry:      backoff{base: cfg.backoffBase, limit: cfg.backoffCap},
 		requests:   make(chan *request, maxBatch),
 		closing:    make(chan struct{}),
 		stopped:    make(chan struct{}),
