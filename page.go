@@ -47,6 +47,7 @@ func (s *Server) routesMux() *http.ServeMux {
 		mux.HandleFunc("GET /{$}", s.servePage)
 	}
 	mux.HandleFunc("GET /healthz", s.serveHealth)
+	mux.HandleFunc("GET /readyz", s.serveReady)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics.registry, promhttp.HandlerOpts{}))
 	mux.HandleFunc("GET /api/deliveries", s.serveDeliveries)
 	mux.HandleFunc("POST /api/test", s.serveTest)

@@ -91,12 +91,31 @@ func WithEnqueueTimeout(d time.Duration) Option {
 }
 
 // QueueHealth is implemented by a Queue that can tell whether it can take
-// deliveries. When the server's queue implements it, GET /healthz answers
-// 503 {"status":"unavailable","error":...} while Health returns an error.
+// deliveries, and count them. When the server's queue implements it, GET
+// /healthz answers 503 {"status":"unavailable","error":...} while Health
+// returns an error, and GET /readyz reports Health and Stats (see
+// Server).
 type QueueHealth interface {
 	// Health returns an error saying why the queue cannot take deliveries,
 	// or nil.
 	Health(ctx context.Context) error
+	// Stats counts the deliveries waiting and running.
+	Stats(ctx context.Context) (QueueStats, error)
+}
+
+// QueueStats are the counts of a queue's deliveries that are not done.
+type QueueStats struct {
+	// Queued is how many wait for a worker: new deliveries, and retries
+	// that are due.
+	Queued int
+	// Scheduled is how many wait for the time of their next attempt.
+	Scheduled int
+	// Running is how many a handler is running.
+	Running int
+	// OldestAge is how long the oldest queued delivery has been due: since
+	// it was accepted, or since its retry was due. Zero when none is
+	// queued.
+	OldestAge time.Duration
 }
 
 // healthTimeout bounds a queue's health check.
@@ -120,6 +139,50 @@ func (s *Server) serveHealth(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	writeJSON(w, http.StatusOK, healthBody{Status: "ok"})
+}
+
+// readyBody is the JSON body of GET /readyz: counts only, no error text,
+// since everyone may read it.
+type readyBody struct {
+	// Status is "ready", or "unavailable" when the queue cannot commit.
+	Status string      `json:"status"`
+	Queue  *queueReady `json:"queue,omitempty"`
+}
+
+// queueReady is the queue's part of GET /readyz.
+type queueReady struct {
+	CanCommit        bool    `json:"canCommit"`
+	Queued           int     `json:"queued"`
+	Scheduled        int     `json:"scheduled"`
+	Running          int     `json:"running"`
+	OldestAgeSeconds float64 `json:"oldestAgeSeconds"`
+}
+
+// serveReady answers GET /readyz: 200 {"status":"ready"}, with the queue's
+// counts in durable mode (see QueueHealth), or 503 {"status":"unavailable"}
+// while the queue cannot commit. A queue whose counts cannot be read is
+// reported unavailable too.
+func (s *Server) serveReady(w http.ResponseWriter, r *http.Request) {
+	qh, ok := s.cfg.queue.(QueueHealth)
+	if !ok {
+		writeJSON(w, http.StatusOK, readyBody{Status: "ready"})
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), healthTimeout)
+	defer cancel()
+	healthErr := qh.Health(ctx)
+	st, statsErr := qh.Stats(ctx)
+	body := readyBody{Status: "ready", Queue: &queueReady{
+		CanCommit: healthErr == nil, Queued: st.Queued, Scheduled: st.Scheduled, Running: st.Running,
+		OldestAgeSeconds: st.OldestAge.Seconds(),
+	}}
+	if healthErr != nil || statsErr != nil {
+		s.log.Warn("not ready", "err", redact.Error(errors.Join(healthErr, statsErr)))
+		body.Status = "unavailable"
+		writeJSON(w, http.StatusServiceUnavailable, body)
+		return
+	}
+	writeJSON(w, http.StatusOK, body)
 }
 
 // ErrUnknownEndpoint is returned by Execute for a delivery to an endpoint

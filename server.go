@@ -181,6 +181,7 @@ type Webhook struct {
 //	POST /api/test         the landing page's form that sends a sample event (operators)
 //	GET  /metrics          Prometheus metrics (operators)
 //	GET  /healthz          a liveness check (everyone)
+//	GET  /readyz           a readiness check, with the queue's counts (everyone)
 //	/signin, /oauth/huggingface/{login,callback,logout}  signing in (everyone)
 //
 // The operators' routes need a signed-in operator or the operator token,

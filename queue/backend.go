@@ -36,6 +36,8 @@ type backend interface {
 	giveUp(ctx context.Context, fail *riverdriver.JobSetStateIfRunningParams, args giveUpArgs) error
 	// check reports whether a transaction can be committed now.
 	check(ctx context.Context) error
+	// stats counts the deliveries waiting and running (see Queue.Stats).
+	stats(ctx context.Context) (hfhooks.QueueStats, error)
 	start(ctx context.Context) error
 	// addQueue has this process work the River queue name, with workers;
 	// removeQueue stops it, waiting for its running jobs until ctx ends.
