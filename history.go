@@ -133,15 +133,15 @@ type QueueHistory interface {
 	// List returns a page of the queued deliveries that q selects.
 	List(ctx context.Context, q HistoryQuery) (HistoryPage, error)
 	// Retry makes the failed delivery id run again, at once: one more
-	// attempt. It returns an error wrapping ErrNotFound for an unknown id
+	// attempt. It returns an error wrapping ErrDeliveryNotFound for an unknown id
 	// and ErrNotFailed for a delivery that has not failed.
 	Retry(ctx context.Context, id string) error
 }
 
 // Errors of QueueHistory.Retry.
 var (
-	ErrNotFound  = errors.New("no such delivery")
-	ErrNotFailed = errors.New("delivery has not failed")
+	ErrDeliveryNotFound = errors.New("no such delivery")
+	ErrNotFailed        = errors.New("delivery has not failed")
 )
 
 // ring is a fixed-size, lock-free History: writers claim a slot with an

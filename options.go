@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"os"
 	"time"
+
+	"github.com/hfhooks/hfhooks/internal/wire"
 )
 
 // Defaults of a Server.
@@ -13,7 +15,7 @@ const (
 	// DefaultPort is the port Run listens on, as a Gradio app does.
 	DefaultPort = "7860"
 	// DefaultMaxBodyBytes is the largest request body accepted (1 MiB).
-	DefaultMaxBodyBytes = 1 << 20
+	DefaultMaxBodyBytes = wire.DefaultMaxBodyBytes
 	// DefaultResponseDeadline is how long the server waits for a handler
 	// before answering 202, under the Hub's timeout of about 30 s.
 	DefaultResponseDeadline = 25 * time.Second
@@ -40,6 +42,8 @@ type config struct {
 	enqueueTimeout   time.Duration
 	history          History
 	queue            Queue
+	observer         Observer
+	metrics          http.Handler
 	access           Access
 	operators        []string
 	operatorToken    string
@@ -77,8 +81,8 @@ func WithAddr(addr string) Option {
 }
 
 // WithUI replaces the landing page at / with h, as huggingface_hub's
-// WebhooksServer(ui=...) does. The webhook routes, /api/*, /healthz and
-// /metrics are still served by the Server. h is behind the operators'
+// WebhooksServer(ui=...) does. The endpoints, /api/*, /healthz and /metrics
+// (WithMetrics) are still served by the Server. h is behind the operators'
 // door, as the landing page is (see WithAccess): on a Space, only signed-in
 // operators reach it, unless the access is AccessPublic.
 func WithUI(h http.Handler) Option {

@@ -15,7 +15,6 @@ import (
 	"github.com/hfhooks/hfhooks/internal/sample"
 	"github.com/hfhooks/hfhooks/internal/signin"
 	"github.com/hfhooks/hfhooks/internal/web"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
 //go:embed templates/index.html
@@ -38,7 +37,7 @@ const pageDeliveries = 50
 // server itself, inline styles, and no script but the page's own.
 var pageCSP = "default-src 'self'; style-src 'unsafe-inline'; frame-ancestors 'none'; script-src " + web.ScriptSource
 
-// routesMux serves everything but the webhook routes.
+// routesMux serves everything but the endpoints.
 func (s *Server) routesMux() *http.ServeMux {
 	mux := http.NewServeMux()
 	if s.cfg.ui != nil {
@@ -48,7 +47,9 @@ func (s *Server) routesMux() *http.ServeMux {
 	}
 	mux.HandleFunc("GET /healthz", s.serveHealth)
 	mux.HandleFunc("GET /readyz", s.serveReady)
-	mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics.registry, promhttp.HandlerOpts{}))
+	if s.cfg.metrics != nil {
+		mux.Handle("GET /metrics", s.cfg.metrics)
+	}
 	mux.HandleFunc("GET /api/deliveries", s.serveDeliveries)
 	mux.HandleFunc("POST /api/test", s.serveTest)
 	mux.HandleFunc("POST /api/deliveries/{id}/retry", s.serveRetry)
@@ -103,15 +104,14 @@ func historyQuery(r *http.Request, limit int) (HistoryQuery, error) {
 func (s *Server) serveRetry(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	code, msg := http.StatusOK, "delivery "+id+" queued to run again"
-	qh, ok := s.history.(mergedHistory)
 	var err error
-	if !ok {
+	if s.queueHistory == nil {
 		err = errors.New("re-running deliveries needs a durable queue")
 		code = http.StatusNotFound
-	} else if err = qh.queue.Retry(r.Context(), id); err != nil {
+	} else if err = s.queueHistory.Retry(r.Context(), id); err != nil {
 		code = http.StatusInternalServerError
 		switch {
-		case errors.Is(err, ErrNotFound):
+		case errors.Is(err, ErrDeliveryNotFound):
 			code = http.StatusNotFound
 		case errors.Is(err, ErrNotFailed):
 			code = http.StatusConflict
@@ -175,14 +175,13 @@ func (s *Server) servePage(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "reading delivery history: "+err.Error(), http.StatusInternalServerError)
 		return
 	}
-	_, durable := s.history.(mergedHistory)
 	base, prefix := s.publicBase(r)
 	data := pageData{
 		SecretSet:  len(s.secrets) > 0,
 		OnSpace:    s.space.id != "",
 		Deliveries: page.Deliveries,
 		Pending:    slices.ContainsFunc(page.Deliveries, inProgress),
-		Durable:    durable,
+		Durable:    s.queueHistory != nil,
 		State:      string(q.State),
 		Next:       page.Next,
 		Kinds:      sample.Kinds(),
@@ -232,7 +231,7 @@ func (s *Server) serveTest(w http.ResponseWriter, r *http.Request) {
 	name, kind := r.PostForm.Get("endpoint"), r.PostForm.Get("kind")
 	ep := (*s.routes.Load())[name]
 	if ep == nil {
-		back("no webhook endpoint named "+strconv.Quote(name), false)
+		back("no endpoint named "+strconv.Quote(name), false)
 		return
 	}
 	body, err := sample.JSON(kind, sample.Options{})

@@ -38,13 +38,13 @@ func pageReceiver(t *testing.T, broken *atomic.Bool, opts ...hfhooks.Option) (*h
 		"sync-dataset": func(context.Context, *hfhooks.Delivery) (any, error) { return nil, nil },
 		"retrain": func(context.Context, *hfhooks.Delivery) (any, error) {
 			if broken.Load() {
-				return nil, hfhooks.Error(http.StatusBadGateway, "training cluster unreachable")
+				return nil, hfhooks.Error("training cluster unreachable", http.StatusBadGateway)
 			}
 			return map[string]string{"run": "queued"}, nil
 		},
 	}
 	for name, h := range handlers {
-		if err := srv.AddWebhook(name, h); err != nil {
+		if err := srv.AddEndpoint(name, h); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -30,7 +30,7 @@ type Queue interface {
 // EndpointQueue is implemented by a Queue that runs the deliveries of each
 // endpoint by the endpoint's own settings: its timeout and concurrency. In
 // durable mode the Server calls SetEndpoints with all its endpoints each
-// time they change (AddWebhook, ReplaceWebhooks), from the first
+// time they change (AddEndpoint, ReplaceEndpoints), from the first
 // registration on, whether the queue has started or not; the queue applies
 // the latest set. Package queue implements it.
 type EndpointQueue interface {
@@ -187,47 +187,15 @@ func (s *Server) serveReady(w http.ResponseWriter, r *http.Request) {
 
 // ErrUnknownEndpoint is returned by Execute for a delivery to an endpoint
 // that is not registered (any more).
-var ErrUnknownEndpoint = errors.New("no webhook is registered for the delivery's endpoint")
+var ErrUnknownEndpoint = errors.New("no endpoint is registered for the delivery")
 
 // Execute runs the handler registered for d.Endpoint, as a queue's worker
-// does: a panic becomes an error wrapping the panic value, and the time spent
-// is observed in the handler duration metric.
+// does: a panic becomes an error wrapping the panic value. The queue, which
+// alone knows whether a failed run is retried, tells the Observer.
 func (s *Server) Execute(ctx context.Context, d *Delivery) (any, error) {
 	ep := (*s.routes.Load())[d.Endpoint]
 	if ep == nil {
 		return nil, fmt.Errorf("hfhooks: delivery %s to /webhooks/%s: %w", d.ID, d.Endpoint, ErrUnknownEndpoint)
 	}
-	start := time.Now()
-	v, err := s.call(ctx, ep, d)
-	ep.metrics.duration.Observe(time.Since(start).Seconds())
-	return v, err
-}
-
-// queuedBody is the JSON body of a durable-mode answer.
-type queuedBody struct {
-	Status string `json:"status"`
-	ID     string `json:"id"`
-}
-
-// enqueue hands d to the queue; it returns the status and body to answer
-// with, and fills rec.
-func (s *Server) enqueue(ctx context.Context, d *Delivery, rec *DeliveryRecord) (int, any) {
-	ctx, cancel := context.WithTimeout(ctx, s.cfg.enqueueTimeout)
-	defer cancel()
-	receipt, err := s.cfg.queue.Enqueue(ctx, d)
-	if err != nil {
-		msg := "the delivery could not be queued: "
-		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() != nil {
-			msg = fmt.Sprintf("the delivery could not be queued within %s: ", s.cfg.enqueueTimeout)
-		}
-		msg += redact.String(err.Error()) + "; the Hub will retry"
-		rec.State, rec.Error = StateRejected, msg
-		return http.StatusServiceUnavailable, errorBody{Error: msg}
-	}
-	if receipt.Duplicate {
-		rec.State, rec.DuplicateOf, rec.Error = StateIgnored, receipt.ID, "duplicate of #"+receipt.ID
-		return http.StatusOK, queuedBody{Status: "duplicate", ID: receipt.ID}
-	}
-	rec.ID, rec.State = receipt.ID, StateQueued
-	return http.StatusAccepted, queuedBody{Status: "queued", ID: receipt.ID}
+	return s.call(ctx, ep, d)
 }

@@ -215,7 +215,7 @@ func DefaultServer() *Server {
 // Go form of huggingface_hub's @webhook_endpoint. A registration error (a
 // duplicate path, say) is returned by Run, which then does not start.
 func Endpoint(path string, h HandlerFunc) {
-	if err := DefaultServer().AddWebhook(path, h); err != nil {
+	if err := DefaultServer().AddEndpoint(path, h); err != nil {
 		defaultMu.Lock()
 		defaultErrs = append(defaultErrs, err)
 		defaultMu.Unlock()

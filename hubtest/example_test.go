@@ -23,7 +23,7 @@ func ExampleNewServer() {
 	// The receiver under test.
 	seen := make(chan string, 1)
 	receiver := hfhooks.NewServer(hfhooks.WithSecret("s3cret"), hfhooks.WithLogger(slog.New(slog.DiscardHandler)))
-	err := receiver.AddWebhook("sync", func(ctx context.Context, d *hfhooks.Delivery) (any, error) {
+	err := receiver.AddEndpoint("sync", func(ctx context.Context, d *hfhooks.Delivery) (any, error) {
 		seen <- fmt.Sprintf("%s %s on %s %s", d.Payload.Event.Scope, d.Payload.Event.Action, d.Payload.Repo.Type, d.Payload.Repo.Name)
 		return nil, nil
 	})

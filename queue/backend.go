@@ -172,7 +172,7 @@ func (b *riverBackend[TTx]) insert(ctx context.Context, reqs []*request, now tim
 		// before the commit.
 		params := make([]river.InsertManyParams, len(reqs))
 		for i, r := range reqs {
-			params[i] = river.InsertManyParams{Args: r.args, InsertOpts: &river.InsertOpts{Queue: riverQueue(r.args.Endpoint)}}
+			params[i] = r.args.insertParams()
 		}
 		res, err := b.client.InsertManyTx(ctx, tx, params)
 		if err != nil {
@@ -330,7 +330,7 @@ func (b *riverBackend[TTx]) retry(ctx context.Context, id int64) error {
 	job, err := b.client.JobGet(ctx, id)
 	switch {
 	case errors.Is(err, river.ErrNotFound) || (err == nil && job.Kind != deliveryArgs{}.Kind()):
-		return fmt.Errorf("queue: delivery %d: %w", id, hfhooks.ErrNotFound)
+		return fmt.Errorf("queue: delivery %d: %w", id, hfhooks.ErrDeliveryNotFound)
 	case err != nil:
 		return fmt.Errorf("queue: delivery %d: %w", id, err)
 	case stateOf(job.State) != hfhooks.StateFailed:

@@ -3,7 +3,6 @@ package queue
 import (
 	"bytes"
 	"context"
-	"database/sql"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -16,6 +15,7 @@ import (
 	"github.com/hfhooks/hfhooks"
 	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
 )
 
 // BenchmarkIntake measures deliveries acknowledged per second and the p99
@@ -39,7 +39,7 @@ func BenchmarkIntake(b *testing.B) {
 	for _, conc := range concurrencies {
 		b.Run(fmt.Sprintf("sync/c%d", conc), func(b *testing.B) {
 			srv := hfhooks.NewServer(hfhooks.WithSecret(testSecret), hfhooks.WithLogger(slog.New(slog.DiscardHandler)))
-			srv.AddWebhook("hook", noop)
+			srv.AddEndpoint("hook", noop)
 			benchHTTP(b, srv, conc)
 		})
 	}
@@ -62,7 +62,7 @@ func BenchmarkIntake(b *testing.B) {
 				b.Run(name, func(b *testing.B) {
 					q := openQueue(b, bc)
 					srv := hfhooks.NewServer(hfhooks.WithQueue(q), hfhooks.WithSecret(testSecret), hfhooks.WithLogger(slog.New(slog.DiscardHandler)))
-					srv.AddWebhook("hook", noop)
+					srv.AddEndpoint("hook", noop)
 					if workers {
 						if err := q.Start(context.Background(), srv); err != nil {
 							b.Fatal(err)
@@ -88,12 +88,12 @@ func benchInsertMany(b *testing.B, q *Queue, size int) float64 {
 			b.Fatal(err)
 		}
 		d := &hfhooks.Delivery{Endpoint: "hook", Payload: p, Body: body, Header: http.Header{}, ReceivedAt: time.Now()}
-		args[i] = river.InsertManyParams{Args: newDeliveryArgs(d)}
+		args[i] = InsertParams(d)
 	}
 	b.ResetTimer()
 	start := time.Now()
 	for batch := range slices.Chunk(args, size) {
-		if err := insertMany(b.Context(), q.db, batch); err != nil {
+		if _, err := insertMany(b.Context(), q.db, batch); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -103,15 +103,14 @@ func benchInsertMany(b *testing.B, q *Queue, size int) float64 {
 }
 
 // insertMany inserts straight with the backend's River client.
-func insertMany(ctx context.Context, db backend, params []river.InsertManyParams) error {
-	var err error
+func insertMany(ctx context.Context, db backend, params []river.InsertManyParams) ([]*rivertype.JobInsertResult, error) {
 	switch rb := db.(type) {
-	case *riverBackend[*sql.Tx]:
-		_, err = rb.client.InsertMany(ctx, params)
+	case *sqliteBackend:
+		return rb.client.InsertMany(ctx, params)
 	case *riverBackend[pgx.Tx]:
-		_, err = rb.client.InsertMany(ctx, params)
+		return rb.client.InsertMany(ctx, params)
 	}
-	return err
+	return nil, fmt.Errorf("insertMany: backend %T", db)
 }
 
 // benchBodies returns n distinct valid payloads.

@@ -67,7 +67,7 @@ func TestGiveUpHookRunsOnce(t *testing.T) {
 				return nil, errors.New("GET https://api.example/?token=hf_abc: 502")
 			},
 			"bad": func(context.Context, *hfhooks.Delivery) (any, error) {
-				return nil, outputError{hfhooks.Error(http.StatusUnprocessableEntity, "not a model repo")}
+				return nil, outputError{hfhooks.Error("not a model repo", http.StatusUnprocessableEntity)}
 			},
 			"ok": func(context.Context, *hfhooks.Delivery) (any, error) { return nil, nil },
 		})

@@ -489,7 +489,7 @@ func (q *Queue) List(ctx context.Context, hq hfhooks.HistoryQuery) (hfhooks.Hist
 func (q *Queue) Retry(ctx context.Context, id string) error {
 	n, err := strconv.ParseInt(id, 10, 64)
 	if err != nil {
-		return fmt.Errorf("queue: delivery %q: %w", id, hfhooks.ErrNotFound)
+		return fmt.Errorf("queue: delivery %q: %w", id, hfhooks.ErrDeliveryNotFound)
 	}
 	return q.db.retry(ctx, n)
 }

@@ -138,7 +138,9 @@ func TestSQLiteLockedFailsFastThenRecovers(t *testing.T) {
 	if took > 3*budget {
 		t.Errorf("Enqueue failed after %v, want within about %v", took, budget)
 	}
-	if err := q.Health(ctx); !errors.Is(err, ErrUnavailable) || !strings.Contains(err.Error(), "database is locked") {
+	// The check names the lock: SQLite's "database is locked", or, when a
+	// loaded machine lets the budget run out first, "locked by another process".
+	if err := q.Health(ctx); !errors.Is(err, ErrUnavailable) || !strings.Contains(err.Error(), "locked") {
 		t.Errorf("Health while locked = %v, want the lock named", err)
 	}
 

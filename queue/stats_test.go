@@ -17,15 +17,15 @@ func TestStats(t *testing.T) {
 		release := make(chan struct{})
 		started := make(chan struct{}, 3)
 		d := startHooks(t, q,
-			hfhooks.Webhook{Path: "slow", Handler: func(ctx context.Context, _ *hfhooks.Delivery) (any, error) {
+			hfhooks.EndpointSpec{Name: "slow", Handler: func(ctx context.Context, _ *hfhooks.Delivery) (any, error) {
 				started <- struct{}{}
 				<-release
 				return nil, nil
 			}, Options: []hfhooks.EndpointOption{hfhooks.EndpointConcurrency(1)}},
-			hfhooks.Webhook{Path: "down", Handler: func(context.Context, *hfhooks.Delivery) (any, error) {
+			hfhooks.EndpointSpec{Name: "down", Handler: func(context.Context, *hfhooks.Delivery) (any, error) {
 				return nil, errors.New("down")
 			}},
-			hfhooks.Webhook{Path: "ok", Handler: func(context.Context, *hfhooks.Delivery) (any, error) { return nil, nil }},
+			hfhooks.EndpointSpec{Name: "ok", Handler: func(context.Context, *hfhooks.Delivery) (any, error) { return nil, nil }},
 		)
 		st, err := q.Stats(context.Background())
 		if err != nil || st != (hfhooks.QueueStats{}) {

@@ -34,8 +34,30 @@ type deliveryArgs struct {
 	Timeout time.Duration `json:"timeout,omitempty"`
 }
 
+// JobKind is the River job kind of the deliveries a Queue stores, for
+// programs that read its jobs with River's own API (river.JobListParams.Kinds).
+const JobKind = "hfhooks_delivery"
+
 // Kind is the River job kind of deliveries.
-func (deliveryArgs) Kind() string { return "hfhooks_delivery" }
+func (deliveryArgs) Kind() string { return JobKind }
+
+// InsertParams returns the River job that runs d on a Queue's workers: its
+// arguments, of kind JobKind (without the secret header and credentials),
+// and the River queue of d's endpoint. With it, a program that shares the
+// queue's PostgreSQL database can insert deliveries with its own River
+// client, for example in its own transaction with Client.InsertManyTx (a
+// client without the queue's workers needs
+// river.Config.SkipUnknownJobCheck). Unlike Enqueue, nothing deduplicates
+// such deliveries, and their attempts take the default timeout of the
+// queue that runs them (WithAttemptTimeout).
+func InsertParams(d *hfhooks.Delivery) river.InsertManyParams {
+	return newDeliveryArgs(d).insertParams()
+}
+
+// insertParams returns the job of a: a's arguments in its endpoint's queue.
+func (a deliveryArgs) insertParams() river.InsertManyParams {
+	return river.InsertManyParams{Args: a, InsertOpts: &river.InsertOpts{Queue: riverQueue(a.Endpoint)}}
+}
 
 // secretHeaders are never stored: they carry credentials.
 var secretHeaders = []string{hfhooks.SecretHeader, "Authorization", "Proxy-Authorization", "Cookie"}

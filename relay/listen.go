@@ -16,7 +16,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/hfhooks/hfhooks"
 	"github.com/hfhooks/hfhooks/internal/redact"
 )
 
@@ -111,7 +110,7 @@ type Forwarded struct {
 	// query values redacted; empty when the listener refused the delivery.
 	Target string
 	// Scope, Action and Repo ("TYPE:NAME") come from the payload; they are
-	// empty when it is not a webhook payload the receiver can decode.
+	// empty when it is not a webhook payload (see summary).
 	Scope, Action, Repo string
 	// Status is the local server's status, or the one the listener gave
 	// the relay when it refused the delivery (404) or could not reach the
@@ -364,9 +363,7 @@ func readLine(br *bufio.Reader, limit int64) ([]byte, error) {
 // the relay, or refuses m (see route).
 func (l *Listener) forward(ctx context.Context, base *url.URL, m message, limit int64) {
 	f := Forwarded{Time: time.Now(), DeliveryID: m.ID}
-	if p, err := hfhooks.DecodePayload(m.Body); err == nil {
-		f.Scope, f.Action, f.Repo = p.Event.Scope, string(p.Event.Action), string(p.Repo.Type)+":"+p.Repo.Name
-	}
+	f.Scope, f.Action, f.Repo = summary(m.Body)
 	var a answer
 	var ferr error
 	if target, ok := route(base, m); !ok {
@@ -456,4 +453,20 @@ func (l *Listener) answer(ctx context.Context, id string, a answer) error {
 		return fmt.Errorf("sending the answer to the relay: %w", statusError(resp))
 	}
 	return nil
+}
+
+// summary returns the event scope and action and the repository
+// ("TYPE:NAME") of a webhook payload, for the listener's log; all three are
+// empty when body is not JSON naming a scope and a repository. The relay
+// passes bodies on as they are: it leaves validating them to the receiver,
+// and so does not import it.
+func summary(body []byte) (scope, action, repo string) {
+	var p struct {
+		Event struct{ Scope, Action string }
+		Repo  struct{ Type, Name string }
+	}
+	if json.Unmarshal(body, &p) != nil || p.Event.Scope == "" || p.Repo.Name == "" {
+		return "", "", ""
+	}
+	return p.Event.Scope, p.Event.Action, p.Repo.Type + ":" + p.Repo.Name
 }

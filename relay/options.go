@@ -4,7 +4,7 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/hfhooks/hfhooks"
+	"github.com/hfhooks/hfhooks/internal/wire"
 )
 
 // Defaults of a Server.
@@ -16,7 +16,7 @@ const (
 	DefaultMaxPending = 16
 	// DefaultMaxBodyBytes is the largest delivery body, and the largest
 	// answer body, the relay carries: the receiver's own default.
-	DefaultMaxBodyBytes = hfhooks.DefaultMaxBodyBytes
+	DefaultMaxBodyBytes = wire.DefaultMaxBodyBytes
 	// DefaultIdleExpiry is how long a channel without a listener is kept.
 	DefaultIdleExpiry = 24 * time.Hour
 	// DefaultResponseTimeout is how long a delivery waits for the local

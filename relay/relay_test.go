@@ -64,10 +64,10 @@ func newReceiver(t *testing.T, secret string) (*httptest.Server, <-chan got) {
 	t.Helper()
 	seen := make(chan got, 16)
 	srv := hfhooks.NewServer(hfhooks.WithSecret(secret), hfhooks.WithLogger(quiet), hfhooks.WithOutput(io.Discard))
-	if err := srv.AddWebhook("hook", func(_ context.Context, d *hfhooks.Delivery) (any, error) {
+	if err := srv.AddEndpoint("hook", func(_ context.Context, d *hfhooks.Delivery) (any, error) {
 		seen <- got{sha256.Sum256(d.Body), d.Header.Get(hfhooks.SecretHeader), d.Payload.Repo.Name}
 		if d.Payload.Repo.Name == "acme/fail" {
-			return nil, hfhooks.Error(http.StatusInternalServerError, "failing as asked")
+			return nil, hfhooks.Error("failing as asked", http.StatusInternalServerError)
 		}
 		return map[string]string{"ok": "yes"}, nil
 	}); err != nil {

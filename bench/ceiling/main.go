@@ -4,9 +4,8 @@
 // deduplication. It mirrors the queue package's own ceiling
 // (BenchmarkIntake's ceiling-insertmany cases in queue/bench_test.go, which
 // is not exported): the same River driver and connection settings as
-// queue.Open, and job arguments of the same kind and JSON shape as the
-// queue's (queue/worker.go), built from the benchmark's payload with a
-// distinct body per job.
+// queue.Open, and the queue's own jobs (queue.InsertParams), built from the
+// benchmark's payload with a distinct body per job.
 //
 // Usage:
 //
@@ -35,6 +34,7 @@ import (
 
 	"github.com/hfhooks/hfhooks"
 	"github.com/hfhooks/hfhooks/bench/internal/wire"
+	"github.com/hfhooks/hfhooks/queue"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
@@ -44,30 +44,6 @@ import (
 	"github.com/riverqueue/river/rivermigrate"
 	_ "modernc.org/sqlite" // the pure-Go "sqlite" database/sql driver, as the queue uses
 )
-
-// deliveryArgs has the kind and the JSON shape of the queue's job
-// arguments (queue/worker.go: deliveryArgs), so that River encodes and
-// stores the same bytes per job.
-type deliveryArgs struct {
-	Endpoint   string      `json:"endpoint"`
-	Body       []byte      `json:"body"`
-	Header     http.Header `json:"header,omitempty"`
-	ReceivedAt time.Time   `json:"received_at"`
-	Scope      string      `json:"scope,omitempty"`
-	Action     string      `json:"action,omitempty"`
-	RepoType   string      `json:"repo_type,omitempty"`
-	RepoName   string      `json:"repo_name,omitempty"`
-}
-
-func (deliveryArgs) Kind() string { return "hfhooks_delivery" }
-
-// noopWorker registers the kind, as the queue's client does; the client is
-// never started, so it runs nothing.
-type noopWorker struct {
-	river.WorkerDefaults[deliveryArgs]
-}
-
-func (noopWorker) Work(context.Context, *river.Job[deliveryArgs]) error { return nil }
 
 // sqlitePragmas are the queue's (queue/sqlite.go).
 var sqlitePragmas = []string{"journal_mode(WAL)", "busy_timeout(10000)", "synchronous(FULL)", "foreign_keys(ON)"}
@@ -103,9 +79,8 @@ func main() {
 	fmt.Println(string(out))
 }
 
-// buildJobs returns n jobs' arguments, each with the payload's body with
-// the stamp replaced by a distinct hexadecimal number, as the queue builds
-// them from a delivery (secret headers left out).
+// buildJobs returns n of the queue's jobs, each with the payload's body
+// with the stamp replaced by a distinct hexadecimal number.
 func buildJobs(body, stamp []byte, n int) ([]river.InsertManyParams, error) {
 	at := bytes.Index(body, stamp)
 	if at < 0 {
@@ -121,10 +96,7 @@ func buildJobs(body, stamp []byte, n int) ([]river.InsertManyParams, error) {
 		b := bytes.Clone(body)
 		hex := fmt.Sprintf("%0*x", len(stamp), i)
 		copy(b[at:at+len(stamp)], hex[len(hex)-len(stamp):])
-		params[i] = river.InsertManyParams{Args: deliveryArgs{
-			Endpoint: "inbox", Body: b, Header: header, ReceivedAt: time.Now(),
-			Scope: p.Event.Scope, Action: string(p.Event.Action), RepoType: string(p.Repo.Type), RepoName: p.Repo.Name,
-		}}
+		params[i] = queue.InsertParams(&hfhooks.Delivery{Endpoint: "inbox", Payload: p, Body: b, Header: header, ReceivedAt: time.Now()})
 	}
 	return params, nil
 }
@@ -198,7 +170,8 @@ func open(ctx context.Context, dsn string) (insert func(context.Context, []river
 }
 
 // newClient migrates River's schema and returns an insert-only client with
-// the queue's settings that matter to inserts.
+// the queue's setting that matters to inserts: its default number of
+// attempts, stored with each job.
 func newClient[TTx any](ctx context.Context, driver riverdriver.Driver[TTx]) (*river.Client[TTx], error) {
 	migrator, err := rivermigrate.New(driver, nil)
 	if err != nil {
@@ -207,13 +180,5 @@ func newClient[TTx any](ctx context.Context, driver riverdriver.Driver[TTx]) (*r
 	if _, err := migrator.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
 		return nil, fmt.Errorf("migrating: %w", err)
 	}
-	workers := river.NewWorkers()
-	if err := river.AddWorkerSafely(workers, noopWorker{}); err != nil {
-		return nil, err
-	}
-	return river.NewClient(driver, &river.Config{
-		MaxAttempts: 10,
-		Queues:      map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 10}},
-		Workers:     workers,
-	})
+	return river.NewClient(driver, &river.Config{MaxAttempts: queue.DefaultMaxAttempts, SkipUnknownJobCheck: true})
 }

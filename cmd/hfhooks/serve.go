@@ -19,6 +19,7 @@ import (
 	"github.com/hfhooks/hfhooks/internal/config"
 	"github.com/hfhooks/hfhooks/internal/redact"
 	"github.com/hfhooks/hfhooks/internal/signin"
+	"github.com/hfhooks/hfhooks/metrics"
 	"github.com/hfhooks/hfhooks/queue"
 	"github.com/spf13/cobra"
 )
@@ -123,7 +124,7 @@ hf_oauth: true in its README metadata; the Space's owner by default, others
 with --allow NAME or --allow org:NAME), or with the operator token
 (HFHOOKS_UI_TOKEN, or --ui-token), which scripts and Prometheus send as
 "Authorization: Bearer TOKEN". --ui public opens them to everyone, --ui off
-serves only the webhooks and /healthz.
+serves only the endpoints and /healthz.
 
 The server listens on 127.0.0.1:7860, or 0.0.0.0:7860 on a Space (SPACE_ID
 set), unless --addr says otherwise. It stops gracefully on SIGINT or SIGTERM,
@@ -206,7 +207,10 @@ func runServe(ctx context.Context, opts *serveOptions) error {
 	if err != nil {
 		return err
 	}
+	m := metrics.New()
 	srvOpts := []hfhooks.Option{
+		hfhooks.WithObserver(m),
+		hfhooks.WithMetrics(m),
 		hfhooks.WithAddr(opts.addr),
 		hfhooks.WithSecret(opts.secrets...),
 		hfhooks.WithLogger(logger),
@@ -245,7 +249,7 @@ func runServe(ctx context.Context, opts *serveOptions) error {
 	}
 	srv := hfhooks.NewServer(srvOpts...)
 	if cfg != nil {
-		if err := srv.ReplaceWebhooks(webhooksOf(cfg)); err != nil {
+		if err := srv.ReplaceEndpoints(endpointsOf(cfg)); err != nil {
 			return err
 		}
 		sig := opts.reload
@@ -315,12 +319,12 @@ func addInbox(srv *hfhooks.Server, handled io.Writer) error {
 			return inbox(ctx, d)
 		}
 	}
-	return srv.AddWebhook(inboxEndpoint, h)
+	return srv.AddEndpoint(inboxEndpoint, h)
 }
 
-// webhooksOf turns a validated config into the server's endpoints.
-func webhooksOf(cfg *config.Config) []hfhooks.Webhook {
-	hooks := make([]hfhooks.Webhook, len(cfg.Hooks))
+// endpointsOf turns a validated config into the server's endpoints.
+func endpointsOf(cfg *config.Config) []hfhooks.EndpointSpec {
+	hooks := make([]hfhooks.EndpointSpec, len(cfg.Hooks))
 	for i, h := range cfg.Hooks {
 		opts := []hfhooks.EndpointOption{hfhooks.EndpointFilter(h.Filter)}
 		if h.Secret != "" {
@@ -332,7 +336,7 @@ func webhooksOf(cfg *config.Config) []hfhooks.Webhook {
 		if h.Concurrency > 0 {
 			opts = append(opts, hfhooks.EndpointConcurrency(h.Concurrency))
 		}
-		hooks[i] = hfhooks.Webhook{Path: h.Name, Handler: h.Handler, Options: opts}
+		hooks[i] = hfhooks.EndpointSpec{Name: h.Name, Handler: h.Handler, Options: opts}
 	}
 	return hooks
 }
@@ -358,7 +362,7 @@ func reloadOnSignal(ctx context.Context, path string, sig <-chan os.Signal, srv 
 		}
 		cfg, err := config.Load(path)
 		if err == nil {
-			err = srv.ReplaceWebhooks(webhooksOf(cfg))
+			err = srv.ReplaceEndpoints(endpointsOf(cfg))
 		}
 		if err != nil {
 			logger.Error("reload refused; the current hooks stay", "config", path, "err", redact.Error(err))

@@ -9,9 +9,9 @@
 // any error or non-2xx response is reported as failed and left out of the
 // medians. No traffic goes anywhere but 127.0.0.1.
 //
-// Usage (from the module root; bench/run does this):
+// Usage (from the repository's root; bench/run does this):
 //
-//	go build -o bench/out/benchrun ./bench/cmd/benchrun && bench/out/benchrun [flags]
+//	(cd bench && go build -o out/benchrun ./cmd/benchrun) && bench/out/benchrun [flags]
 package main
 
 import (
@@ -60,7 +60,7 @@ type settings struct {
 // harness is one benchmark run.
 type harness struct {
 	settings
-	root    string // the module root
+	root    string // the repository's root: hfhooks' module, with bench's in it
 	out     string // where binaries, logs, profiles and results go
 	servers []server
 	body    []byte
@@ -114,13 +114,13 @@ func parseFlags(args []string) (*harness, error) {
 	fs.IntVar(&h.Startups, "startups", 7, "`N` start-up time measurements per server")
 	names := fs.String("servers", "", "comma-separated `KEYS` of the servers to run, or all (default: all but the optional intake-only rows; "+
 		"the postgres rows need "+postgresEnv+"): "+strings.Join(serverKeys(), ","))
-	fs.StringVar(&h.Payload, "payload", "testdata/payloads/discussion-pr-create-with-comment.json", "`FILE` to POST, relative to the module root")
+	fs.StringVar(&h.Payload, "payload", "testdata/payloads/discussion-pr-create-with-comment.json", "`FILE` to POST, relative to the repository's root")
 	fs.StringVar(&h.Stamp, "stamp", "6399f58518721fdd27fc9caa", "hexadecimal `ID` in the payload that each request replaces with a number of its own, so that every body is distinct (\"\" sends the payload as it is)")
 	fs.IntVar(&h.CeilingJobs, "ceiling-jobs", 20000, "`N` jobs per measurement of River's insert rate (the durable rows' ceiling), once per round and database")
 	fs.DurationVar(&h.FanoutTime, "fanout", 5*time.Second, "length of each pattern of the emulator's fan-out (bench/fanout); 0 leaves it out")
 	fs.BoolVar(&h.Profile, "profile", false, "after the table, CPU-profile hfhooks.Server (with and without logs, and on an SQLite queue, intake only and with workers) under load at the headline concurrency")
-	fs.StringVar(&h.root, "root", ".", "the module root `DIR`")
-	fs.StringVar(&h.out, "out", "bench/out", "output `DIR`, relative to the module root")
+	fs.StringVar(&h.root, "root", ".", "the repository's root `DIR`")
+	fs.StringVar(&h.out, "out", "bench/out", "output `DIR`, relative to the repository's root")
 	fs.StringVar(&h.report, "report", "", "print the tables of a saved results.json `FILE` and run nothing")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -210,7 +210,7 @@ func (h *harness) bin(name string) string { return filepath.Join(h.out, name) }
 
 func (h *harness) run(ctx context.Context) error {
 	if _, err := os.Stat(filepath.Join(h.root, "go.mod")); err != nil {
-		return fmt.Errorf("-root %s is not the module root: %w", h.root, err)
+		return fmt.Errorf("-root %s is not the repository's root: %w", h.root, err)
 	}
 	if err := os.MkdirAll(filepath.Join(h.out, "logs"), 0o755); err != nil {
 		return err

@@ -47,8 +47,10 @@ func (h *harness) prepare(ctx context.Context, res *results) error {
 	if res.Machine, err = describeMachine(); err != nil {
 		return err
 	}
-	binaries := map[string]string{"hfhooks": "./cmd/hfhooks", "limit": "./bench/limit", "hfserver": "./bench/hfserver",
-		"ceiling": "./bench/ceiling", "fanout": "./bench/fanout"}
+	// Each program is built in its own module: hfhooks in the repository's,
+	// the others in bench's.
+	binaries := map[string]goPackage{"hfhooks": {".", "./cmd/hfhooks"}, "limit": {"bench", "./limit"},
+		"hfserver": {"bench", "./hfserver"}, "ceiling": {"bench", "./ceiling"}, "fanout": {"bench", "./fanout"}}
 	var needed []string
 	for _, s := range h.servers {
 		if s.python && res.Python == nil {
@@ -82,17 +84,22 @@ func (h *harness) prepare(ctx context.Context, res *results) error {
 	return nil
 }
 
+// A goPackage is a Go main package: its path within the module whose root
+// is dir, relative to the repository's root.
+type goPackage struct{ dir, path string }
+
 // build builds a Go program into the output directory, statically
 // (CGO_ENABLED=0) as it would be shipped.
-func (h *harness) build(ctx context.Context, name, pkg string) error {
+func (h *harness) build(ctx context.Context, name string, pkg goPackage) error {
 	start := time.Now()
-	cmd := exec.CommandContext(ctx, "go", "build", "-o", h.bin(name), pkg)
-	cmd.Dir = h.root
+	cmd := exec.CommandContext(ctx, "go", "build", "-o", h.bin(name), pkg.path)
+	cmd.Dir = filepath.Join(h.root, pkg.dir)
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	src := filepath.Join(pkg.dir, pkg.path)
 	if out, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("go build %s: %w\n%s", pkg, err, out)
+		return fmt.Errorf("go build %s: %w\n%s", src, err, out)
 	}
-	log.Printf("built %s (%s) in %v", h.bin(name), pkg, time.Since(start).Round(time.Millisecond))
+	log.Printf("built %s (%s) in %v", h.bin(name), src, time.Since(start).Round(time.Millisecond))
 	return nil
 }
 
