@@ -100,6 +100,7 @@ type config struct {
 	schema         string
 	commitBudget   time.Duration // CommitBudget; shorter in tests
 	giveUp         hfhooks.GiveUpFunc
+	observer       hfhooks.Observer
 }
 
 // WithMaxAttempts sets how many times a delivery's handler is run before the
@@ -133,6 +134,13 @@ func WithWorkers(n int) Option { return func(c *config) { c.workers = n } }
 
 // WithLogger sets the logger of the queue and of River (slog.Default()).
 func WithLogger(l *slog.Logger) Option { return func(c *config) { c.logger = l } }
+
+// WithObserver makes the queue report each run of a handler, with its
+// outcome (succeeded, retried, failed for a client error, or gave up on the
+// last attempt), and the time from each delivery's acknowledgement to its
+// first start, to o: give it the server's Observer (hfhooks.WithObserver),
+// such as package metrics' collectors. By default nothing is observed.
+func WithObserver(o hfhooks.Observer) Option { return func(c *config) { c.observer = o } }
 
 // WithSchema sets the PostgreSQL schema of the queue's tables; it is created
 // if missing. It is ignored for SQLite.

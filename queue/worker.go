@@ -108,9 +108,16 @@ func (w *worker) Work(ctx context.Context, job *river.Job[deliveryArgs]) error {
 	if exec == nil {
 		return errors.New("queue: no executor") // cannot happen: Start sets it first
 	}
+	obs := w.q.cfg.observer
+	if obs != nil && job.Attempt == 1 {
+		obs.ObserveStart(job.Args.Endpoint, time.Since(job.CreatedAt))
+	}
 	start := time.Now()
 	v, err := (*exec).Execute(ctx, d)
 	took := time.Since(start)
+	if obs != nil {
+		obs.ObserveRun(job.Args.Endpoint, outcomeOf(err, job), took)
+	}
 	out := hfhooks.OutputOf(v, err)
 	if out != "" {
 		if rerr := river.RecordOutput(ctx, out); rerr != nil {
@@ -133,6 +140,19 @@ func (w *worker) Work(ctx context.Context, job *river.Job[deliveryArgs]) error {
 			"err", redact.Error(err), "next_retry", w.q.retry.NextRetry(job.JobRow).Round(time.Millisecond))
 	}
 	return err
+}
+
+// outcomeOf is the outcome of an attempt of job that returned err.
+func outcomeOf(err error, job *river.Job[deliveryArgs]) hfhooks.RunOutcome {
+	switch {
+	case err == nil:
+		return hfhooks.RunSucceeded
+	case permanent(err):
+		return hfhooks.RunFailed
+	case job.Attempt >= job.MaxAttempts:
+		return hfhooks.RunGaveUp
+	}
+	return hfhooks.RunRetried
 }
 
 // permanent reports whether err says that retrying cannot help.

@@ -124,7 +124,7 @@ hf_oauth: true in its README metadata; the Space's owner by default, others
 with --allow NAME or --allow org:NAME), or with the operator token
 (HFHOOKS_UI_TOKEN, or --ui-token), which scripts and Prometheus send as
 "Authorization: Bearer TOKEN". --ui public opens them to everyone, --ui off
-serves only the endpoints and /healthz.
+serves only the endpoints, /healthz and /readyz.
 
 The server listens on 127.0.0.1:7860, or 0.0.0.0:7860 on a Space (SPACE_ID
 set), unless --addr says otherwise. It stops gracefully on SIGINT or SIGTERM,
@@ -234,6 +234,7 @@ func runServe(ctx context.Context, opts *serveOptions) error {
 			queue.WithBackoff(opts.retryBackoff, queue.DefaultBackoffCap),
 			queue.WithDedupWindow(window),
 			queue.WithLogger(logger),
+			queue.WithObserver(m),
 		}
 		if cfg != nil {
 			qOpts = append(qOpts, queue.WithGiveUp(func(ctx context.Context, g *hfhooks.GiveUp) error {
@@ -245,6 +246,7 @@ func runServe(ctx context.Context, opts *serveOptions) error {
 			return err
 		}
 		defer q.Close()
+		m.CollectQueue(q)
 		srvOpts = append(srvOpts, hfhooks.WithQueue(q))
 	}
 	srv := hfhooks.NewServer(srvOpts...)
