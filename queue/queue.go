@@ -54,7 +54,15 @@
 //
 // The queue logs one line per attempt's outcome: "delivery succeeded" at
 // info, "delivery failed; will retry" at warn and "delivery failed; giving
-// up" at error. River's own lines are logged at debug.
+// up" at error; and, with a give-up hook (WithGiveUp), one line per run of
+// the hook: "give-up hook ran" at info or "give-up hook failed" at error.
+// River's own lines are logged at debug.
+//
+// # Monitoring
+//
+// Stats counts the deliveries waiting and running, for a receiver's
+// /readyz and for package metrics; WithObserver reports each attempt's
+// outcome and each delivery's wait before its first start.
 package queue
 
 import (
