@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/hfhooks/hfhooks"
-	"github.com/hfhooks/hfhooks/hub"
 	"github.com/hfhooks/hfhooks/internal/config"
 	"github.com/hfhooks/hfhooks/internal/redact"
 	"github.com/hfhooks/hfhooks/internal/signin"
@@ -56,6 +55,9 @@ type serveOptions struct {
 	relay   string
 	watch   []string
 	domains []string
+	// relayBackoff is the first wait before reconnecting to the relay
+	// (the listener's default when zero); tests shorten it.
+	relayBackoff time.Duration
 	// ui, allow, uiToken and sessionKey set who may use the page, /api/*
 	// and /metrics.
 	ui         string
@@ -279,14 +281,7 @@ func runServe(ctx context.Context, opts *serveOptions) error {
 		}
 	}
 	if opts.relay != "" {
-		secret := os.Getenv("WEBHOOK_SECRET")
-		if len(opts.secrets) > 0 {
-			secret = opts.secrets[0]
-		}
-		return serveViaRelay(ctx, opts.io, srv, viaRelay{
-			url: opts.relay, watch: watched, domains: opts.domains, secret: secret,
-			hubClient: func() (*hub.Client, error) { return hub.NewClient() },
-		})
+		return serveViaRelay(ctx, opts, srv, watched, logger)
 	}
 	return srv.Run(ctx)
 }
