@@ -10,8 +10,6 @@ import (
 	"testing"
 
 	"github.com/hfhooks/hfhooks"
-	"github.com/hfhooks/hfhooks/internal/hooktest"
-	"github.com/hfhooks/hfhooks/internal/sample"
 )
 
 // TestGiveUpDispatch: Config.GiveUp runs the onGiveUp of the delivery's
@@ -45,10 +43,17 @@ hooks:
 	if err != nil {
 		t.Fatal(err)
 	}
+	body, err := os.ReadFile("../../testdata/payloads/repo-content-updated-refs.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := hfhooks.DecodePayload(body)
+	if err != nil {
+		t.Fatal(err)
+	}
 	giveUp := func(endpoint string) {
 		t.Helper()
-		d := hooktest.Delivery(t, "repo.content", sample.Options{})
-		d.ID, d.Endpoint = "7", endpoint
+		d := &hfhooks.Delivery{ID: "7", Endpoint: endpoint, Payload: p, Body: body}
 		if err := cfg.GiveUp(context.Background(), &hfhooks.GiveUp{Delivery: d, Attempts: 3, Error: "exit 1"}); err != nil {
 			t.Fatal(err)
 		}
