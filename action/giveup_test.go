@@ -13,15 +13,22 @@ import (
 	"testing"
 
 	"github.com/hfhooks/hfhooks"
-	"github.com/hfhooks/hfhooks/internal/sample"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files")
 
-// giveUp returns a give-up of a sample delivery.
+// giveUp returns a give-up of a delivery of a fixture.
 func giveUp(t *testing.T) *hfhooks.GiveUp {
-	d := delivery(t, "repo.content", sample.Options{RepoType: "model", RepoName: "acme/model"})
-	d.ID, d.Endpoint = "42", "retrain"
+	t.Helper()
+	body, err := os.ReadFile("../testdata/payloads/repo-content-updated-refs.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := hfhooks.DecodePayload(body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := &hfhooks.Delivery{ID: "42", Endpoint: "retrain", Payload: p, Body: body}
 	return &hfhooks.GiveUp{Delivery: d, Attempts: 10, Error: "exited with code 3"}
 }
 
@@ -39,7 +46,7 @@ func TestRunOnGiveUp(t *testing.T) {
 		"WEBHOOK_ATTEMPTS":    "10",
 		"WEBHOOK_ERROR":       "exited with code 3",
 		"WEBHOOK_DELIVERY_ID": "42",
-		"WEBHOOK_REPO_ID":     "acme/model",
+		"WEBHOOK_REPO_ID":     g.Delivery.Payload.Repo.Name,
 		"WEBHOOK_PAYLOAD":     string(g.Delivery.Body),
 		"stdin":               string(g.Delivery.Body),
 	}
