@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -121,6 +122,8 @@ func TestDurableSequence(t *testing.T) {
 	srv := hfhooks.NewServer(hfhooks.WithSecret("s"), hfhooks.WithQueue(q), hfhooks.WithObserver(m), hfhooks.WithMetrics(m),
 		hfhooks.WithLogger(slog.New(slog.DiscardHandler)), hfhooks.WithOutput(io.Discard))
 	var flaky atomic.Int32
+	started, release := make(chan struct{}, 2), make(chan struct{})
+	defer close(release)
 	err = srv.ReplaceEndpoints([]hfhooks.EndpointSpec{
 		{Name: "ok", Handler: func(context.Context, *hfhooks.Delivery) (any, error) { return nil, nil }},
 		{Name: "flaky", Handler: func(context.Context, *hfhooks.Delivery) (any, error) {
@@ -133,6 +136,11 @@ func TestDurableSequence(t *testing.T) {
 			return nil, hfhooks.Error("not a model repo", http.StatusUnprocessableEntity)
 		}},
 		{Name: "down", Handler: func(context.Context, *hfhooks.Delivery) (any, error) { return nil, errors.New("still down") }},
+		{Name: "slow", Handler: func(context.Context, *hfhooks.Delivery) (any, error) {
+			started <- struct{}{}
+			<-release
+			return nil, nil
+		}, Options: []hfhooks.EndpointOption{hfhooks.EndpointConcurrency(1)}},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -184,6 +192,27 @@ func TestDurableSequence(t *testing.T) {
 		`hfhooks_queue_deliveries{state="running"} 0`,
 		`hfhooks_queue_oldest_age_seconds 0`,
 	}, "ok", "flaky", "bad", "down", "")
+
+	// One delivery runs, one waits for the endpoint's one worker.
+	post(t, ts.URL, "slow", body)
+	post(t, ts.URL, "slow", body)
+	<-started
+	got = scrape(t, ts.URL)
+	for _, want := range []string{
+		`hfhooks_queue_deliveries{state="queued"} 1`,
+		`hfhooks_queue_deliveries{state="running"} 1`,
+	} {
+		if !strings.Contains(got, want+"\n") {
+			t.Errorf("metrics lack %s", want)
+		}
+	}
+	oldest := regexp.MustCompile(`\nhfhooks_queue_oldest_age_seconds (\S+)\n`).FindStringSubmatch(got)
+	if oldest == nil {
+		t.Fatal("metrics lack hfhooks_queue_oldest_age_seconds")
+	}
+	if age, err := strconv.ParseFloat(oldest[1], 64); err != nil || age <= 0 || age > 60 {
+		t.Errorf("hfhooks_queue_oldest_age_seconds = %s, want a few seconds at most", oldest[1])
+	}
 }
 
 // metricName matches the name of an hfhooks metric.
