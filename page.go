@@ -2,6 +2,7 @@ package hfhooks
 
 import (
 	"bytes"
+	"context"
 	"embed"
 	"errors"
 	"fmt"
@@ -11,7 +12,9 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
+	"github.com/hfhooks/hfhooks/internal/redact"
 	"github.com/hfhooks/hfhooks/internal/sample"
 	"github.com/hfhooks/hfhooks/internal/signin"
 	"github.com/hfhooks/hfhooks/internal/web"
@@ -59,7 +62,7 @@ func (s *Server) routesMux() *http.ServeMux {
 // serveDeliveries answers GET /api/deliveries[?state=S&limit=N&before=C]
 // with a page of deliveries, newest first, and the cursor of the next page.
 func (s *Server) serveDeliveries(w http.ResponseWriter, r *http.Request) {
-	q, err := historyQuery(r, DefaultHistorySize)
+	q, err := historyQuery(r, historySize)
 	if err != nil {
 		writeJSON(w, http.StatusBadRequest, errorBody{Error: err.Error()})
 		return
@@ -74,9 +77,6 @@ func (s *Server) serveDeliveries(w http.ResponseWriter, r *http.Request) {
 	}
 	writeJSON(w, http.StatusOK, page)
 }
-
-// MaxPageSize is the largest limit GET /api/deliveries takes.
-const MaxPageSize = 500
 
 // historyQuery reads the state, limit and before query parameters.
 func historyQuery(r *http.Request, limit int) (HistoryQuery, error) {
@@ -279,4 +279,27 @@ func (s *Server) publicBase(r *http.Request) (base, prefix string) {
 		scheme = "https"
 	}
 	return scheme + "://" + r.Host + prefix, prefix
+}
+
+// healthTimeout bounds a queue's health check.
+const healthTimeout = 5 * time.Second
+
+// healthBody is the JSON body of GET /healthz.
+type healthBody struct {
+	Status string `json:"status"`
+	Error  string `json:"error,omitempty"`
+}
+
+// serveHealth answers GET /healthz: 200 {"status":"ok"}, or 503 when the
+// queue says it is unavailable (see QueueHealth).
+func (s *Server) serveHealth(w http.ResponseWriter, r *http.Request) {
+	if qh, ok := s.cfg.queue.(QueueHealth); ok {
+		ctx, cancel := context.WithTimeout(r.Context(), healthTimeout)
+		defer cancel()
+		if err := qh.Health(ctx); err != nil {
+			writeJSON(w, http.StatusServiceUnavailable, healthBody{Status: "unavailable", Error: redact.String(err.Error())})
+			return
+		}
+	}
+	writeJSON(w, http.StatusOK, healthBody{Status: "ok"})
 }

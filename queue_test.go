@@ -44,6 +44,7 @@ func (f *fakeQueue) Enqueue(ctx context.Context, d *Delivery) (Receipt, error) {
 
 func (f *fakeQueue) Start(context.Context, Executor) error { return nil }
 func (f *fakeQueue) Stop(context.Context) error            { return nil }
+func (f *fakeQueue) SetEndpoints([]EndpointSettings)       {}
 
 func (f *fakeQueue) List(_ context.Context, q HistoryQuery) (HistoryPage, error) {
 	f.mu.Lock()

@@ -49,6 +49,14 @@ type Delivery struct {
 // its grace period runs out.
 type HandlerFunc func(ctx context.Context, d *Delivery) (any, error)
 
+// An Outputter is a handler's result, or an error, that carries output worth
+// keeping with the delivery, such as what a command printed: the history,
+// /api/deliveries and the landing page show it. action.Run's results and
+// errors are Outputters.
+type Outputter interface {
+	DeliveryOutput() string
+}
+
 // StatusError is an error that carries the HTTP status to answer with.
 type StatusError struct {
 	Code int
@@ -203,7 +211,9 @@ type Server struct {
 	gateErr error // why the door could not be built; Serve refuses to start
 	observe Observer
 	log     *slog.Logger
-	history History // cfg.history, merged with the queue's in durable mode
+	// history is an in-memory ring, merged with the queue's history in
+	// durable mode.
+	history history
 	// queueHistory, in durable mode with a queue that keeps a history
 	// (QueueHistory), lists and re-runs the queued deliveries.
 	queueHistory QueueHistory
@@ -243,11 +253,11 @@ func NewServer(opts ...Option) *Server {
 		secrets: accepted,
 		observe: cfg.observer,
 		log:     cfg.logger,
-		history: cfg.history,
+		history: newMemoryHistory(historySize),
 	}
 	if qh, ok := cfg.queue.(QueueHistory); ok {
 		s.queueHistory = qh
-		s.history = mergedHistory{mem: cfg.history, queue: qh}
+		s.history = mergedHistory{mem: s.history, queue: qh}
 	}
 	s.handlerCtx, s.cancelHandlers = context.WithCancel(context.Background())
 	s.closed, s.close = context.WithCancel(context.Background())
@@ -291,11 +301,11 @@ func (s *Server) AddEndpoint(name string, h HandlerFunc, opts ...EndpointOption)
 // ReplaceEndpoints swaps the whole set of endpoints for specs, at once: a
 // request is routed either by the old set or by the new one. Requests in
 // flight finish with the handler they started with. On an error (an empty
-// or duplicate name, an option with a bad value) nothing changes. In durable mode, with a queue that
-// runs each endpoint by its own settings (EndpointQueue, as package queue
-// does), deliveries queued for an endpoint that is gone wait, queued, for a
-// process that serves it; with another queue they fail with
-// ErrUnknownEndpoint when they run.
+// or duplicate name, an option with a bad value) nothing changes. In
+// durable mode, with a queue that runs each endpoint by its own settings
+// (Queue.SetEndpoints, as package queue does), deliveries queued for an
+// endpoint that is gone wait, queued, for a process that serves it; with
+// another queue they fail with ErrUnknownEndpoint when they run.
 func (s *Server) ReplaceEndpoints(specs []EndpointSpec) error {
 	next := make(map[string]*endpoint, len(specs))
 	for _, spec := range specs {
@@ -315,12 +325,11 @@ func (s *Server) ReplaceEndpoints(specs []EndpointSpec) error {
 }
 
 // setRoutes puts routes in service and, in durable mode, tells the queue
-// their settings when it runs each endpoint by its own (EndpointQueue). The
-// caller holds regMu, so that the queue learns the sets in their order.
+// their settings. The caller holds regMu, so that the queue learns the sets
+// in their order.
 func (s *Server) setRoutes(routes map[string]*endpoint) {
 	s.routes.Store(&routes)
-	eq, ok := s.cfg.queue.(EndpointQueue)
-	if !ok {
+	if s.cfg.queue == nil {
 		return
 	}
 	settings := make([]EndpointSettings, 0, len(routes))
@@ -328,7 +337,7 @@ func (s *Server) setRoutes(routes map[string]*endpoint) {
 		settings = append(settings, EndpointSettings{Name: ep.name, Timeout: ep.runTimeout(), Concurrency: ep.concurrency})
 	}
 	slices.SortFunc(settings, func(a, b EndpointSettings) int { return strings.Compare(a.Name, b.Name) })
-	eq.SetEndpoints(settings)
+	s.cfg.queue.SetEndpoints(settings)
 }
 
 // newEndpoint checks spec and builds its endpoint.

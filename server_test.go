@@ -487,7 +487,7 @@ func TestObserver(t *testing.T) {
 }
 
 func TestMemoryHistoryRing(t *testing.T) {
-	h := NewMemoryHistory(3)
+	h := newMemoryHistory(3)
 	ctx := context.Background()
 	if page, _ := h.List(ctx, HistoryQuery{Limit: 10}); len(page.Deliveries) != 0 || page.Next != "" {
 		t.Fatalf("empty history: %+v", page)
@@ -896,7 +896,7 @@ func (p printed) Error() string          { return "command failed" }
 
 func TestOutputKeptWithDelivery(t *testing.T) {
 	ts := newTestServer(t)
-	long := strings.Repeat("x", MaxOutput) + "THE END"
+	long := strings.Repeat("x", maxOutput) + "THE END"
 	ts.add(t, "ok", func(context.Context, *Delivery) (any, error) { return printed{out: "trained 3 epochs"}, nil })
 	ts.add(t, "fails", func(context.Context, *Delivery) (any, error) { return nil, fmt.Errorf("run: %w", printed{out: long}) })
 	ts.add(t, "plain", scopeHandler)
@@ -915,8 +915,8 @@ func TestOutputKeptWithDelivery(t *testing.T) {
 	if got["ok"] != "trained 3 epochs" || got["plain"] != "" {
 		t.Errorf("outputs = %q", got)
 	}
-	if f := got["fails"]; len(f) > MaxOutput+len("…") || !strings.HasSuffix(f, "THE END") || !strings.HasPrefix(f, "…") {
-		t.Errorf("long output kept %d bytes, ending %q; want its last %d bytes", len(f), f[max(0, len(f)-10):], MaxOutput)
+	if f := got["fails"]; len(f) > maxOutput+len("…") || !strings.HasSuffix(f, "THE END") || !strings.HasPrefix(f, "…") {
+		t.Errorf("long output kept %d bytes, ending %q; want its last %d bytes", len(f), f[max(0, len(f)-10):], maxOutput)
 	}
 	resp, err := http.Get(ts.URL + "/")
 	if err != nil {

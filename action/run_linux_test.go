@@ -52,7 +52,7 @@ func waitGone(t *testing.T, pid int) {
 // TestRunKillsProcessGroup checks that the timeout and a cancelled context
 // kill the grandchildren a command started, not only the command.
 func TestRunKillsProcessGroup(t *testing.T) {
-	d := delivery(t, "repo.content", sample.Options{})
+	d := delivery(t, "repo.content", "")
 	tests := []struct {
 		name    string
 		timeout time.Duration

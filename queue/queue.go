@@ -184,8 +184,9 @@ type Queue struct {
 }
 
 var (
-	_ hfhooks.EndpointQueue = (*Queue)(nil)
-	_ hfhooks.QueueHistory  = (*Queue)(nil)
+	_ hfhooks.Queue        = (*Queue)(nil)
+	_ hfhooks.QueueHistory = (*Queue)(nil)
+	_ hfhooks.QueueHealth  = (*Queue)(nil)
 )
 
 // Open opens the queue named by dsn and brings its schema up to date:
