@@ -102,13 +102,13 @@ func TestForwardFailures(t *testing.T) {
 		{name: "non-2xx", target: Target{URL: failing.URL},
 			want: "forward to " + failing.URL + `: 500 Internal Server Error: "{\"error\":\"target says no\"}"`},
 		{name: "redirect", target: Target{URL: redirect.URL}, want: "forward to " + redirect.URL + ": 302 Found: "},
-		{name: "connection refused", target: Target{URL: closed.URL}, want: "forward: Post \"" + closed.URL + "\": dial tcp"},
+		{name: "connection refused", target: Target{URL: closed.URL}, want: "forward to " + closed.URL + ": dial tcp"},
 		{name: "timeout", target: Target{URL: slow.URL, Timeout: 50 * time.Millisecond},
-			want: "forward: Post \"" + slow.URL + "\": context deadline exceeded"},
+			want: "forward to " + slow.URL + ": context deadline exceeded"},
 		{name: "password redacted", target: Target{URL: "http://user:pw@" + strings.TrimPrefix(failing.URL, "http://")},
 			want: "forward to http://user:xxxxx@"},
 		{name: "invalid URL", target: Target{URL: "http://h/%zz?token=abc"},
-			want: `forward to http://h/%zz?token=xxxxx: parse "http://h/%zz?token=xxxxx": invalid URL escape "%zz"`},
+			want: `forward to http://h/%zz?token=xxxxx: invalid URL escape "%zz"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -138,7 +138,7 @@ func TestForwardErrorsHideSecrets(t *testing.T) {
 		name, url, want string
 	}{
 		{name: "unreachable", url: closed.URL + "/hook?token=SEKRET&x=1",
-			want: `forward: Post "` + closed.URL + `/hook?token=xxxxx&x=xxxxx": dial tcp`},
+			want: "forward to " + closed.URL + "/hook?token=xxxxx&x=xxxxx: dial tcp"},
 		{name: "500 with a long answer", url: "http://u:SEKRET@" + strings.TrimPrefix(failing.URL, "http://") + "/hook?token=SEKRET",
 			want: "forward to http://u:xxxxx@" + strings.TrimPrefix(failing.URL, "http://") + `/hook?token=xxxxx: 500 Internal Server Error: "` +
 				strings.Repeat("a", maxErrorBody) + `"...`},

@@ -3,7 +3,6 @@ package action
 import (
 	"bytes"
 	"context"
-	"flag"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -14,8 +13,6 @@ import (
 
 	"github.com/hfhooks/hfhooks"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files")
 
 // giveUp returns a give-up of a delivery of a fixture.
 func giveUp(t *testing.T) *hfhooks.GiveUp {
@@ -98,5 +95,27 @@ func TestForwardOnGiveUp(t *testing.T) {
 	defer failing.Close()
 	if err := ForwardOnGiveUp(Target{URL: failing.URL})(context.Background(), g); err == nil || !strings.Contains(err.Error(), "502") {
 		t.Errorf("a failing target: err = %v", err)
+	}
+}
+
+// TestNotifyOnGiveUp: the text is rendered on the payload's fields and the
+// give-up's, and posted as for a delivery.
+func TestNotifyOnGiveUp(t *testing.T) {
+	g := giveUp(t)
+	var body []byte
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ = io.ReadAll(r.Body)
+	}))
+	defer srv.Close()
+	text, err := ParseTemplate("notify.text", "{{.Endpoint}} gave up on {{.Repo.Name}} (#{{.DeliveryID}}) after {{.Attempts}} attempts: {{.Error}}")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := NotifyOnGiveUp(Message{Platform: Discord, URL: srv.URL, Text: text})(context.Background(), g); err != nil {
+		t.Fatal(err)
+	}
+	want := `{"content":"retrain gave up on ` + g.Delivery.Payload.Repo.Name + ` (#42) after 10 attempts: exited with code 3"}`
+	if string(body) != want {
+		t.Errorf("body = %s, want %s", body, want)
 	}
 }

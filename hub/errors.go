@@ -76,7 +76,11 @@ func (e *Error) Error() string {
 			b.WriteString("\nNo token was sent.")
 		}
 	case http.StatusForbidden:
-		b.WriteString("\nMake sure your token has the correct permissions (managing webhooks needs the \"webhooks\" scope).")
+		if strings.Contains(e.URL, "/discussions/") {
+			b.WriteString("\nMake sure your token has the correct permissions (writing to discussions needs a \"write\" token, or the \"discussions\" permission of a fine-grained one).")
+		} else {
+			b.WriteString("\nMake sure your token has the correct permissions (managing webhooks needs the \"webhooks\" scope).")
+		}
 	}
 	return b.String()
 }

@@ -19,6 +19,14 @@
 //
 // and [New] for an [http.Handler] to serve yourself, as "hfhooks hub" does.
 //
+// It serves the Hub's discussion API too (GET /api/whoami-v2 and the
+// comment, status, title, merge, edit and hide calls of huggingface_hub),
+// for bots: each call acts as the token's [User], and emits the events it
+// causes, as the Hub does: a comment is a discussion.comment.create whose
+// author is that user, so that a bot sees its own comments come back. The
+// discussions it acts on are those emitted events made; read them with
+// [Hub.Discussion].
+//
 // To test a handler without the emulator, [NewDelivery] builds the delivery
 // of an event, to call the handler with, and [Send] sends an event to an
 // endpoint, with the webhook secret, as the Hub does.

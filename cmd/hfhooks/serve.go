@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/hfhooks/hfhooks"
+	"github.com/hfhooks/hfhooks/action"
 	"github.com/hfhooks/hfhooks/internal/config"
 	"github.com/hfhooks/hfhooks/internal/redact"
 	"github.com/hfhooks/hfhooks/internal/signin"
@@ -85,10 +86,13 @@ valid delivery, logs one line per delivery and shows it on the landing page.
 
 With --config hooks.yaml, serve the hooks of the file instead: each is
 served at /webhooks/<name>, acts only on the deliveries its filter matches
-(answering the others 200 {"status":"ignored"}), and runs a command or
-forwards the delivery. The file is validated before anything starts (--check
-only validates it), and reloaded on SIGHUP; a file that fails validation
-then is refused and the hooks in service stay.
+(answering the others 200 {"status":"ignored"}), and runs a command,
+forwards the delivery, comments on the event's discussion as a bot, or posts
+a message to a chat (docs/bots.md). The file is validated before anything
+starts (--check only validates it, and runs every comment and message
+template on a sample of each event its hook can get), and reloaded on
+SIGHUP; a file that fails validation then is refused and the hooks in
+service stay.
 
 Accepted deliveries are durable by default: each is committed to a queue
 before the answer (202 {"status":"queued"}), and run from there, with
@@ -253,7 +257,7 @@ func runServe(ctx context.Context, opts *serveOptions) error {
 	}
 	srv := hfhooks.NewServer(srvOpts...)
 	if cfg != nil {
-		if err := srv.ReplaceEndpoints(endpointsOf(cfg)); err != nil {
+		if err := srv.ReplaceEndpoints(endpointsOf(cfg, logger)); err != nil {
 			return err
 		}
 		sig := opts.reload
@@ -319,10 +323,16 @@ func addInbox(srv *hfhooks.Server, handled io.Writer) error {
 	return srv.AddEndpoint(inboxEndpoint, h)
 }
 
-// endpointsOf turns a validated config into the server's endpoints.
-func endpointsOf(cfg *config.Config) []hfhooks.EndpointSpec {
+// endpointsOf turns a validated config into the server's endpoints. A
+// comment hook logs the events it skips with logger.
+func endpointsOf(cfg *config.Config, logger *slog.Logger) []hfhooks.EndpointSpec {
 	hooks := make([]hfhooks.EndpointSpec, len(cfg.Hooks))
 	for i, h := range cfg.Hooks {
+		if h.Comment != nil {
+			r := *h.Comment
+			r.Logger = logger.With("endpoint", h.Name)
+			h.Handler = action.Comment(r)
+		}
 		opts := []hfhooks.EndpointOption{hfhooks.EndpointFilter(h.Filter)}
 		if h.Secret != "" {
 			opts = append(opts, hfhooks.EndpointSecret(h.Secret))
@@ -359,7 +369,7 @@ func reloadOnSignal(ctx context.Context, path string, sig <-chan os.Signal, srv 
 		}
 		cfg, err := config.Load(path)
 		if err == nil {
-			err = srv.ReplaceEndpoints(endpointsOf(cfg))
+			err = srv.ReplaceEndpoints(endpointsOf(cfg, logger))
 		}
 		if err != nil {
 			logger.Error("reload refused; the current hooks stay", "config", path, "err", redact.Error(err))

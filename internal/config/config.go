@@ -1,6 +1,7 @@
 // Package config loads hooks.yaml, the file with which "hfhooks serve
-// --config" runs a command or forwards the delivery for each event, without
-// Go code. See examples/hooks.yaml for the format.
+// --config" runs a command, forwards the delivery, comments on the event's
+// discussion or posts to a chat for each event, without Go code. See
+// examples/hooks.yaml for the format.
 //
 // A file is checked whole before anything starts: every problem is
 // reported, each with the file, line, hook and key it is about.
@@ -56,6 +57,11 @@ type Action struct {
 	Run *action.Command
 	// Forward is the target, when the action is forward.
 	Forward *action.Target
+	// Comment is the reply, when the action is comment (not in an
+	// onGiveUp).
+	Comment *action.Reply
+	// Notify is the message, when the action is notify.
+	Notify *action.Message
 }
 
 // GiveUpAction is an onGiveUp: an action run once for each delivery that a
@@ -81,9 +87,10 @@ type Hook struct {
 	// OnGiveUp is the hook's onGiveUp, else the file's; nil when neither
 	// is set.
 	OnGiveUp *GiveUpAction
-	// Timeout bounds one run of the action: run.timeout, or forward.timeout
-	// (action.DefaultForwardTimeout when not set). Zero (a command without
-	// a timeout) leaves it to the queue's attempt timeout.
+	// Timeout bounds one run of the action: run.timeout, forward.timeout or
+	// notify.timeout (action.DefaultForwardTimeout when not set, and for a
+	// comment). Zero (a command without a timeout) leaves it to the queue's
+	// attempt timeout.
 	Timeout time.Duration
 	// Concurrency is how many of the hook's deliveries may run at once:
 	// run.concurrency. Zero means the server's default.
@@ -152,12 +159,19 @@ func Parse(name string, data []byte) (*Config, error) {
 	}
 	for i := range cfg.Hooks {
 		h := &cfg.Hooks[i]
-		if h.Run != nil {
+		switch {
+		case h.Run != nil:
 			h.Handler = action.Run(*h.Run)
 			h.Timeout = h.Run.Timeout
-		} else {
+		case h.Forward != nil:
 			h.Handler = action.Forward(*h.Forward)
 			h.Timeout = cmp.Or(h.Forward.Timeout, action.DefaultForwardTimeout)
+		case h.Comment != nil:
+			h.Handler = action.Comment(*h.Comment)
+			h.Timeout = action.DefaultForwardTimeout
+		case h.Notify != nil:
+			h.Handler = action.Notify(*h.Notify)
+			h.Timeout = cmp.Or(h.Notify.Timeout, action.DefaultForwardTimeout)
 		}
 		if h.OnGiveUp == nil {
 			h.OnGiveUp = cfg.OnGiveUp
@@ -235,7 +249,7 @@ func (d *decoder) config(data []byte) *Config {
 		cfg.Secret, _ = d.expanded(secret, "secret")
 	}
 	if onGiveUp != nil {
-		cfg.OnGiveUp = d.onGiveUp(onGiveUp, cfg.Secret)
+		cfg.OnGiveUp = d.onGiveUp(onGiveUp, cfg.Secret, hfhooks.Filter{})
 	}
 	if hooks == nil {
 		d.errorf(doc.Content[0], "hooks", "missing: list the hooks")
@@ -271,8 +285,8 @@ func (d *decoder) decodeHook(i int, n *yaml.Node, fileSecret string) Hook {
 	n = resolve(n)
 	h := Hook{Line: n.Line}
 	d.hook = "hook " + strconv.Itoa(i+1)
-	var passSecret, onGiveUp *yaml.Node
-	var first *yaml.Node // the key of the action
+	var st actionState
+	var onGiveUp *yaml.Node
 	// The name first, so that errors name the hook.
 	_, nameNode := lookup(n, "name")
 	if nameNode != nil {
@@ -285,7 +299,7 @@ func (d *decoder) decodeHook(i int, n *yaml.Node, fileSecret string) Hook {
 			}
 		}
 	}
-	fields := d.actions(n, &h.Action, &h.Concurrency, &first, &passSecret)
+	fields := d.actions(n, &h.Action, &st)
 	fields["name"] = func(*yaml.Node) {} // decoded above
 	fields["secret"] = func(v *yaml.Node) { h.Secret, _ = d.expanded(v, "secret") }
 	fields["filter"] = func(v *yaml.Node) { h.Filter = d.filter(v) }
@@ -299,62 +313,86 @@ func (d *decoder) decodeHook(i int, n *yaml.Node, fileSecret string) Hook {
 	if h.Secret == "" {
 		h.Secret = fileSecret
 	}
-	d.checkAction(n, &h.Action, first, passSecret, h.Secret)
+	h.Concurrency = st.concurrency
+	st.check(d, n, &h.Action, h.Secret, h.Filter, "run, forward, comment or notify")
 	if onGiveUp != nil {
-		h.OnGiveUp = d.onGiveUp(onGiveUp, h.Secret)
+		h.OnGiveUp = d.onGiveUp(onGiveUp, h.Secret, h.Filter)
 	}
 	return h
 }
 
+// actionState is what decoding the action of a mapping finds besides the
+// action itself.
+type actionState struct {
+	first          *yaml.Node   // the key of the action
+	passSecret     *yaml.Node   // run.passSecret, when it is true
+	concurrency    int          // run.concurrency
+	text           *templateKey // the template of a comment or notify
+	needDiscussion bool         // a comment needs a discussion to comment on
+}
+
 // actions returns the decoders of the action keys of mapping n (run,
-// forward) into a, and the run's concurrency into concurrency; first is set
-// to the key of the action, and passSecret to the node of run.passSecret
-// when it is true. A mapping has one action.
-func (d *decoder) actions(n *yaml.Node, a *Action, concurrency *int, first, passSecret **yaml.Node) map[string]func(*yaml.Node) {
+// forward, comment, notify) into a, and what else they find into st. A
+// mapping has one action.
+func (d *decoder) actions(n *yaml.Node, a *Action, st *actionState) map[string]func(*yaml.Node) {
 	one := func(key string, decode func(*yaml.Node)) func(*yaml.Node) {
 		return func(v *yaml.Node) {
-			if *first != nil {
-				d.errorf(v, key, "a hook has one action, and this one already has %s (line %d)", (*first).Value, (*first).Line)
+			if st.first != nil {
+				d.errorf(v, key, "a hook has one action, and this one already has %s (line %d)", st.first.Value, st.first.Line)
 				return
 			}
-			*first, _ = lookup(n, key)
+			st.first, _ = lookup(n, key)
 			decode(v)
 		}
 	}
 	return map[string]func(*yaml.Node){
-		"run":     one("run", func(v *yaml.Node) { a.Run, *passSecret = d.command(v, concurrency) }),
+		"run":     one("run", func(v *yaml.Node) { a.Run, st.passSecret = d.command(v, &st.concurrency) }),
 		"forward": one("forward", func(v *yaml.Node) { a.Forward = d.target(v) }),
+		// The bots' actions: their templates are checked by check, once
+		// the filter is known.
+		"comment": one("comment", func(v *yaml.Node) {
+			a.Comment, st.text = d.reply(v)
+			st.needDiscussion = true
+		}),
+		"notify": one("notify", func(v *yaml.Node) { a.Notify, st.text = d.message(v) }),
 	}
 }
 
-// checkAction reports a mapping n without an action, and passes secret to
-// a command that asked for it (passSecret).
-func (d *decoder) checkAction(n *yaml.Node, a *Action, first, passSecret *yaml.Node, secret string) {
-	if first == nil {
-		d.errorf(n, "", "no action: add run or forward")
+// check reports a mapping n without an action (choices names the actions
+// it may have), checks the templates of a on samples of the events f lets
+// through, and passes secret to a command that asked for it.
+func (st *actionState) check(d *decoder, n *yaml.Node, a *Action, secret string, f hfhooks.Filter, choices string) {
+	if st.first == nil {
+		d.errorf(n, "", "no action: add %s", choices)
+	} else if st.text != nil || st.needDiscussion {
+		d.checkTemplates(f, st.first, st.needDiscussion, st.text)
 	}
-	if passSecret != nil && a.Run != nil {
+	if st.passSecret != nil && a.Run != nil {
 		if secret == "" {
-			d.errorf(passSecret, "run.passSecret", "there is no secret to pass: set secret on the hook or at the top of the file")
+			d.errorf(st.passSecret, "run.passSecret", "there is no secret to pass: set secret on the hook or at the top of the file")
 		}
 		a.Run.Secret = secret
 	}
 }
 
-// onGiveUp decodes an onGiveUp: one action, to which run.passSecret gives
-// secret.
-func (d *decoder) onGiveUp(n *yaml.Node, secret string) *GiveUpAction {
+// onGiveUp decodes an onGiveUp: one action, run, forward or notify, to
+// which run.passSecret gives secret, and whose template is checked on
+// samples of the events f lets through.
+func (d *decoder) onGiveUp(n *yaml.Node, secret string, f hfhooks.Filter) *GiveUpAction {
 	d.within = "onGiveUp."
 	defer func() { d.within = "" }()
 	g := &GiveUpAction{}
-	var first, passSecret *yaml.Node
-	var concurrency int
-	fields := d.actions(resolve(n), &g.Action, &concurrency, &first, &passSecret)
+	var st actionState
+	fields := d.actions(resolve(n), &g.Action, &st)
+	delete(fields, "comment") // a give-up may have no discussion to comment on
 	if !d.fields(n, "", fields) {
 		return nil
 	}
-	d.checkAction(resolve(n), &g.Action, first, passSecret, secret)
-	if concurrency > 0 {
+	if st.text != nil {
+		st.text.giveUp = true
+	}
+	st.check(d, resolve(n), &g.Action, secret, f, "run, forward or notify")
+	if st.concurrency > 0 {
 		_, run := lookup(resolve(n), "run")
 		_, c := lookup(resolve(run), "concurrency")
 		d.errorf(c, "run.concurrency", "not used by onGiveUp: the queue runs give-ups with its own workers")
@@ -364,6 +402,8 @@ func (d *decoder) onGiveUp(n *yaml.Node, secret string) *GiveUpAction {
 		g.Handler = action.RunOnGiveUp(*g.Run)
 	case g.Forward != nil:
 		g.Handler = action.ForwardOnGiveUp(*g.Forward)
+	case g.Notify != nil:
+		g.Handler = action.NotifyOnGiveUp(*g.Notify)
 	}
 	return g
 }

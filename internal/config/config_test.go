@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"text/template"
 	"time"
 
 	"github.com/hfhooks/hfhooks"
@@ -20,10 +21,45 @@ var update = flag.Bool("update", false, "rewrite the golden files")
 // testEnv sets the variables the test files refer to.
 func testEnv(t *testing.T) {
 	t.Setenv("HFHOOKS_TEST_TOKEN", "tok")
-	for _, name := range []string{"HFHOOKS_TEST_UNSET", "HFHOOKS_TEST_UNSET_TOO"} {
+	t.Setenv("HF_TOKEN_PATH", filepath.Join(t.TempDir(), "no-token")) // comment's token: none but the file's
+	for _, name := range []string{"HFHOOKS_TEST_UNSET", "HFHOOKS_TEST_UNSET_TOO", "HF_TOKEN", "HF_ENDPOINT"} {
 		t.Setenv(name, "")
 		os.Unsetenv(name)
 	}
+}
+
+// reply is what describe shows of a comment action: its template's text,
+// and the client without its token.
+type reply struct {
+	Text, Status, Client string
+}
+
+func describeReply(r *action.Reply) *reply {
+	if r == nil {
+		return nil
+	}
+	return &reply{Text: templateText(r.Text), Status: string(r.Status), Client: r.Client.String()}
+}
+
+// message is what describe shows of a notify action.
+type message struct {
+	Platform, URL, Text string
+	Timeout             time.Duration
+}
+
+func describeMessage(m *action.Message) *message {
+	if m == nil {
+		return nil
+	}
+	return &message{Platform: string(m.Platform), URL: m.URL, Text: templateText(m.Text), Timeout: m.Timeout}
+}
+
+// templateText is the text a template was parsed from.
+func templateText(t *template.Template) string {
+	if t == nil {
+		return ""
+	}
+	return t.Root.String()
 }
 
 // describe renders what Load returned: every error, one a line, or the
@@ -44,15 +80,17 @@ func describe(t *testing.T, cfg *Config, err error) []byte {
 		Filter      hfhooks.Filter
 		Run         *action.Command `json:",omitempty"`
 		Forward     *action.Target  `json:",omitempty"`
+		Comment     *reply          `json:",omitempty"`
+		Notify      *message        `json:",omitempty"`
 		Timeout     time.Duration
 		Concurrency int
-		OnGiveUp    *Action `json:",omitempty"`
+		OnGiveUp    *giveUp `json:",omitempty"`
 	}
 	out := struct {
 		Secret      string
 		Allow       []string `json:",omitempty"`
 		DedupWindow time.Duration
-		OnGiveUp    *Action `json:",omitempty"`
+		OnGiveUp    *giveUp `json:",omitempty"`
 		Hooks       []hook
 	}{Secret: cfg.Secret, Allow: cfg.Allow, DedupWindow: cfg.DedupWindow, OnGiveUp: giveUpAction(t, wd, cfg.OnGiveUp)}
 	for _, h := range cfg.Hooks {
@@ -60,7 +98,8 @@ func describe(t *testing.T, cfg *Config, err error) []byte {
 			t.Errorf("hook %q has no handler", h.Name)
 		}
 		h.Run = relative(t, wd, h.Run)
-		out.Hooks = append(out.Hooks, hook{h.Name, h.Secret, h.Line, h.Filter, h.Run, h.Forward, h.Timeout, h.Concurrency, giveUpAction(t, wd, h.OnGiveUp)})
+		out.Hooks = append(out.Hooks, hook{h.Name, h.Secret, h.Line, h.Filter, h.Run, h.Forward, describeReply(h.Comment), describeMessage(h.Notify),
+			h.Timeout, h.Concurrency, giveUpAction(t, wd, h.OnGiveUp)})
 	}
 	var b bytes.Buffer
 	enc := json.NewEncoder(&b)
@@ -86,16 +125,23 @@ func relative(t *testing.T, wd string, run *action.Command) *action.Command {
 	return &r
 }
 
-// giveUpAction returns the action of g, with relative directories, checking
-// that g has a handler.
-func giveUpAction(t *testing.T, wd string, g *GiveUpAction) *Action {
+// giveUpAction returns what describe shows of g, with relative directories,
+// checking that g has a handler.
+func giveUpAction(t *testing.T, wd string, g *GiveUpAction) *giveUp {
 	if g == nil {
 		return nil
 	}
 	if g.Handler == nil {
 		t.Error("an onGiveUp has no handler")
 	}
-	return &Action{Run: relative(t, wd, g.Run), Forward: g.Forward}
+	return &giveUp{Run: relative(t, wd, g.Run), Forward: g.Forward, Notify: describeMessage(g.Notify)}
+}
+
+// giveUp is what describe shows of an onGiveUp.
+type giveUp struct {
+	Run     *action.Command `json:",omitempty"`
+	Forward *action.Target  `json:",omitempty"`
+	Notify  *message        `json:",omitempty"`
 }
 
 // TestGolden loads each testdata/*.yaml and compares every error message,

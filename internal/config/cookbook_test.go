@@ -16,13 +16,19 @@ import (
 const cookbook = "../../examples/hooks.yaml"
 
 // loadCookbook loads the cookbook with the variables it refers to set, and
-// returns its hooks by name.
-func loadCookbook(t *testing.T) map[string]Hook {
+// returns its hooks by name. vars set more variables, or other values.
+func loadCookbook(t *testing.T, vars ...string) map[string]Hook {
 	t.Helper()
-	for k, v := range map[string]string{
+	env := map[string]string{
 		"WEBHOOK_SECRET": "file-secret", "PR_BOT_WEBHOOK_SECRET": "bot-secret",
 		"BOT_TOKEN": "bot-token", "EVENTS_SECRET": "events-secret",
-	} {
+		"HF_BOT_TOKEN": "hf_bot", "SLACK_WEBHOOK_URL": "https://hooks.slack.com/services/T0/B0/x",
+		"DISCORD_WEBHOOK_URL": "https://discord.com/api/webhooks/1/x",
+	}
+	for i := 0; i+1 < len(vars); i += 2 {
+		env[vars[i]] = vars[i+1]
+	}
+	for k, v := range env {
 		t.Setenv(k, v)
 	}
 	cfg, err := Load(cookbook)

@@ -35,6 +35,10 @@ hooks:
       run: {command: [sh, -c, 'echo "$WEBHOOK_ENDPOINT $WEBHOOK_ATTEMPTS $WEBHOOK_ERROR" > gave-up']}
   - name: mirror
     forward: {url: http://127.0.0.1:1/}
+  - name: chat
+    forward: {url: http://127.0.0.1:1/}
+    onGiveUp:
+      notify: {url: "` + target.URL + `/chat", text: "{{.Endpoint}} gave up on {{.Repo.Name}} after {{.Attempts}} attempts: {{.Error}}"}
 `
 	if err := os.WriteFile(file, []byte(yaml), 0o644); err != nil {
 		t.Fatal(err)
@@ -67,6 +71,10 @@ hooks:
 		if env := <-alerts; env["endpoint"] != endpoint || env["deliveryId"] != "7" || env["attempts"] != 3.0 || env["error"] != "exit 1" {
 			t.Errorf("the file's onGiveUp posted %v for %s", env, endpoint)
 		}
+	}
+	giveUp("chat")
+	if msg := <-alerts; msg["text"] != "chat gave up on "+p.Repo.Name+" after 3 attempts: exit 1" {
+		t.Errorf("the hook's onGiveUp notify posted %v", msg)
 	}
 	if len(alerts) != 0 {
 		t.Errorf("%d more alerts", len(alerts))
