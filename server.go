@@ -196,6 +196,7 @@ type EndpointSpec struct {
 //	POST /api/test         the landing page's form that sends a sample event (operators)
 //	GET  /metrics          the metrics handler, with WithMetrics (operators)
 //	GET  /healthz          a liveness check (everyone)
+//	GET  /readyz           a readiness check, with the queue's counts (everyone)
 //	/signin, /oauth/huggingface/{login,callback,logout}  signing in (everyone)
 //
 // The operators' routes need a signed-in operator or the operator token,
