@@ -25,7 +25,7 @@ const (
 	// AccessPublic lets everyone see the deliveries and re-run them. It
 	// is logged as a warning at start.
 	AccessPublic Access = "public"
-	// AccessOff serves no page, /api/* or /metrics: only the webhooks and
+	// AccessOff serves no page, /api/* or /metrics: only the endpoints and
 	// /healthz.
 	AccessOff Access = "off"
 )

@@ -14,6 +14,7 @@ import (
 	"github.com/hfhooks/hfhooks"
 	"github.com/hfhooks/hfhooks/hubtest"
 	"github.com/hfhooks/hfhooks/internal/sample"
+	"github.com/hfhooks/hfhooks/metrics"
 )
 
 // The emulator's users for the sign-in tests.
@@ -42,9 +43,10 @@ func signInHub(t *testing.T) (*hubtest.Server, hfhooks.OAuthConfig) {
 // accessReceiver starts a receiver with one endpoint, x, behind opts.
 func accessReceiver(t *testing.T, opts ...hfhooks.Option) string {
 	t.Helper()
-	base := []hfhooks.Option{hfhooks.WithSecret(hookSecret), hfhooks.WithLogger(slog.New(slog.DiscardHandler)), hfhooks.WithOutput(io.Discard)}
+	m := metrics.New()
+	base := []hfhooks.Option{hfhooks.WithSecret(hookSecret), hfhooks.WithLogger(slog.New(slog.DiscardHandler)), hfhooks.WithOutput(io.Discard), hfhooks.WithObserver(m), hfhooks.WithMetrics(m)}
 	srv := hfhooks.NewServer(append(base, opts...)...)
-	if err := srv.AddWebhook("x", func(context.Context, *hfhooks.Delivery) (any, error) { return nil, nil }); err != nil {
+	if err := srv.AddEndpoint("x", func(context.Context, *hfhooks.Delivery) (any, error) { return nil, nil }); err != nil {
 		t.Fatal(err)
 	}
 	ts := httptest.NewServer(srv)

@@ -25,7 +25,7 @@ func BenchmarkRequestPath(b *testing.B) {
 		})
 		b.Run("hfhooks/"+name, func(b *testing.B) {
 			s := NewServer(WithSecret("bench-secret"), WithLogger(slog.New(slog.DiscardHandler)))
-			if err := s.AddWebhook("hook", func(context.Context, *Delivery) (any, error) { return nil, nil }); err != nil {
+			if err := s.AddEndpoint("hook", func(context.Context, *Delivery) (any, error) { return nil, nil }); err != nil {
 				b.Fatal(err)
 			}
 			benchHandler(b, s, body)

@@ -253,11 +253,11 @@ func (p *Payload) validate(seen seen) error {
 	if v.err != nil {
 		return v.err
 	}
-	if p.Webhook.Version != SupportedVersion {
+	if p.Webhook.Version != supportedVersion {
 		return &PayloadError{
 			Kind:   ErrUnsupportedVersion,
 			Field:  "webhook.version",
-			Detail: fmt.Sprintf("got version %d, hfhooks decodes version %d", p.Webhook.Version, SupportedVersion),
+			Detail: fmt.Sprintf("got version %d, hfhooks decodes version %d", p.Webhook.Version, supportedVersion),
 		}
 	}
 	return nil

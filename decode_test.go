@@ -320,7 +320,7 @@ func FuzzDecodePayload(f *testing.F) {
 			}
 			return
 		}
-		if p.Webhook.Version != SupportedVersion || p.Repo.ID == "" || p.Event.Scope == "" {
+		if p.Webhook.Version != supportedVersion || p.Repo.ID == "" || p.Event.Scope == "" {
 			t.Fatalf("accepted an invalid payload: %+v", p)
 		}
 	})

@@ -31,7 +31,7 @@ func ExampleEndpoint() {
 // An explicit server with a secret, mounted here on an httptest server.
 func ExampleNewServer() {
 	srv := hfhooks.NewServer(hfhooks.WithSecret("my_secret_key"), hfhooks.WithLogger(slog.New(slog.DiscardHandler)))
-	err := srv.AddWebhook("/say_hello", func(ctx context.Context, d *hfhooks.Delivery) (any, error) {
+	err := srv.AddEndpoint("/say_hello", func(ctx context.Context, d *hfhooks.Delivery) (any, error) {
 		return map[string]string{"message": "hello " + d.Payload.Repo.Name}, nil
 	})
 	if err != nil {

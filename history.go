@@ -2,159 +2,36 @@ package hfhooks
 
 import (
 	"context"
-	"errors"
 	"strings"
 	"sync/atomic"
-	"time"
 )
 
-// DeliveryState is where a delivery stands.
-type DeliveryState string
-
-// The states of a delivery. In sync mode a delivery whose handler ran is
-// succeeded or failed; in durable mode it goes through the queue's states.
-// A request refused before any handler could run (wrong method or secret,
-// body too large or not a valid payload, or, in durable mode, a queue that
-// could not take it) is rejected in both modes; one that the endpoint's
-// filter leaves out is ignored.
-const (
-	StateQueued    DeliveryState = "queued"    // waiting for a worker
-	StateRunning   DeliveryState = "running"   // a handler is running it
-	StateSucceeded DeliveryState = "succeeded" // a handler returned no error
-	StateRetrying  DeliveryState = "retrying"  // an attempt failed; another is scheduled
-	StateFailed    DeliveryState = "failed"    // the handler failed and will not be tried again unless re-run
-	StateRejected  DeliveryState = "rejected"  // refused before reaching a handler
-	StateIgnored   DeliveryState = "ignored"   // valid, but the endpoint's filter left it out, or it repeats a delivery (DuplicateOf)
-)
-
-// Valid reports whether s is one of the states above.
-func (s DeliveryState) Valid() bool {
-	switch s {
-	case StateQueued, StateRunning, StateSucceeded, StateRetrying, StateFailed, StateRejected, StateIgnored:
-		return true
-	}
-	return false
-}
-
-// DeliveryRecord is what the server remembers of one request to a webhook
-// endpoint: accepted or not.
-type DeliveryRecord struct {
-	// ID identifies the delivery within the server's history. In durable
-	// mode it is the queue's ID, which the handler sees as Delivery.ID.
-	ID         string        `json:"id"`
-	Time       time.Time     `json:"time"`
-	Endpoint   string        `json:"endpoint"`
-	Scope      string        `json:"scope,omitempty"`
-	Action     Action        `json:"action,omitempty"`
-	RepoType   RepoType      `json:"repoType,omitempty"`
-	RepoName   string        `json:"repoName,omitempty"`
-	StatusCode int           `json:"statusCode"`
-	State      DeliveryState `json:"state"`
-	// Attempts is how many times a handler was started for the delivery.
-	Attempts int           `json:"attempts"`
-	Duration time.Duration `json:"durationNs"`
-	// Error is why the delivery was refused, ignored, or why its handler
-	// last failed.
-	Error string `json:"error,omitempty"`
-	// Output is what the handler's result or error said it printed (see
-	// Outputter), up to MaxOutput bytes: the end of a command's output.
-	Output string `json:"output,omitempty"`
-	// DuplicateOf, in durable mode with deduplication on, is the ID of the
-	// delivery this one repeats: it was ignored, not run.
-	DuplicateOf string `json:"duplicateOf,omitempty"`
-}
-
-// MaxOutput is the most output kept with a delivery; longer output keeps
-// its end.
-const MaxOutput = 8 << 10
-
-// An Outputter is a handler result, or an error, that carries output worth
-// keeping with the delivery, such as what a command printed: the history,
-// /api/deliveries and the landing page show it. action.Run's results and
-// errors are Outputters.
-type Outputter interface {
-	DeliveryOutput() string
-}
-
-// OutputOf returns the output carried by a handler's result or error, with
-// its end kept when it is longer than MaxOutput.
-func OutputOf(v any, err error) string {
-	var o Outputter
-	switch {
-	case err != nil && errors.As(err, &o):
-	case err == nil && v != nil:
-		if vo, ok := v.(Outputter); ok {
-			o = vo
-		}
-	}
-	if o == nil {
-		return ""
-	}
-	out := o.DeliveryOutput()
-	if len(out) > MaxOutput {
-		out = "…" + out[len(out)-MaxOutput:]
-	}
-	return out
-}
-
-// HistoryQuery selects deliveries, newest first.
-type HistoryQuery struct {
-	// State keeps only the deliveries in this state; empty keeps all.
-	State DeliveryState
-	// Limit is the most deliveries returned (at least 1).
-	Limit int
-	// Before is the Next of the previous page; empty starts at the newest.
-	Before string
-}
-
-// HistoryPage is one page of deliveries, newest first.
-type HistoryPage struct {
-	Deliveries []DeliveryRecord `json:"deliveries"`
-	// Next, when not empty, is the HistoryQuery.Before of the next page.
-	Next string `json:"next,omitempty"`
-}
-
-// History stores the deliveries shown on the landing page and at
+// history stores the deliveries shown on the landing page and at
 // GET /api/deliveries. The server's default is an in-memory ring; in
 // durable mode the ring keeps only rejected requests and the queued ones
 // are read from the queue (see QueueHistory).
-type History interface {
+type history interface {
 	// Record stores rec. It is called on the request path and must be fast.
 	Record(ctx context.Context, rec DeliveryRecord) error
 	// List returns a page of the records that q selects.
 	List(ctx context.Context, q HistoryQuery) (HistoryPage, error)
 }
 
-// QueueHistory is implemented by a Queue that can list its deliveries and
-// run a failed one again. In durable mode the server reads it for
-// GET /api/deliveries and the landing page, and serves
-// POST /api/deliveries/{id}/retry with Retry.
-type QueueHistory interface {
-	// List returns a page of the queued deliveries that q selects.
-	List(ctx context.Context, q HistoryQuery) (HistoryPage, error)
-	// Retry makes the failed delivery id run again, at once: one more
-	// attempt. It returns an error wrapping ErrNotFound for an unknown id
-	// and ErrNotFailed for a delivery that has not failed.
-	Retry(ctx context.Context, id string) error
-}
+// historySize is how many requests the in-memory history keeps, and the
+// default page size of GET /api/deliveries.
+const historySize = 200
 
-// Errors of QueueHistory.Retry.
-var (
-	ErrNotFound  = errors.New("no such delivery")
-	ErrNotFailed = errors.New("delivery has not failed")
-)
-
-// ring is a fixed-size, lock-free History: writers claim a slot with an
+// ring is a fixed-size, lock-free history: writers claim a slot with an
 // atomic counter, so recording never waits on a lock.
 type ring struct {
 	next  atomic.Uint64
 	slots []atomic.Pointer[DeliveryRecord]
 }
 
-// NewMemoryHistory returns a History that keeps the last size records in
+// newMemoryHistory returns a history that keeps the last size records in
 // memory. Its page cursor is a record's ID: a page that starts at a record
 // which has since been overwritten is empty.
-func NewMemoryHistory(size int) History {
+func newMemoryHistory(size int) history {
 	if size < 1 {
 		size = 1
 	}
@@ -197,7 +74,7 @@ func (r *ring) List(_ context.Context, q HistoryQuery) (HistoryPage, error) {
 // requests from the in-memory ring, queued deliveries from the queue, merged
 // newest first. Its cursor joins the two sources' cursors.
 type mergedHistory struct {
-	mem   History
+	mem   history
 	queue QueueHistory
 }
 

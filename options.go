@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"os"
 	"time"
+
+	"github.com/hfhooks/hfhooks/internal/wire"
 )
 
 // Defaults of a Server.
@@ -13,18 +15,20 @@ const (
 	// DefaultPort is the port Run listens on, as a Gradio app does.
 	DefaultPort = "7860"
 	// DefaultMaxBodyBytes is the largest request body accepted (1 MiB).
-	DefaultMaxBodyBytes = 1 << 20
-	// DefaultResponseDeadline is how long the server waits for a handler
+	DefaultMaxBodyBytes = wire.DefaultMaxBodyBytes
+)
+
+// The defaults of the options that set durations.
+const (
+	// defaultResponseDeadline is how long the server waits for a handler
 	// before answering 202, under the Hub's timeout of about 30 s.
-	DefaultResponseDeadline = 25 * time.Second
-	// DefaultShutdownGrace bounds how long shutdown waits for handlers.
-	DefaultShutdownGrace = 30 * time.Second
-	// DefaultHistorySize is how many deliveries the in-memory history keeps.
-	DefaultHistorySize = 200
-	// DefaultEnqueueTimeout bounds how long a request waits for the queue
+	defaultResponseDeadline = 25 * time.Second
+	// defaultShutdownGrace bounds how long shutdown waits for handlers.
+	defaultShutdownGrace = 30 * time.Second
+	// defaultEnqueueTimeout bounds how long a request waits for the queue
 	// to commit its delivery before it is answered 503, well under the
 	// Hub's timeout of about 30 s.
-	DefaultEnqueueTimeout = 10 * time.Second
+	defaultEnqueueTimeout = 10 * time.Second
 )
 
 // config is what the options set.
@@ -38,8 +42,9 @@ type config struct {
 	responseDeadline time.Duration
 	shutdownGrace    time.Duration
 	enqueueTimeout   time.Duration
-	history          History
 	queue            Queue
+	observer         Observer
+	metrics          http.Handler
 	access           Access
 	operators        []string
 	operatorToken    string
@@ -52,10 +57,9 @@ func defaultConfig() config {
 		logger:           slog.Default(),
 		out:              os.Stdout,
 		maxBodyBytes:     DefaultMaxBodyBytes,
-		responseDeadline: DefaultResponseDeadline,
-		shutdownGrace:    DefaultShutdownGrace,
-		enqueueTimeout:   DefaultEnqueueTimeout,
-		history:          NewMemoryHistory(DefaultHistorySize),
+		responseDeadline: defaultResponseDeadline,
+		shutdownGrace:    defaultShutdownGrace,
+		enqueueTimeout:   defaultEnqueueTimeout,
 	}
 }
 
@@ -77,8 +81,8 @@ func WithAddr(addr string) Option {
 }
 
 // WithUI replaces the landing page at / with h, as huggingface_hub's
-// WebhooksServer(ui=...) does. The webhook routes, /api/*, /healthz and
-// /metrics are still served by the Server. h is behind the operators'
+// WebhooksServer(ui=...) does. The endpoints, /api/*, /healthz and /metrics
+// (WithMetrics) are still served by the Server. h is behind the operators'
 // door, as the landing page is (see WithAccess): on a Space, only signed-in
 // operators reach it, unless the access is AccessPublic.
 func WithUI(h http.Handler) Option {
@@ -104,20 +108,37 @@ func WithMaxBodyBytes(n int64) Option {
 
 // WithResponseDeadline sets how long the server waits for a handler before
 // it answers 202 {"status":"accepted"} and lets the handler finish in the
-// background.
+// background (25 s by default, under the Hub's timeout of about 30 s).
 func WithResponseDeadline(d time.Duration) Option {
 	return func(c *config) { c.responseDeadline = d }
 }
 
 // WithShutdownGrace bounds how long Run waits, on SIGINT, SIGTERM or the
-// end of its context, for in-flight requests and handlers to finish.
+// end of its context, for in-flight requests and handlers to finish (30 s
+// by default).
 func WithShutdownGrace(d time.Duration) Option {
 	return func(c *config) { c.shutdownGrace = d }
 }
 
-// WithHistory sets where recent deliveries are recorded (an in-memory ring
-// of DefaultHistorySize by default). In durable mode (WithQueue) it records
-// only the requests that did not reach the queue.
-func WithHistory(h History) Option {
-	return func(c *config) { c.history = h }
+// WithQueue puts the server in durable mode: an accepted delivery is
+// committed to q and answered 202 {"status":"queued","id":...}, and q's
+// workers run the handlers. A queue that deduplicates answers a repeat 200
+// {"status":"duplicate","id":...} with the id of the delivery it repeats,
+// and the repeat is recorded as ignored, with DeliveryRecord.DuplicateOf.
+// When q cannot take a delivery the answer is 503, so that the Hub sends it
+// again. Serve and Run start q and stop it at shutdown; a
+// server served otherwise must be passed to q.Start by its owner.
+//
+// When q implements QueueHistory, the landing page and /api/deliveries show
+// the queued deliveries from it, with their state, and can re-run failed
+// ones; requests refused before reaching the queue stay in memory.
+func WithQueue(q Queue) Option {
+	return func(c *config) { c.queue = q }
+}
+
+// WithEnqueueTimeout bounds how long a request waits for the queue to commit
+// its delivery (10 s by default); past it the answer is 503, and the Hub
+// sends the delivery again.
+func WithEnqueueTimeout(d time.Duration) Option {
+	return func(c *config) { c.enqueueTimeout = d }
 }

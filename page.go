@@ -2,6 +2,7 @@ package hfhooks
 
 import (
 	"bytes"
+	"context"
 	"embed"
 	"errors"
 	"fmt"
@@ -11,11 +12,12 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
+	"github.com/hfhooks/hfhooks/internal/redact"
 	"github.com/hfhooks/hfhooks/internal/sample"
 	"github.com/hfhooks/hfhooks/internal/signin"
 	"github.com/hfhooks/hfhooks/internal/web"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
 //go:embed templates/index.html
@@ -38,7 +40,7 @@ const pageDeliveries = 50
 // server itself, inline styles, and no script but the page's own.
 var pageCSP = "default-src 'self'; style-src 'unsafe-inline'; frame-ancestors 'none'; script-src " + web.ScriptSource
 
-// routesMux serves everything but the webhook routes.
+// routesMux serves everything but the endpoints.
 func (s *Server) routesMux() *http.ServeMux {
 	mux := http.NewServeMux()
 	if s.cfg.ui != nil {
@@ -47,7 +49,9 @@ func (s *Server) routesMux() *http.ServeMux {
 		mux.HandleFunc("GET /{$}", s.servePage)
 	}
 	mux.HandleFunc("GET /healthz", s.serveHealth)
-	mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics.registry, promhttp.HandlerOpts{}))
+	if s.cfg.metrics != nil {
+		mux.Handle("GET /metrics", s.cfg.metrics)
+	}
 	mux.HandleFunc("GET /api/deliveries", s.serveDeliveries)
 	mux.HandleFunc("POST /api/test", s.serveTest)
 	mux.HandleFunc("POST /api/deliveries/{id}/retry", s.serveRetry)
@@ -57,7 +61,7 @@ func (s *Server) routesMux() *http.ServeMux {
 // serveDeliveries answers GET /api/deliveries[?state=S&limit=N&before=C]
 // with a page of deliveries, newest first, and the cursor of the next page.
 func (s *Server) serveDeliveries(w http.ResponseWriter, r *http.Request) {
-	q, err := historyQuery(r, DefaultHistorySize)
+	q, err := historyQuery(r, historySize)
 	if err != nil {
 		writeJSON(w, http.StatusBadRequest, errorBody{Error: err.Error()})
 		return
@@ -72,9 +76,6 @@ func (s *Server) serveDeliveries(w http.ResponseWriter, r *http.Request) {
 	}
 	writeJSON(w, http.StatusOK, page)
 }
-
-// MaxPageSize is the largest limit GET /api/deliveries takes.
-const MaxPageSize = 500
 
 // historyQuery reads the state, limit and before query parameters.
 func historyQuery(r *http.Request, limit int) (HistoryQuery, error) {
@@ -102,15 +103,14 @@ func historyQuery(r *http.Request, limit int) (HistoryQuery, error) {
 func (s *Server) serveRetry(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	code, msg := http.StatusOK, "delivery "+id+" queued to run again"
-	qh, ok := s.history.(mergedHistory)
 	var err error
-	if !ok {
+	if s.queueHistory == nil {
 		err = errors.New("re-running deliveries needs a durable queue")
 		code = http.StatusNotFound
-	} else if err = qh.queue.Retry(r.Context(), id); err != nil {
+	} else if err = s.queueHistory.Retry(r.Context(), id); err != nil {
 		code = http.StatusInternalServerError
 		switch {
-		case errors.Is(err, ErrNotFound):
+		case errors.Is(err, ErrDeliveryNotFound):
 			code = http.StatusNotFound
 		case errors.Is(err, ErrNotFailed):
 			code = http.StatusConflict
@@ -174,14 +174,13 @@ func (s *Server) servePage(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "reading delivery history: "+err.Error(), http.StatusInternalServerError)
 		return
 	}
-	_, durable := s.history.(mergedHistory)
 	base, prefix := s.publicBase(r)
 	data := pageData{
 		SecretSet:  len(s.secrets) > 0,
 		OnSpace:    s.space.id != "",
 		Deliveries: page.Deliveries,
 		Pending:    slices.ContainsFunc(page.Deliveries, inProgress),
-		Durable:    durable,
+		Durable:    s.queueHistory != nil,
 		State:      string(q.State),
 		Next:       page.Next,
 		Kinds:      sample.Kinds(),
@@ -231,7 +230,7 @@ func (s *Server) serveTest(w http.ResponseWriter, r *http.Request) {
 	name, kind := r.PostForm.Get("endpoint"), r.PostForm.Get("kind")
 	ep := (*s.routes.Load())[name]
 	if ep == nil {
-		back("no webhook endpoint named "+strconv.Quote(name), false)
+		back("no endpoint named "+strconv.Quote(name), false)
 		return
 	}
 	body, err := sample.JSON(kind, sample.Options{})
@@ -279,4 +278,27 @@ func (s *Server) publicBase(r *http.Request) (base, prefix string) {
 		scheme = "https"
 	}
 	return scheme + "://" + r.Host + prefix, prefix
+}
+
+// healthTimeout bounds a queue's health check.
+const healthTimeout = 5 * time.Second
+
+// healthBody is the JSON body of GET /healthz.
+type healthBody struct {
+	Status string `json:"status"`
+	Error  string `json:"error,omitempty"`
+}
+
+// serveHealth answers GET /healthz: 200 {"status":"ok"}, or 503 when the
+// queue says it is unavailable (see QueueHealth).
+func (s *Server) serveHealth(w http.ResponseWriter, r *http.Request) {
+	if qh, ok := s.cfg.queue.(QueueHealth); ok {
+		ctx, cancel := context.WithTimeout(r.Context(), healthTimeout)
+		defer cancel()
+		if err := qh.Health(ctx); err != nil {
+			writeJSON(w, http.StatusServiceUnavailable, healthBody{Status: "unavailable", Error: redact.String(err.Error())})
+			return
+		}
+	}
+	writeJSON(w, http.StatusOK, healthBody{Status: "ok"})
 }

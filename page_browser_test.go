@@ -16,10 +16,10 @@ import (
 
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
+
 	"github.com/hfhooks/hfhooks"
+	"github.com/hfhooks/hfhooks/hubtest"
 	"github.com/hfhooks/hfhooks/internal/browsertest"
-	"github.com/hfhooks/hfhooks/internal/hooktest"
-	"github.com/hfhooks/hfhooks/internal/sample"
 	"github.com/hfhooks/hfhooks/queue"
 )
 
@@ -38,13 +38,13 @@ func pageReceiver(t *testing.T, broken *atomic.Bool, opts ...hfhooks.Option) (*h
 		"sync-dataset": func(context.Context, *hfhooks.Delivery) (any, error) { return nil, nil },
 		"retrain": func(context.Context, *hfhooks.Delivery) (any, error) {
 			if broken.Load() {
-				return nil, hfhooks.Error(http.StatusBadGateway, "training cluster unreachable")
+				return nil, hfhooks.Error("training cluster unreachable", http.StatusBadGateway)
 			}
 			return map[string]string{"run": "queued"}, nil
 		},
 	}
 	for name, h := range handlers {
-		if err := srv.AddWebhook(name, h); err != nil {
+		if err := srv.AddEndpoint(name, h); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -152,16 +152,17 @@ func TestPageInBrowserDurable(t *testing.T) {
 
 	// What a receiver has seen after a while: deliveries from the Hub, and
 	// one from a webhook whose secret is wrong.
-	for _, ev := range []struct {
-		kind, secret string
-		o            sample.Options
-	}{
-		{"repo.content", pageSecret, sample.Options{RepoType: "dataset", RepoName: "acme/product-reviews"}},
-		{"discussion.create", pageSecret, sample.Options{RepoType: "dataset", RepoName: "acme/product-reviews"}},
-		{"repo.update", "an-old-secret", sample.Options{RepoType: "dataset", RepoName: "acme/product-reviews"}},
-		{"discussion.update", pageSecret, sample.Options{RepoType: "dataset", RepoName: "acme/product-reviews"}},
+	for _, ev := range []struct{ kind, secret string }{
+		{"repo.content", pageSecret},
+		{"discussion.create", pageSecret},
+		{"repo.update", "an-old-secret"},
+		{"discussion.update", pageSecret},
 	} {
-		hooktest.Send(t, base+"/webhooks/sync-dataset", ev.secret, ev.kind, ev.o)
+		resp, err := hubtest.Send(ctx, base+"/webhooks/sync-dataset", ev.secret, hubtest.Event{Kind: ev.kind, Repo: "dataset:acme/product-reviews"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
 	}
 
 	tab := browsertest.Open(t, base+"/")

@@ -1,11 +1,3 @@
-// Package hfhooks receives Hugging Face Hub webhooks: it decodes the typed
-// version 3 payload, verifies the shared secret, and routes each delivery to a
-// handler registered under /webhooks/<name>.
-//
-// It is the Go counterpart of huggingface_hub's WebhooksServer,
-// webhook_endpoint and WebhookPayload. A Server is an http.Handler, so it can
-// run on its own (Server.Run, or the package-level Endpoint and Run) or be
-// mounted in any router.
 package hfhooks
 
 import "strings"
@@ -80,8 +72,8 @@ const (
 	ScopeDiscussionComment = "discussion.comment"
 )
 
-// SupportedVersion is the only webhook payload version this package decodes.
-const SupportedVersion = 3
+// supportedVersion is the only webhook payload version this package decodes.
+const supportedVersion = 3
 
 // Payload is a version 3 webhook payload, as the Hub POSTs it.
 // Optional parts are nil when absent.

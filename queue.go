@@ -4,16 +4,18 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"time"
-
-	"github.com/hfhooks/hfhooks/internal/redact"
 )
+
+// For queue implementers (see the package documentation): what a durable
+// queue, package queue or one of your own, implements and uses. A Queue is
+// required; QueueHistory and QueueHealth are optional, and the Server looks
+// for them on the Queue. The rest are the values they exchange.
 
 // Queue runs deliveries durably: a Server given one with WithQueue commits
 // each accepted delivery to it before answering, and its workers run the
 // handlers, with retries. Package queue implements it on River, with SQLite
-// or PostgreSQL.
+// or PostgreSQL, with QueueHistory and QueueHealth.
 type Queue interface {
 	// Enqueue commits d before it returns. Receipt.Duplicate is true when
 	// the queue deduplicates and the same delivery (same endpoint, webhook
@@ -25,18 +27,13 @@ type Queue interface {
 	// Stop stops taking new jobs, lets running ones finish until ctx is
 	// done, and leaves the rest queued.
 	Stop(ctx context.Context) error
-}
-
-// EndpointQueue is implemented by a Queue that runs the deliveries of each
-// endpoint by the endpoint's own settings: its timeout and concurrency. In
-// durable mode the Server calls SetEndpoints with all its endpoints each
-// time they change (AddWebhook, ReplaceWebhooks), from the first
-// registration on, whether the queue has started or not; the queue applies
-// the latest set. Package queue implements it.
-type EndpointQueue interface {
-	Queue
-	// SetEndpoints replaces the endpoints the queue knows, sorted by name.
-	// It must not block on running handlers.
+	// SetEndpoints tells the queue the settings of every endpoint, sorted
+	// by name, so that it runs each endpoint's deliveries by its timeout
+	// and concurrency. The Server calls it each time its endpoints change
+	// (AddEndpoint, ReplaceEndpoints), from the first registration on,
+	// whether the queue has started or not; the queue applies the latest
+	// set. It must not block on running handlers. A queue that runs every
+	// endpoint alike may ignore it.
 	SetEndpoints(endpoints []EndpointSettings)
 }
 
@@ -67,104 +64,147 @@ type Executor interface {
 	Execute(ctx context.Context, d *Delivery) (any, error)
 }
 
-// WithQueue puts the server in durable mode: an accepted delivery is
-// committed to q and answered 202 {"status":"queued","id":...}, and q's
-// workers run the handlers. A queue that deduplicates answers a repeat 200
-// {"status":"duplicate","id":...} with the id of the delivery it repeats,
-// and the repeat is recorded as ignored, with DeliveryRecord.DuplicateOf.
-// When q cannot take a delivery the answer is 503, so that the Hub sends it
-// again. Serve and Run start q and stop it at shutdown; a
-// server served otherwise must be passed to q.Start by its owner.
-//
-// When q implements QueueHistory, the landing page and /api/deliveries show
-// the queued deliveries from it, with their state, and can re-run failed
-// ones; requests refused before reaching the queue stay in memory.
-func WithQueue(q Queue) Option {
-	return func(c *config) { c.queue = q }
-}
-
-// WithEnqueueTimeout bounds how long a request waits for the queue to commit
-// its delivery (DefaultEnqueueTimeout by default); past it the answer is
-// 503, and the Hub sends the delivery again.
-func WithEnqueueTimeout(d time.Duration) Option {
-	return func(c *config) { c.enqueueTimeout = d }
-}
-
 // QueueHealth is implemented by a Queue that can tell whether it can take
-// deliveries. When the server's queue implements it, GET /healthz answers
-// 503 {"status":"unavailable","error":...} while Health returns an error.
+// deliveries (optional). When the server's queue implements it, GET
+// /healthz answers 503 {"status":"unavailable","error":...} while Health
+// returns an error.
 type QueueHealth interface {
 	// Health returns an error saying why the queue cannot take deliveries,
 	// or nil.
 	Health(ctx context.Context) error
 }
 
-// healthTimeout bounds a queue's health check.
-const healthTimeout = 5 * time.Second
-
-// healthBody is the JSON body of GET /healthz.
-type healthBody struct {
-	Status string `json:"status"`
-	Error  string `json:"error,omitempty"`
-}
-
-// serveHealth answers GET /healthz: 200 {"status":"ok"}, or 503 when the
-// queue says it is unavailable (see QueueHealth).
-func (s *Server) serveHealth(w http.ResponseWriter, r *http.Request) {
-	if qh, ok := s.cfg.queue.(QueueHealth); ok {
-		ctx, cancel := context.WithTimeout(r.Context(), healthTimeout)
-		defer cancel()
-		if err := qh.Health(ctx); err != nil {
-			writeJSON(w, http.StatusServiceUnavailable, healthBody{Status: "unavailable", Error: redact.String(err.Error())})
-			return
-		}
-	}
-	writeJSON(w, http.StatusOK, healthBody{Status: "ok"})
-}
-
 // ErrUnknownEndpoint is returned by Execute for a delivery to an endpoint
 // that is not registered (any more).
-var ErrUnknownEndpoint = errors.New("no webhook is registered for the delivery's endpoint")
+var ErrUnknownEndpoint = errors.New("no endpoint is registered for the delivery")
 
 // Execute runs the handler registered for d.Endpoint, as a queue's worker
-// does: a panic becomes an error wrapping the panic value, and the time spent
-// is observed in the handler duration metric.
+// does: a panic becomes an error wrapping the panic value. The queue, which
+// alone knows whether a failed run is retried, tells the Observer.
 func (s *Server) Execute(ctx context.Context, d *Delivery) (any, error) {
 	ep := (*s.routes.Load())[d.Endpoint]
 	if ep == nil {
 		return nil, fmt.Errorf("hfhooks: delivery %s to /webhooks/%s: %w", d.ID, d.Endpoint, ErrUnknownEndpoint)
 	}
-	start := time.Now()
-	v, err := s.call(ctx, ep, d)
-	ep.metrics.duration.Observe(time.Since(start).Seconds())
-	return v, err
+	return s.call(ctx, ep, d)
 }
 
-// queuedBody is the JSON body of a durable-mode answer.
-type queuedBody struct {
-	Status string `json:"status"`
-	ID     string `json:"id"`
+// DeliveryRecord is what the server remembers of one request to an
+// endpoint, accepted or not: an entry of GET /api/deliveries.
+type DeliveryRecord struct {
+	// ID identifies the delivery within the server's history. In durable
+	// mode it is the queue's ID, which the handler sees as Delivery.ID.
+	ID         string        `json:"id"`
+	Time       time.Time     `json:"time"`
+	Endpoint   string        `json:"endpoint"`
+	Scope      string        `json:"scope,omitempty"`
+	Action     Action        `json:"action,omitempty"`
+	RepoType   RepoType      `json:"repoType,omitempty"`
+	RepoName   string        `json:"repoName,omitempty"`
+	StatusCode int           `json:"statusCode"`
+	State      DeliveryState `json:"state"`
+	// Attempts is how many times a handler was started for the delivery.
+	Attempts int           `json:"attempts"`
+	Duration time.Duration `json:"durationNs"`
+	// Error is why the delivery was refused, ignored, or why its handler
+	// last failed.
+	Error string `json:"error,omitempty"`
+	// Output is what the handler's result or error said it printed (see
+	// Outputter), up to 8 KiB: the end of a command's output.
+	Output string `json:"output,omitempty"`
+	// DuplicateOf, in durable mode with deduplication on, is the ID of the
+	// delivery this one repeats: it was ignored, not run.
+	DuplicateOf string `json:"duplicateOf,omitempty"`
 }
 
-// enqueue hands d to the queue; it returns the status and body to answer
-// with, and fills rec.
-func (s *Server) enqueue(ctx context.Context, d *Delivery, rec *DeliveryRecord) (int, any) {
-	ctx, cancel := context.WithTimeout(ctx, s.cfg.enqueueTimeout)
-	defer cancel()
-	receipt, err := s.cfg.queue.Enqueue(ctx, d)
-	if err != nil {
-		msg := "the delivery could not be queued: "
-		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() != nil {
-			msg = fmt.Sprintf("the delivery could not be queued within %s: ", s.cfg.enqueueTimeout)
+// DeliveryState is where a delivery stands.
+type DeliveryState string
+
+// The states of a delivery. In sync mode a delivery whose handler ran is
+// succeeded or failed; in durable mode it goes through the queue's states.
+// A request refused before any handler could run (wrong method or secret,
+// body too large or not a valid payload, or, in durable mode, a queue that
+// could not take it) is rejected in both modes; one that the endpoint's
+// filter leaves out is ignored.
+const (
+	StateQueued    DeliveryState = "queued"    // waiting for a worker
+	StateRunning   DeliveryState = "running"   // a handler is running it
+	StateSucceeded DeliveryState = "succeeded" // a handler returned no error
+	StateRetrying  DeliveryState = "retrying"  // an attempt failed; another is scheduled
+	StateFailed    DeliveryState = "failed"    // the handler failed and will not be tried again unless re-run
+	StateRejected  DeliveryState = "rejected"  // refused before reaching a handler
+	StateIgnored   DeliveryState = "ignored"   // valid, but the endpoint's filter left it out, or it repeats a delivery (DuplicateOf)
+)
+
+// Valid reports whether s is one of the states above.
+func (s DeliveryState) Valid() bool {
+	switch s {
+	case StateQueued, StateRunning, StateSucceeded, StateRetrying, StateFailed, StateRejected, StateIgnored:
+		return true
+	}
+	return false
+}
+
+// HistoryQuery selects deliveries, newest first.
+type HistoryQuery struct {
+	// State keeps only the deliveries in this state; empty keeps all.
+	State DeliveryState
+	// Limit is the most deliveries returned (at least 1).
+	Limit int
+	// Before is the Next of the previous page; empty starts at the newest.
+	Before string
+}
+
+// HistoryPage is one page of deliveries, newest first.
+type HistoryPage struct {
+	Deliveries []DeliveryRecord `json:"deliveries"`
+	// Next, when not empty, is the HistoryQuery.Before of the next page.
+	Next string `json:"next,omitempty"`
+}
+
+// MaxPageSize is the largest limit GET /api/deliveries takes.
+const MaxPageSize = 500
+
+// QueueHistory is implemented by a Queue that can list its deliveries and
+// run a failed one again (optional). In durable mode the server reads it
+// for GET /api/deliveries and the landing page, and serves
+// POST /api/deliveries/{id}/retry with Retry.
+type QueueHistory interface {
+	// List returns a page of the queued deliveries that q selects.
+	List(ctx context.Context, q HistoryQuery) (HistoryPage, error)
+	// Retry makes the failed delivery id run again, at once: one more
+	// attempt. It returns an error wrapping ErrDeliveryNotFound for an unknown id
+	// and ErrNotFailed for a delivery that has not failed.
+	Retry(ctx context.Context, id string) error
+}
+
+// Errors of QueueHistory.Retry.
+var (
+	ErrDeliveryNotFound = errors.New("no such delivery")
+	ErrNotFailed        = errors.New("delivery has not failed")
+)
+
+// maxOutput is the most output kept with a delivery; longer output keeps
+// its end.
+const maxOutput = 8 << 10
+
+// OutputOf returns the output carried by a handler's result or error, with
+// its end kept when it is longer than maxOutput (8 KiB).
+func OutputOf(v any, err error) string {
+	var o Outputter
+	switch {
+	case err != nil && errors.As(err, &o):
+	case err == nil && v != nil:
+		if vo, ok := v.(Outputter); ok {
+			o = vo
 		}
-		msg += redact.String(err.Error()) + "; the Hub will retry"
-		rec.State, rec.Error = StateRejected, msg
-		return http.StatusServiceUnavailable, errorBody{Error: msg}
 	}
-	if receipt.Duplicate {
-		rec.State, rec.DuplicateOf, rec.Error = StateIgnored, receipt.ID, "duplicate of #"+receipt.ID
-		return http.StatusOK, queuedBody{Status: "duplicate", ID: receipt.ID}
+	if o == nil {
+		return ""
 	}
-	rec.ID, rec.State = receipt.ID, StateQueued
-	return http.StatusAccepted, queuedBody{Status: "queued", ID: receipt.ID}
+	out := o.DeliveryOutput()
+	if len(out) > maxOutput {
+		out = "…" + out[len(out)-maxOutput:]
+	}
+	return out
 }

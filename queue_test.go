@@ -44,6 +44,7 @@ func (f *fakeQueue) Enqueue(ctx context.Context, d *Delivery) (Receipt, error) {
 
 func (f *fakeQueue) Start(context.Context, Executor) error { return nil }
 func (f *fakeQueue) Stop(context.Context) error            { return nil }
+func (f *fakeQueue) SetEndpoints([]EndpointSettings)       {}
 
 func (f *fakeQueue) List(_ context.Context, q HistoryQuery) (HistoryPage, error) {
 	f.mu.Lock()
@@ -131,8 +132,8 @@ func TestRetryNeedsAQueue(t *testing.T) {
 
 func TestExecute(t *testing.T) {
 	s := NewServer(WithLogger(slog.New(slog.DiscardHandler)))
-	s.AddWebhook("hook", func(_ context.Context, d *Delivery) (any, error) { return d.ID, nil })
-	s.AddWebhook("panic", func(context.Context, *Delivery) (any, error) { panic("boom") })
+	s.AddEndpoint("hook", func(_ context.Context, d *Delivery) (any, error) { return d.ID, nil })
+	s.AddEndpoint("panic", func(context.Context, *Delivery) (any, error) { panic("boom") })
 	if v, err := s.Execute(context.Background(), &Delivery{ID: "7", Endpoint: "hook"}); v != "7" || err != nil {
 		t.Errorf("Execute = %v, %v", v, err)
 	}

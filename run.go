@@ -211,11 +211,12 @@ func DefaultServer() *Server {
 	return defaultServer
 }
 
-// Endpoint registers h on the default server under /webhooks/<path>: the
-// Go form of huggingface_hub's @webhook_endpoint. A registration error (a
-// duplicate path, say) is returned by Run, which then does not start.
-func Endpoint(path string, h HandlerFunc) {
-	if err := DefaultServer().AddWebhook(path, h); err != nil {
+// Endpoint registers h on the default server as the endpoint
+// /webhooks/<name>: the Go form of huggingface_hub's @webhook_endpoint. A
+// registration error (a duplicate name, say) is returned by Run, which then
+// does not start.
+func Endpoint(name string, h HandlerFunc) {
+	if err := DefaultServer().AddEndpoint(name, h); err != nil {
 		defaultMu.Lock()
 		defaultErrs = append(defaultErrs, err)
 		defaultMu.Unlock()

@@ -4,10 +4,12 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"net/http"
+
+	"github.com/hfhooks/hfhooks/internal/wire"
 )
 
 // SecretHeader is the header in which the Hub sends a webhook's secret.
-const SecretHeader = "X-Webhook-Secret"
+const SecretHeader = wire.SecretHeader
 
 // secrets holds the SHA-256 digests of the accepted secrets, so that
 // comparisons take the same time whatever the lengths.

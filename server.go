@@ -8,12 +8,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"maps"
 	"net/http"
 	"os"
-	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
@@ -21,7 +19,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/hfhooks/hfhooks/internal/redact"
 	"github.com/hfhooks/hfhooks/internal/signin"
 )
 
@@ -52,6 +49,14 @@ type Delivery struct {
 // its grace period runs out.
 type HandlerFunc func(ctx context.Context, d *Delivery) (any, error)
 
+// An Outputter is a handler's result, or an error, that carries output worth
+// keeping with the delivery, such as what a command printed: the history,
+// /api/deliveries and the landing page show it. action.Run's results and
+// errors are Outputters.
+type Outputter interface {
+	DeliveryOutput() string
+}
+
 // StatusError is an error that carries the HTTP status to answer with.
 type StatusError struct {
 	Code int
@@ -64,20 +69,21 @@ func (e *StatusError) Error() string { return e.Err.Error() }
 func (e *StatusError) Unwrap() error { return e.Err }
 
 // Error returns an error that makes the server answer with status code and
-// the message as {"error": message}. The Hub counts anything but a 2xx as a
-// failed delivery and retries it.
-func Error(code int, message string) error {
+// the message as {"error": message}, in http.Error's order of arguments. The
+// Hub counts anything but a 2xx as a failed delivery and retries it.
+func Error(message string, code int) error {
 	return &StatusError{Code: code, Err: errors.New(message)}
 }
 
-// ErrDuplicatePath is returned by AddWebhook when the path is taken.
-var ErrDuplicatePath = errors.New("webhook path already registered")
+// ErrDuplicateEndpoint is returned by AddEndpoint and ReplaceEndpoints when
+// two endpoints have the same name.
+var ErrDuplicateEndpoint = errors.New("endpoint already registered")
 
-// endpoint is one registered webhook handler.
+// endpoint is one registered endpoint: a route /webhooks/<name> with its
+// handler and options.
 type endpoint struct {
 	name    string
 	handler HandlerFunc
-	metrics *endpointMetrics
 	// secrets are the endpoint's own (EndpointSecret), else the server's.
 	secrets secrets
 	// filter, when not nil, selects the deliveries the handler gets.
@@ -93,13 +99,19 @@ type endpoint struct {
 	errs []error
 }
 
-// An EndpointOption configures one webhook endpoint.
+// An EndpointOption configures one endpoint.
 type EndpointOption func(*endpoint)
 
 // EndpointSecret sets the secrets of one endpoint, in place of the
-// server's: a hook whose Hub webhook has a secret of its own.
+// server's: a hook whose Hub webhook has a secret of its own. Empty strings
+// are ignored; at least one secret must be given.
 func EndpointSecret(secrets ...string) EndpointOption {
-	return func(e *endpoint) { e.secrets = newSecrets(secrets) }
+	return func(e *endpoint) {
+		e.secrets = newSecrets(secrets)
+		if e.secrets == nil {
+			e.errs = append(e.errs, errors.New("EndpointSecret: every secret given is empty"))
+		}
+	}
 }
 
 // EndpointFilter makes the endpoint act only on the deliveries f matches.
@@ -107,7 +119,12 @@ func EndpointSecret(secrets ...string) EndpointOption {
 // does not count them as failures, and recorded as ignored; in durable mode
 // they are not queued. f must be valid (see Filter.Validate).
 func EndpointFilter(f Filter) EndpointOption {
-	return func(e *endpoint) { e.filter = &f }
+	return func(e *endpoint) {
+		if err := f.Validate(); err != nil {
+			e.errs = append(e.errs, fmt.Errorf("EndpointFilter: %w", err))
+		}
+		e.filter = &f
+	}
 }
 
 // EndpointTimeout bounds one run of the endpoint's handler: its context is
@@ -158,28 +175,22 @@ const (
 	maxTimeoutGrace = 5 * time.Second
 )
 
-// ignoredBody is the answer to a delivery an endpoint's filter leaves out.
-type ignoredBody struct {
-	Status string `json:"status"`
-	Reason string `json:"reason"`
-}
-
-// Webhook is one endpoint, as ReplaceWebhooks takes them.
-type Webhook struct {
-	// Path is trimmed of slashes, as in AddWebhook.
-	Path    string
+// EndpointSpec is one endpoint, as ReplaceEndpoints takes them.
+type EndpointSpec struct {
+	// Name is trimmed of slashes, as in AddEndpoint.
+	Name    string
 	Handler HandlerFunc
 	Options []EndpointOption
 }
 
 // Server receives webhooks from the Hub. It is an http.Handler serving:
 //
-//	POST /webhooks/<name>  the registered handlers (the webhook secret)
+//	POST /webhooks/<name>  the endpoints' handlers (the webhook secret)
 //	GET  /                 the landing page, or the custom UI (operators)
 //	GET  /api/deliveries   the recent deliveries, as JSON (operators)
 //	POST /api/deliveries/{id}/retry  re-runs a failed delivery (operators)
 //	POST /api/test         the landing page's form that sends a sample event (operators)
-//	GET  /metrics          Prometheus metrics (operators)
+//	GET  /metrics          the metrics handler, with WithMetrics (operators)
 //	GET  /healthz          a liveness check (everyone)
 //	/signin, /oauth/huggingface/{login,callback,logout}  signing in (everyone)
 //
@@ -192,14 +203,19 @@ type Server struct {
 	cfg     config
 	secrets secrets
 	space   space
-	// pages serves every route but the webhooks: the routes of routesMux
+	// pages serves every route but the endpoints: the routes of routesMux
 	// behind the operators' door.
 	pages   http.Handler
 	gate    *signin.Gate
 	gateErr error // why the door could not be built; Serve refuses to start
-	metrics *metrics
+	observe Observer
 	log     *slog.Logger
-	history History // cfg.history, merged with the queue's in durable mode
+	// history is an in-memory ring, merged with the queue's history in
+	// durable mode.
+	history history
+	// queueHistory, in durable mode with a queue that keeps a history
+	// (QueueHistory), lists and re-runs the queued deliveries.
+	queueHistory QueueHistory
 
 	regMu  sync.Mutex                           // serializes registrations
 	routes atomic.Pointer[map[string]*endpoint] // copy-on-write: lock-free reads
@@ -228,15 +244,19 @@ func NewServer(opts ...Option) *Server {
 	if len(accepted) == 0 {
 		accepted = newSecrets([]string{os.Getenv("WEBHOOK_SECRET")})
 	}
+	if cfg.observer == nil {
+		cfg.observer = nopObserver{}
+	}
 	s := &Server{
 		cfg:     cfg,
 		secrets: accepted,
-		metrics: newMetrics(),
+		observe: cfg.observer,
 		log:     cfg.logger,
-		history: cfg.history,
+		history: newMemoryHistory(historySize),
 	}
 	if qh, ok := cfg.queue.(QueueHistory); ok {
-		s.history = mergedHistory{mem: cfg.history, queue: qh}
+		s.queueHistory = qh
+		s.history = mergedHistory{mem: s.history, queue: qh}
 	}
 	s.handlerCtx, s.cancelHandlers = context.WithCancel(context.Background())
 	s.closed, s.close = context.WithCancel(context.Background())
@@ -250,13 +270,15 @@ func NewServer(opts ...Option) *Server {
 	return s
 }
 
-// AddWebhook registers h under /webhooks/<path>, with path trimmed of
-// leading and trailing slashes as huggingface_hub does ("/say_hello" and
-// "say_hello/" both give /webhooks/say_hello). Registering a path twice
-// returns an error wrapping ErrDuplicatePath. Unlike huggingface_hub,
-// webhooks added while the server runs are served at once.
-func (s *Server) AddWebhook(path string, h HandlerFunc, opts ...EndpointOption) error {
-	ep, err := s.newEndpoint(Webhook{Path: path, Handler: h, Options: opts})
+// AddEndpoint registers h as the endpoint /webhooks/<name>, with name
+// trimmed of leading and trailing slashes as huggingface_hub does
+// ("/say_hello" and "say_hello/" both give /webhooks/say_hello). Registering
+// a name twice returns an error wrapping ErrDuplicateEndpoint; an option
+// with a bad value (an invalid filter, a timeout that is not positive)
+// returns an error naming it, and nothing is registered. Unlike
+// huggingface_hub, endpoints added while the server runs are served at once.
+func (s *Server) AddEndpoint(name string, h HandlerFunc, opts ...EndpointOption) error {
+	ep, err := s.newEndpoint(EndpointSpec{Name: name, Handler: h, Options: opts})
 	if err != nil {
 		return err
 	}
@@ -264,7 +286,7 @@ func (s *Server) AddWebhook(path string, h HandlerFunc, opts ...EndpointOption) 
 	defer s.regMu.Unlock()
 	old := *s.routes.Load()
 	if _, ok := old[ep.name]; ok {
-		return fmt.Errorf("hfhooks: webhook /webhooks/%s: %w", ep.name, ErrDuplicatePath)
+		return fmt.Errorf("hfhooks: endpoint /webhooks/%s: %w", ep.name, ErrDuplicateEndpoint)
 	}
 	next := make(map[string]*endpoint, len(old)+1)
 	for k, v := range old {
@@ -275,23 +297,23 @@ func (s *Server) AddWebhook(path string, h HandlerFunc, opts ...EndpointOption) 
 	return nil
 }
 
-// ReplaceWebhooks swaps the whole set of endpoints for hooks, at once: a
+// ReplaceEndpoints swaps the whole set of endpoints for specs, at once: a
 // request is routed either by the old set or by the new one. Requests in
 // flight finish with the handler they started with. On an error (an empty
-// or duplicate path) nothing changes. In durable mode, with a queue that
-// runs each endpoint by its own settings (EndpointQueue, as package queue
-// does), deliveries queued for an endpoint that is gone wait, queued, for a
-// process that serves it; with another queue they fail with
-// ErrUnknownEndpoint when they run.
-func (s *Server) ReplaceWebhooks(hooks []Webhook) error {
-	next := make(map[string]*endpoint, len(hooks))
-	for _, w := range hooks {
-		ep, err := s.newEndpoint(w)
+// or duplicate name, an option with a bad value) nothing changes. In
+// durable mode, with a queue that runs each endpoint by its own settings
+// (Queue.SetEndpoints, as package queue does), deliveries queued for an
+// endpoint that is gone wait, queued, for a process that serves it; with
+// another queue they fail with ErrUnknownEndpoint when they run.
+func (s *Server) ReplaceEndpoints(specs []EndpointSpec) error {
+	next := make(map[string]*endpoint, len(specs))
+	for _, spec := range specs {
+		ep, err := s.newEndpoint(spec)
 		if err != nil {
 			return err
 		}
 		if _, ok := next[ep.name]; ok {
-			return fmt.Errorf("hfhooks: webhook /webhooks/%s: %w", ep.name, ErrDuplicatePath)
+			return fmt.Errorf("hfhooks: endpoint /webhooks/%s: %w", ep.name, ErrDuplicateEndpoint)
 		}
 		next[ep.name] = ep
 	}
@@ -302,12 +324,11 @@ func (s *Server) ReplaceWebhooks(hooks []Webhook) error {
 }
 
 // setRoutes puts routes in service and, in durable mode, tells the queue
-// their settings when it runs each endpoint by its own (EndpointQueue). The
-// caller holds regMu, so that the queue learns the sets in their order.
+// their settings. The caller holds regMu, so that the queue learns the sets
+// in their order.
 func (s *Server) setRoutes(routes map[string]*endpoint) {
 	s.routes.Store(&routes)
-	eq, ok := s.cfg.queue.(EndpointQueue)
-	if !ok {
+	if s.cfg.queue == nil {
 		return
 	}
 	settings := make([]EndpointSettings, 0, len(routes))
@@ -315,24 +336,24 @@ func (s *Server) setRoutes(routes map[string]*endpoint) {
 		settings = append(settings, EndpointSettings{Name: ep.name, Timeout: ep.runTimeout(), Concurrency: ep.concurrency})
 	}
 	slices.SortFunc(settings, func(a, b EndpointSettings) int { return strings.Compare(a.Name, b.Name) })
-	eq.SetEndpoints(settings)
+	s.cfg.queue.SetEndpoints(settings)
 }
 
-// newEndpoint checks w and builds its endpoint.
-func (s *Server) newEndpoint(w Webhook) (*endpoint, error) {
-	name := strings.Trim(w.Path, "/")
+// newEndpoint checks spec and builds its endpoint.
+func (s *Server) newEndpoint(spec EndpointSpec) (*endpoint, error) {
+	name := strings.Trim(spec.Name, "/")
 	switch {
 	case name == "":
-		return nil, errors.New("hfhooks: webhook with an empty path")
-	case w.Handler == nil:
-		return nil, fmt.Errorf("hfhooks: webhook %q: nil handler", name)
+		return nil, errors.New("hfhooks: endpoint with an empty name")
+	case spec.Handler == nil:
+		return nil, fmt.Errorf("hfhooks: endpoint %q: nil handler", name)
 	}
-	ep := &endpoint{name: name, handler: w.Handler, metrics: s.metrics.forEndpoint(name)}
-	for _, o := range w.Options {
+	ep := &endpoint{name: name, handler: spec.Handler}
+	for _, o := range spec.Options {
 		o(ep)
 	}
 	if err := errors.Join(ep.errs...); err != nil {
-		return nil, fmt.Errorf("hfhooks: webhook %q: %w", name, err)
+		return nil, fmt.Errorf("hfhooks: endpoint %q: %w", name, err)
 	}
 	if ep.concurrency > 0 && s.cfg.queue == nil {
 		ep.slots = make(chan struct{}, ep.concurrency)
@@ -343,7 +364,7 @@ func (s *Server) newEndpoint(w Webhook) (*endpoint, error) {
 	return ep, nil
 }
 
-// Endpoints returns the names of the registered webhooks, sorted.
+// Endpoints returns the names of the registered endpoints, sorted.
 func (s *Server) Endpoints() []string {
 	routes := *s.routes.Load()
 	names := make([]string, 0, len(routes))
@@ -354,250 +375,21 @@ func (s *Server) Endpoints() []string {
 	return names
 }
 
-// ServeHTTP routes webhook deliveries to their handlers and everything else
+// ServeHTTP routes deliveries to their endpoints' handlers and everything else
 // to the pages and APIs listed on Server.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if name, ok := strings.CutPrefix(r.URL.Path, "/webhooks/"); ok {
 		ep := (*s.routes.Load())[name]
 		if ep == nil {
-			writeJSON(w, http.StatusNotFound, errorBody{Error: "no webhook is registered at /webhooks/" + name})
+			start := time.Now()
+			writeJSON(w, http.StatusNotFound, errorBody{Error: "no endpoint is registered at /webhooks/" + name})
+			s.observe.ObserveRequest("", http.StatusNotFound, time.Since(start))
 			return
 		}
 		s.serveWebhook(w, r, ep)
 		return
 	}
 	s.pages.ServeHTTP(w, r)
-}
-
-// errorBody is the JSON body of every error response.
-type errorBody struct {
-	Error string `json:"error"`
-}
-
-// statusBody is the JSON body of the 202 answer given for slow handlers.
-type statusBody struct {
-	Status string `json:"status"`
-}
-
-// serveWebhook runs the request path: method, secret, size, decode, handler.
-func (s *Server) serveWebhook(w http.ResponseWriter, r *http.Request, ep *endpoint) {
-	rec := DeliveryRecord{ID: newID(), Time: time.Now(), Endpoint: ep.name}
-	status, body := s.process(w, r, ep, &rec)
-	writeJSON(w, status, body)
-	rec.StatusCode = status
-	rec.Duration = time.Since(rec.Time)
-	ep.metrics.count(status)
-	s.logDelivery(rec)
-	// A queued delivery is in the queue's history; one whose handler still
-	// runs is recorded when it ends.
-	if rec.State != StateQueued && rec.State != StateRunning {
-		s.record(r.Context(), rec)
-	}
-}
-
-// record stores rec in the history, logging a failure.
-func (s *Server) record(ctx context.Context, rec DeliveryRecord) {
-	if err := s.history.Record(ctx, rec); err != nil {
-		s.log.Error("recording delivery", "endpoint", rec.Endpoint, "err", err)
-	}
-}
-
-// process checks the request and runs the handler; it returns the status and
-// body to answer with, and fills rec.
-func (s *Server) process(w http.ResponseWriter, r *http.Request, ep *endpoint, rec *DeliveryRecord) (int, any) {
-	fail := func(code int, msg string) (int, any) {
-		rec.State, rec.Error = StateRejected, msg
-		return code, errorBody{Error: msg}
-	}
-	if r.Method != http.MethodPost {
-		w.Header().Set("Allow", http.MethodPost)
-		return fail(http.StatusMethodNotAllowed, "method "+r.Method+" not allowed: the Hub delivers webhooks with POST")
-	}
-	switch ep.secrets.check(r) {
-	case secretMissing:
-		return fail(http.StatusUnauthorized, "x-webhook-secret header not set.")
-	case secretWrong:
-		return fail(http.StatusForbidden, "Invalid webhook secret.")
-	}
-	body, err := s.readBody(w, r)
-	if err != nil {
-		var tooLarge *http.MaxBytesError
-		if errors.As(err, &tooLarge) {
-			return fail(http.StatusRequestEntityTooLarge, fmt.Sprintf("request body is larger than %d bytes", s.cfg.maxBodyBytes))
-		}
-		return fail(http.StatusBadRequest, "reading request body: "+err.Error())
-	}
-	p, err := DecodePayload(body)
-	if err != nil {
-		var perr *PayloadError
-		errors.As(err, &perr)
-		return fail(perr.StatusCode(), perr.Error())
-	}
-	rec.Scope, rec.Action, rec.RepoType, rec.RepoName = p.Event.Scope, p.Event.Action, p.Repo.Type, p.Repo.Name
-	if ep.filter != nil {
-		if ok, reason := ep.filter.Match(p); !ok {
-			rec.State, rec.Error = StateIgnored, reason
-			return http.StatusOK, ignoredBody{Status: "ignored", Reason: reason}
-		}
-	}
-	d := &Delivery{ID: rec.ID, Endpoint: ep.name, Payload: p, Body: body, Header: r.Header, ReceivedAt: rec.Time}
-	if s.cfg.queue != nil {
-		return s.enqueue(r.Context(), d, rec)
-	}
-	return s.runHandler(ep, d, rec)
-}
-
-// readBody reads the body up to the size limit; a Content-Length over the
-// limit is refused without reading anything.
-func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
-	limit := s.cfg.maxBodyBytes
-	switch {
-	case r.ContentLength > limit:
-		return nil, &http.MaxBytesError{Limit: limit}
-	case r.ContentLength > 0:
-		// The length is known: read it into a buffer of that size (net/http
-		// ends a request's body at its Content-Length).
-		body := make([]byte, r.ContentLength)
-		_, err := io.ReadFull(r.Body, body)
-		return body, err
-	}
-	return io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
-}
-
-// handlerResult is what a handler returned.
-type handlerResult struct {
-	value any
-	err   error
-}
-
-// runHandler runs the handler and waits for it up to the response deadline;
-// past it, the answer is 202 and the handler goes on in the background, to be
-// recorded when it ends.
-func (s *Server) runHandler(ep *endpoint, d *Delivery, rec *DeliveryRecord) (int, any) {
-	done := make(chan handlerResult, 1)
-	s.inflight.Add(1)
-	go func() {
-		defer s.inflight.Done()
-		if ep.slots != nil {
-			select {
-			case ep.slots <- struct{}{}:
-				defer func() { <-ep.slots }()
-			case <-s.handlerCtx.Done():
-				done <- handlerResult{nil, fmt.Errorf("waiting for a free slot (concurrency %d): %w", ep.concurrency, s.handlerCtx.Err())}
-				return
-			}
-		}
-		ctx := s.handlerCtx
-		if t := ep.runTimeout(); t > 0 {
-			var cancel context.CancelFunc
-			ctx, cancel = context.WithTimeout(ctx, t)
-			defer cancel()
-		}
-		start := time.Now()
-		v, err := s.call(ctx, ep, d)
-		ep.metrics.duration.Observe(time.Since(start).Seconds())
-		done <- handlerResult{v, err}
-	}()
-	timer := time.NewTimer(s.cfg.responseDeadline)
-	defer timer.Stop()
-	select {
-	case res := <-done:
-		return s.respond(res, rec)
-	case <-timer.C:
-		rec.State = StateRunning
-		late := *rec
-		late.StatusCode = http.StatusAccepted
-		s.inflight.Add(1)
-		go func() {
-			defer s.inflight.Done()
-			res := <-done
-			late.Duration = time.Since(late.Time)
-			s.respond(res, &late)
-			s.logDelivery(late)
-			s.record(s.handlerCtx, late)
-		}()
-		return http.StatusAccepted, statusBody{Status: "accepted"}
-	}
-}
-
-// respond turns a handler's result into a status and body, and fills rec.
-func (s *Server) respond(res handlerResult, rec *DeliveryRecord) (int, any) {
-	rec.Attempts = 1
-	rec.Output = OutputOf(res.value, res.err)
-	if res.err == nil {
-		rec.State = StateSucceeded
-		return http.StatusOK, res.value
-	}
-	rec.State, rec.Error = StateFailed, redact.String(res.err.Error())
-	code := http.StatusInternalServerError
-	var se *StatusError
-	if errors.As(res.err, &se) && se.Code >= 400 && se.Code <= 599 {
-		code = se.Code
-	}
-	if errors.Is(res.err, errPanic) {
-		return code, errorBody{Error: "internal server error"}
-	}
-	return code, errorBody{Error: rec.Error}
-}
-
-// errPanic marks the error a recovered panic becomes.
-var errPanic = errors.New("handler panicked")
-
-// call runs the handler, turning a panic into an error.
-func (s *Server) call(ctx context.Context, ep *endpoint, d *Delivery) (v any, err error) {
-	s.running.add(ep.name, 1)
-	defer s.running.add(ep.name, -1)
-	defer func() {
-		if p := recover(); p != nil {
-			s.log.Error("webhook handler panicked", "endpoint", ep.name, "delivery", d.ID, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
-			v, err = nil, fmt.Errorf("%w: %v", errPanic, p)
-		}
-	}()
-	return ep.handler(ctx, d)
-}
-
-// logDelivery writes the one line of a request's outcome: accepted,
-// queued, handled or ignored at Info; refused (a wrong secret, a bad
-// payload, a full queue) or failed at Warn for a 4xx, Error otherwise. At
-// Warn, the log shows exactly the failures.
-func (s *Server) logDelivery(rec DeliveryRecord) {
-	level, msg := outcome(rec)
-	ctx := context.Background()
-	if !s.log.Enabled(ctx, level) {
-		return // build no attributes for a line that is not written
-	}
-	attrs := []any{"endpoint", rec.Endpoint, "status", rec.StatusCode, "id", rec.ID, "duration", rec.Duration.Round(time.Microsecond)}
-	if rec.Scope != "" {
-		attrs = append(attrs, "scope", rec.Scope, "action", rec.Action, "repo", string(rec.RepoType)+":"+rec.RepoName)
-	}
-	switch {
-	case rec.State == StateIgnored:
-		attrs = append(attrs, "reason", rec.Error)
-	case rec.Error != "":
-		attrs = append(attrs, "err", rec.Error)
-	}
-	s.log.Log(ctx, level, msg, attrs...)
-}
-
-// outcome returns the level and message of rec's log line.
-func outcome(rec DeliveryRecord) (slog.Level, string) {
-	failure := slog.LevelError
-	if rec.StatusCode/100 == 4 {
-		failure = slog.LevelWarn
-	}
-	switch rec.State {
-	case StateQueued:
-		return slog.LevelInfo, "delivery queued"
-	case StateIgnored:
-		return slog.LevelInfo, "delivery ignored"
-	case StateRunning:
-		return slog.LevelInfo, "delivery accepted; its handler still runs"
-	case StateSucceeded:
-		return slog.LevelInfo, "delivery handled"
-	case StateRejected:
-		return failure, "delivery refused"
-	}
-	return failure, "delivery failed"
 }
 
 // cancelWait bounds how long Shutdown waits for handlers to return once

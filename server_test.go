@@ -56,7 +56,7 @@ func newTestServer(t *testing.T, opts ...Option) *testServer {
 
 func (ts *testServer) add(t *testing.T, path string, h HandlerFunc) {
 	t.Helper()
-	if err := ts.AddWebhook(path, h); err != nil {
+	if err := ts.AddEndpoint(path, h); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -120,7 +120,7 @@ func TestRequestPath(t *testing.T) {
 		{name: "secret checked before body", secrets: []string{"s3cret"}, body: []byte("not json"), want: 401},
 		{name: "wrong method", method: http.MethodGet, want: 405, wantError: "method GET not allowed"},
 		{name: "method checked before secret", secrets: []string{"s3cret"}, method: http.MethodPut, want: 405},
-		{name: "unknown path", path: "/webhooks/other", want: 404, wantError: "no webhook is registered at /webhooks/other"},
+		{name: "unknown path", path: "/webhooks/other", want: 404, wantError: "no endpoint is registered at /webhooks/other"},
 		{name: "no body", body: []byte{}, want: 400, wantError: "empty"},
 		{name: "invalid JSON", body: []byte(`{"event"`), want: 400, wantError: "invalid JSON"},
 		{name: "JSON array", body: []byte(`[]`), want: 422, wantError: "JSON object, not array"},
@@ -166,7 +166,7 @@ func TestRequestPath(t *testing.T) {
 func TestSecretFromEnvironment(t *testing.T) {
 	t.Setenv("WEBHOOK_SECRET", "from-env")
 	s := NewServer(WithLogger(slog.New(slog.DiscardHandler)))
-	s.AddWebhook("hook", scopeHandler)
+	s.AddEndpoint("hook", scopeHandler)
 	hs := httptest.NewServer(s)
 	defer hs.Close()
 	body := fixture(t, "discussion-pr-create-with-comment.json")
@@ -197,7 +197,7 @@ func (c *countingReader) Read(p []byte) (int, error) {
 
 func TestBodyLimit(t *testing.T) {
 	s := NewServer(WithMaxBodyBytes(1024), WithLogger(slog.New(slog.DiscardHandler)))
-	s.AddWebhook("hook", scopeHandler)
+	s.AddEndpoint("hook", scopeHandler)
 
 	t.Run("declared length over the limit is refused unread", func(t *testing.T) {
 		body := &countingReader{r: bytes.NewReader(make([]byte, 10<<20))}
@@ -273,7 +273,7 @@ func TestNilResultIsJSONNull(t *testing.T) {
 func TestHandlerErrors(t *testing.T) {
 	ts := newTestServer(t)
 	ts.add(t, "fail", func(context.Context, *Delivery) (any, error) { return nil, errors.New("cluster down") })
-	ts.add(t, "teapot", func(context.Context, *Delivery) (any, error) { return nil, Error(http.StatusTeapot, "no coffee") })
+	ts.add(t, "teapot", func(context.Context, *Delivery) (any, error) { return nil, Error("no coffee", http.StatusTeapot) })
 	ts.add(t, "wrapped", func(context.Context, *Delivery) (any, error) {
 		return nil, &StatusError{Code: http.StatusServiceUnavailable, Err: errors.New("busy")}
 	})
@@ -299,7 +299,7 @@ func TestHandlerErrors(t *testing.T) {
 		}
 	}
 	logs := ts.logs.String()
-	if !strings.Contains(logs, "webhook handler panicked") || !strings.Contains(logs, "goroutine") {
+	if !strings.Contains(logs, "handler panicked") || !strings.Contains(logs, "goroutine") {
 		t.Errorf("panic not logged with its stack:\n%s", logs)
 	}
 }
@@ -361,21 +361,21 @@ func TestShutdownGraceIsBounded(t *testing.T) {
 func TestAddWebhookPaths(t *testing.T) {
 	s := NewServer(WithLogger(slog.New(slog.DiscardHandler)))
 	for _, p := range []string{"/say_hello", "goodbye", "a/b/", "webhooks/x"} {
-		if err := s.AddWebhook(p, scopeHandler); err != nil {
-			t.Fatalf("AddWebhook(%q): %v", p, err)
+		if err := s.AddEndpoint(p, scopeHandler); err != nil {
+			t.Fatalf("AddEndpoint(%q): %v", p, err)
 		}
 	}
 	want := []string{"a/b", "goodbye", "say_hello", "webhooks/x"}
 	if got := s.Endpoints(); strings.Join(got, ",") != strings.Join(want, ",") {
 		t.Errorf("Endpoints() = %v, want %v", got, want)
 	}
-	if err := s.AddWebhook("/say_hello/", scopeHandler); !errors.Is(err, ErrDuplicatePath) || !strings.Contains(err.Error(), "/webhooks/say_hello") {
+	if err := s.AddEndpoint("/say_hello/", scopeHandler); !errors.Is(err, ErrDuplicateEndpoint) || !strings.Contains(err.Error(), "/webhooks/say_hello") {
 		t.Errorf("duplicate: %v", err)
 	}
-	if err := s.AddWebhook("//", scopeHandler); err == nil {
+	if err := s.AddEndpoint("//", scopeHandler); err == nil {
 		t.Error("empty path accepted")
 	}
-	if err := s.AddWebhook("x", nil); err == nil {
+	if err := s.AddEndpoint("x", nil); err == nil {
 		t.Error("nil handler accepted")
 	}
 }
@@ -392,7 +392,7 @@ func TestWebhookAddedWhileServing(t *testing.T) {
 	}
 }
 
-func TestDeliveriesAPIAndMetrics(t *testing.T) {
+func TestDeliveriesAPI(t *testing.T) {
 	ts := newTestServer(t, WithSecret("s"))
 	ts.add(t, "hook", scopeHandler)
 	post(t, "POST", ts.URL+"/webhooks/hook", fixture(t, "repo-content-updated-refs.json"), map[string]string{SecretHeader: "s"})
@@ -428,25 +428,64 @@ func TestDeliveriesAPIAndMetrics(t *testing.T) {
 		t.Errorf("healthz: %d %v", code, out)
 	}
 
+	if code, _, _ := post(t, "GET", ts.URL+"/metrics", nil, nil); code != http.StatusNotFound {
+		t.Errorf("/metrics without WithMetrics: %d, want 404", code)
+	}
+}
+
+// recordingObserver records what a server tells its Observer.
+type recordingObserver struct {
+	mu       sync.Mutex
+	requests []string // endpoint status
+	runs     chan string
+}
+
+func (o *recordingObserver) ObserveRequest(endpoint string, status int, took time.Duration) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.requests = append(o.requests, fmt.Sprintf("%q %d", endpoint, status))
+}
+
+func (o *recordingObserver) ObserveRun(endpoint string, outcome RunOutcome, took time.Duration) {
+	o.runs <- fmt.Sprintf("%s %s", endpoint, outcome)
+}
+
+func TestObserver(t *testing.T) {
+	obs := &recordingObserver{runs: make(chan string, 10)}
+	metrics := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, "some_metric 1\n") })
+	ts := newTestServer(t, WithSecret("s"), WithObserver(obs), WithMetrics(metrics))
+	ts.add(t, "hook", scopeHandler)
+	ts.add(t, "fail", func(context.Context, *Delivery) (any, error) { return nil, errors.New("down") })
+	body := fixture(t, "repo-content-updated-refs.json")
+	secret := map[string]string{SecretHeader: "s"}
+	post(t, "POST", ts.URL+"/webhooks/hook", body, secret)
+	post(t, "POST", ts.URL+"/webhooks/hook", body, nil)
+	post(t, "POST", ts.URL+"/webhooks/fail", body, secret)
+	post(t, "POST", ts.URL+"/webhooks/no/such?secret=x", body, secret)
+
+	runs := []string{<-obs.runs, <-obs.runs}
+	if strings.Join(runs, ",") != "hook succeeded,fail failed" {
+		t.Errorf("runs = %q", runs)
+	}
+	obs.mu.Lock()
+	got := strings.Join(obs.requests, ", ")
+	obs.mu.Unlock()
+	// An unknown name is observed as "", never as the path it came with.
+	if want := `"hook" 200, "hook" 401, "fail" 500, "" 404`; got != want {
+		t.Errorf("requests = %s, want %s", got, want)
+	}
 	resp, err := http.Get(ts.URL + "/metrics")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	metrics, _ := io.ReadAll(resp.Body)
-	for _, want := range []string{
-		`hfhooks_deliveries_total{endpoint="hook",status="200"} 1`,
-		`hfhooks_deliveries_total{endpoint="hook",status="401"} 1`,
-		`hfhooks_handler_duration_seconds_count{endpoint="hook"} 1`,
-	} {
-		if !bytes.Contains(metrics, []byte(want)) {
-			t.Errorf("metrics lack %s", want)
-		}
+	if b, _ := io.ReadAll(resp.Body); resp.StatusCode != 200 || string(b) != "some_metric 1\n" {
+		t.Errorf("/metrics = %d %q, want the WithMetrics handler's answer", resp.StatusCode, b)
 	}
 }
 
 func TestMemoryHistoryRing(t *testing.T) {
-	h := NewMemoryHistory(3)
+	h := newMemoryHistory(3)
 	ctx := context.Background()
 	if page, _ := h.List(ctx, HistoryQuery{Limit: 10}); len(page.Deliveries) != 0 || page.Next != "" {
 		t.Fatalf("empty history: %+v", page)
@@ -564,7 +603,7 @@ func TestTestForm(t *testing.T) {
 		t.Errorf("unknown kind: %s", loc)
 	}
 	resp = send(url.Values{"kind": {"repo.content"}, "endpoint": {"missing"}})
-	if loc, _ := url.QueryUnescape(resp.Header.Get("Location")); !strings.Contains(loc, `no webhook endpoint named "missing"`) {
+	if loc, _ := url.QueryUnescape(resp.Header.Get("Location")); !strings.Contains(loc, `no endpoint named "missing"`) {
 		t.Errorf("unknown endpoint: %s", loc)
 	}
 	mu.Lock()
@@ -583,7 +622,7 @@ func TestCustomUIAndMounting(t *testing.T) {
 	t.Setenv("WEBHOOK_SECRET", "")
 	ui := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "my own page") })
 	s := NewServer(WithUI(ui), WithLogger(slog.New(slog.DiscardHandler)))
-	s.AddWebhook("hook", scopeHandler)
+	s.AddEndpoint("hook", scopeHandler)
 	mux := http.NewServeMux()
 	mux.Handle("/hooks/", http.StripPrefix("/hooks", s))
 	hs := httptest.NewServer(mux)
@@ -612,12 +651,12 @@ func TestServeBannerAndGracefulShutdown(t *testing.T) {
 	var out bytes.Buffer
 	s := NewServer(WithOutput(&out), WithLogger(slog.New(slog.DiscardHandler)), WithShutdownGrace(5*time.Second))
 	started, release := make(chan struct{}), make(chan struct{})
-	s.AddWebhook("trigger_training", func(context.Context, *Delivery) (any, error) {
+	s.AddEndpoint("trigger_training", func(context.Context, *Delivery) (any, error) {
 		close(started)
 		<-release
 		return "done", nil
 	})
-	s.AddWebhook("trigger_evaluation", scopeHandler)
+	s.AddEndpoint("trigger_evaluation", scopeHandler)
 	base, cancel, served := serveLoopback(t, s)
 
 	type result struct {
@@ -664,7 +703,7 @@ func TestBannerWithSecretOnSpace(t *testing.T) {
 	t.Setenv("SPACE_HOST", "acme-hooks.hf.space")
 	var out bytes.Buffer
 	s := NewServer(WithSecret("x"), WithOutput(&out), WithLogger(slog.New(slog.DiscardHandler)))
-	s.AddWebhook("hook", scopeHandler)
+	s.AddEndpoint("hook", scopeHandler)
 	s.printBanner("http://127.0.0.1:7860")
 	if !strings.HasPrefix(out.String(), "Webhook secret is correctly defined.\n") || !strings.Contains(out.String(), "  - POST https://acme-hooks.hf.space/webhooks/hook\n") {
 		t.Errorf("banner:\n%s", out.String())
@@ -688,8 +727,8 @@ func TestAddr(t *testing.T) {
 func TestDefaultServerRejectsDuplicateBeforeStarting(t *testing.T) {
 	Endpoint("dup_default", scopeHandler)
 	Endpoint("/dup_default/", scopeHandler)
-	if err := Run(); !errors.Is(err, ErrDuplicatePath) {
-		t.Errorf("Run = %v, want ErrDuplicatePath", err)
+	if err := Run(); !errors.Is(err, ErrDuplicateEndpoint) {
+		t.Errorf("Run = %v, want ErrDuplicateEndpoint", err)
 	}
 	if got := DefaultServer().Endpoints(); len(got) != 1 || got[0] != "dup_default" {
 		t.Errorf("endpoints = %v", got)
@@ -699,7 +738,7 @@ func TestDefaultServerRejectsDuplicateBeforeStarting(t *testing.T) {
 func TestEndpointSecret(t *testing.T) {
 	ts := newTestServer(t, WithSecret("server"))
 	ts.add(t, "shared", scopeHandler)
-	if err := ts.AddWebhook("own", scopeHandler, EndpointSecret("hook-a", "hook-b")); err != nil {
+	if err := ts.AddEndpoint("own", scopeHandler, EndpointSecret("hook-a", "hook-b")); err != nil {
 		t.Fatal(err)
 	}
 	body := fixture(t, "discussion-pr-create-with-comment.json")
@@ -749,19 +788,19 @@ func TestReplaceWebhooks(t *testing.T) {
 	}()
 	<-started
 
-	if err := ts.ReplaceWebhooks([]Webhook{{Path: "a", Handler: scopeHandler}, {Path: "/a/", Handler: scopeHandler}}); !errors.Is(err, ErrDuplicatePath) {
+	if err := ts.ReplaceEndpoints([]EndpointSpec{{Name: "a", Handler: scopeHandler}, {Name: "/a/", Handler: scopeHandler}}); !errors.Is(err, ErrDuplicateEndpoint) {
 		t.Fatalf("duplicate in the new set: %v", err)
 	}
-	if err := ts.ReplaceWebhooks([]Webhook{{Path: "", Handler: scopeHandler}}); err == nil {
+	if err := ts.ReplaceEndpoints([]EndpointSpec{{Name: "", Handler: scopeHandler}}); err == nil {
 		t.Fatal("empty path accepted")
 	}
 	if got := ts.Endpoints(); strings.Join(got, ",") != "kept,old" {
 		t.Fatalf("a failed replace changed the endpoints: %v", got)
 	}
 
-	err := ts.ReplaceWebhooks([]Webhook{
-		{Path: "kept", Handler: func(context.Context, *Delivery) (any, error) { return "v2", nil }},
-		{Path: "new", Handler: scopeHandler, Options: []EndpointOption{EndpointSecret("n")}},
+	err := ts.ReplaceEndpoints([]EndpointSpec{
+		{Name: "kept", Handler: func(context.Context, *Delivery) (any, error) { return "v2", nil }},
+		{Name: "new", Handler: scopeHandler, Options: []EndpointOption{EndpointSecret("n")}},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -801,7 +840,7 @@ func TestEndpointFilterIgnores(t *testing.T) {
 			ran := 0
 			var mu sync.Mutex
 			f := Filter{Scopes: []string{ScopeRepoContent}, Refs: []string{"refs/heads/main"}}
-			err := ts.AddWebhook("push", func(context.Context, *Delivery) (any, error) {
+			err := ts.AddEndpoint("push", func(context.Context, *Delivery) (any, error) {
 				mu.Lock()
 				defer mu.Unlock()
 				ran++
@@ -855,7 +894,7 @@ func (p printed) Error() string          { return "command failed" }
 
 func TestOutputKeptWithDelivery(t *testing.T) {
 	ts := newTestServer(t)
-	long := strings.Repeat("x", MaxOutput) + "THE END"
+	long := strings.Repeat("x", maxOutput) + "THE END"
 	ts.add(t, "ok", func(context.Context, *Delivery) (any, error) { return printed{out: "trained 3 epochs"}, nil })
 	ts.add(t, "fails", func(context.Context, *Delivery) (any, error) { return nil, fmt.Errorf("run: %w", printed{out: long}) })
 	ts.add(t, "plain", scopeHandler)
@@ -874,8 +913,8 @@ func TestOutputKeptWithDelivery(t *testing.T) {
 	if got["ok"] != "trained 3 epochs" || got["plain"] != "" {
 		t.Errorf("outputs = %q", got)
 	}
-	if f := got["fails"]; len(f) > MaxOutput+len("…") || !strings.HasSuffix(f, "THE END") || !strings.HasPrefix(f, "…") {
-		t.Errorf("long output kept %d bytes, ending %q; want its last %d bytes", len(f), f[max(0, len(f)-10):], MaxOutput)
+	if f := got["fails"]; len(f) > maxOutput+len("…") || !strings.HasSuffix(f, "THE END") || !strings.HasPrefix(f, "…") {
+		t.Errorf("long output kept %d bytes, ending %q; want its last %d bytes", len(f), f[max(0, len(f)-10):], maxOutput)
 	}
 	resp, err := http.Get(ts.URL + "/")
 	if err != nil {
@@ -916,8 +955,8 @@ level=ERROR msg="delivery refused" endpoint=fail status=503 scope=discussion act
 			}}))
 			f := Filter{Scopes: []string{ScopeRepoContent}}
 			hooks := func(s *Server) {
-				s.AddWebhook("hook", scopeHandler, EndpointFilter(f))
-				s.AddWebhook("fail", func(context.Context, *Delivery) (any, error) { return nil, errors.New("training cluster down") })
+				s.AddEndpoint("hook", scopeHandler, EndpointFilter(f))
+				s.AddEndpoint("fail", func(context.Context, *Delivery) (any, error) { return nil, errors.New("training cluster down") })
 			}
 			sync := httptest.NewServer(NewServer(WithSecret("s"), WithLogger(logger)))
 			defer sync.Close()
@@ -980,8 +1019,8 @@ func TestShutdownLogsWhatItWaitsForAndCloseStopsAtOnce(t *testing.T) {
 		cancelled <- d.Endpoint
 		return nil, ctx.Err()
 	}
-	s.AddWebhook("trigger_training", blocking)
-	s.AddWebhook("inbox", blocking)
+	s.AddEndpoint("trigger_training", blocking)
+	s.AddEndpoint("inbox", blocking)
 	base, cancel, served := serveLoopback(t, s)
 	for _, name := range []string{"trigger_training", "inbox", "inbox"} {
 		if code, out, _ := post(t, "POST", base+"/webhooks/"+name, fixture(t, "discussion-pr-create-with-comment.json"), nil); code != http.StatusAccepted {
@@ -1027,23 +1066,31 @@ func TestShutdownLogsWhatItWaitsForAndCloseStopsAtOnce(t *testing.T) {
 func TestEndpointOptionsRefuseInvalidValues(t *testing.T) {
 	s := NewServer(WithOutput(io.Discard))
 	for _, opt := range []struct {
-		name string
 		o    EndpointOption
+		want []string // what the error names: the option, the field, the value
 	}{
-		{"EndpointTimeout(0s)", EndpointTimeout(0)},
-		{"EndpointTimeout(-1s)", EndpointTimeout(-time.Second)},
-		{"EndpointConcurrency(0)", EndpointConcurrency(0)},
+		{EndpointTimeout(0), []string{"EndpointTimeout(0s)"}},
+		{EndpointTimeout(-time.Second), []string{"EndpointTimeout(-1s)"}},
+		{EndpointConcurrency(0), []string{"EndpointConcurrency(0)"}},
+		{EndpointFilter(Filter{Kind: "prs"}), []string{"EndpointFilter", "kind", `"prs"`}},
+		{EndpointFilter(Filter{Refs: []string{"main"}, RepoTypes: []RepoType{"models"}}), []string{"EndpointFilter", "refs", `"main"`, "repoTypes", `"models"`}},
+		{EndpointSecret(""), []string{"EndpointSecret", "empty"}},
 	} {
-		err := s.AddWebhook("hook", scopeHandler, opt.o)
-		if err == nil || !strings.Contains(err.Error(), opt.name) || !strings.Contains(err.Error(), `"hook"`) {
-			t.Errorf("%s: AddWebhook = %v, want an error naming the option and the webhook", opt.name, err)
+		err := s.AddEndpoint("hook", scopeHandler, opt.o)
+		for _, want := range append(opt.want, `"hook"`) {
+			if err == nil || !strings.Contains(err.Error(), want) {
+				t.Errorf("%s: AddEndpoint = %v, want an error naming %s", opt.want[0], err, want)
+			}
 		}
-		if err := s.ReplaceWebhooks([]Webhook{{Path: "hook", Handler: scopeHandler, Options: []EndpointOption{opt.o}}}); err == nil {
-			t.Errorf("%s: ReplaceWebhooks accepted it", opt.name)
+		if err := s.ReplaceEndpoints([]EndpointSpec{{Name: "hook", Handler: scopeHandler, Options: []EndpointOption{opt.o}}}); err == nil {
+			t.Errorf("%s: ReplaceEndpoints accepted it", opt.want[0])
 		}
 	}
 	if got := s.Endpoints(); len(got) != 0 {
 		t.Errorf("endpoints %v registered, want none", got)
+	}
+	if err := s.AddEndpoint("hook", scopeHandler, EndpointFilter(Filter{Kind: KindPullRequest, Refs: []string{"refs/heads/*"}})); err != nil {
+		t.Errorf("a valid filter: %v", err)
 	}
 }
 
@@ -1056,7 +1103,7 @@ func TestSyncEndpointTimeoutAndConcurrency(t *testing.T) {
 	const timeout = 100 * time.Millisecond
 	var mu sync.Mutex
 	running, most := 0, 0
-	if err := ts.AddWebhook("one", func(ctx context.Context, _ *Delivery) (any, error) {
+	if err := ts.AddEndpoint("one", func(ctx context.Context, _ *Delivery) (any, error) {
 		mu.Lock()
 		running++
 		most = max(most, running)
@@ -1089,7 +1136,7 @@ func TestSyncEndpointTimeoutAndConcurrency(t *testing.T) {
 	}
 
 	var left time.Duration
-	if err := ts.AddWebhook("timed", func(ctx context.Context, _ *Delivery) (any, error) {
+	if err := ts.AddEndpoint("timed", func(ctx context.Context, _ *Delivery) (any, error) {
 		deadline, ok := ctx.Deadline()
 		if !ok {
 			return nil, errors.New("no deadline")

@@ -3,9 +3,11 @@ package action
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strconv"
 	"time"
 
@@ -13,7 +15,8 @@ import (
 	"github.com/hfhooks/hfhooks/internal/redact"
 )
 
-// DefaultForwardTimeout bounds a forward when Target.Timeout is zero.
+// DefaultForwardTimeout bounds a forward, or a notify, when its Timeout is
+// zero.
 const DefaultForwardTimeout = 30 * time.Second
 
 // maxErrorBody is how much of a failed target's answer an error quotes.
@@ -37,11 +40,13 @@ type Target struct {
 	Client *http.Client
 }
 
-// ForwardResult is the result of a successful forward, which the server
-// encodes as the response body.
+// ForwardResult is the result of a successful forward or notify, which the
+// server encodes as the response body.
 type ForwardResult struct {
-	Status     string `json:"status"` // "ok"
-	StatusCode int    `json:"statusCode"`
+	// Status is "ok", or "skipped" when a notify had nothing to post.
+	Status string `json:"status"`
+	// StatusCode is the target's answer; 0 when nothing was posted.
+	StatusCode int `json:"statusCode,omitempty"`
 }
 
 // noRedirects is the client of a Target without one.
@@ -61,39 +66,77 @@ var noRedirects = &http.Client{
 // meant for the receiver's operators (its page and /api/deliveries), not
 // for whoever sent the delivery.
 func Forward(t Target) hfhooks.HandlerFunc {
-	client := t.Client
+	header := http.Header{}
+	for k, v := range t.Headers {
+		header.Set(k, v)
+	}
+	if t.Secret != "" {
+		header.Set(hfhooks.SecretHeader, t.Secret)
+	}
+	p := newPoster("forward to "+redact.URL(t.URL), t.URL, header, t.Client, t.Timeout)
+	return func(ctx context.Context, d *hfhooks.Delivery) (any, error) {
+		res, err := p.post(ctx, d.Body)
+		if err != nil {
+			return nil, err
+		}
+		return res, nil
+	}
+}
+
+// poster POSTs JSON bodies to one target: Forward's and Notify's shared
+// rules for the timeout, redirects, errors and what they show.
+type poster struct {
+	// what names the request in errors, with the target's secrets
+	// redacted: "forward to http://host/path?token=xxxxx".
+	what    string
+	url     string
+	header  http.Header
+	client  *http.Client
+	timeout time.Duration
+}
+
+// newPoster returns a poster; a nil client means noRedirects, a zero
+// timeout DefaultForwardTimeout.
+func newPoster(what, u string, header http.Header, client *http.Client, timeout time.Duration) *poster {
 	if client == nil {
 		client = noRedirects
 	}
-	timeout := t.Timeout
 	if timeout <= 0 {
 		timeout = DefaultForwardTimeout
 	}
-	target := redact.URL(t.URL)
-	return func(ctx context.Context, d *hfhooks.Delivery) (any, error) {
-		ctx, cancel := context.WithTimeout(ctx, timeout)
-		defer cancel()
-		req, err := http.NewRequestWithContext(ctx, http.MethodPost, t.URL, bytes.NewReader(d.Body))
-		if err != nil {
-			return nil, redact.Error(fmt.Errorf("forward to %s: %w", target, err))
-		}
-		req.Header.Set("Content-Type", "application/json")
-		for k, v := range t.Headers {
-			req.Header.Set(k, v)
-		}
-		if t.Secret != "" {
-			req.Header.Set(hfhooks.SecretHeader, t.Secret)
-		}
-		resp, err := client.Do(req)
-		if err != nil {
-			return nil, redact.Error(fmt.Errorf("forward: %w", err))
-		}
-		defer resp.Body.Close()
-		if resp.StatusCode < 200 || resp.StatusCode > 299 {
-			return nil, redact.Error(fmt.Errorf("forward to %s: %s: %s", target, resp.Status, excerpt(resp.Body)))
-		}
-		return &ForwardResult{Status: "ok", StatusCode: resp.StatusCode}, nil
+	return &poster{what: what, url: u, header: header, client: client, timeout: timeout}
+}
+
+// post sends body with Content-Type application/json and the poster's
+// headers. A 2xx answer is success; any other status, or a transport
+// error, is an error naming the target as p.what does: the URL a
+// *url.Error quotes is left out.
+func (p *poster) post(ctx context.Context, body []byte) (*ForwardResult, error) {
+	ctx, cancel := context.WithTimeout(ctx, p.timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, p.url, bytes.NewReader(body))
+	if err != nil {
+		return nil, p.fail(err)
 	}
+	req.Header = p.header.Clone()
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := p.client.Do(req)
+	if err != nil {
+		return nil, p.fail(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return nil, redact.Error(fmt.Errorf("%s: %s: %s", p.what, resp.Status, excerpt(resp.Body)))
+	}
+	return &ForwardResult{Status: "ok", StatusCode: resp.StatusCode}, nil
+}
+
+// fail wraps a request's error, without the URL a *url.Error quotes.
+func (p *poster) fail(err error) error {
+	if ue := (*url.Error)(nil); errors.As(err, &ue) {
+		err = ue.Err
+	}
+	return redact.Error(fmt.Errorf("%s: %w", p.what, err))
 }
 
 // excerpt quotes the start of an answer, at most maxErrorBody bytes, with

@@ -1,7 +1,10 @@
 // Package action builds webhook handlers that act without Go code: Run
-// starts a command with the delivery in its input and environment, and
-// Forward POSTs the delivery to another URL. "hfhooks serve --config" builds
-// its hooks from them; Go programs may register them like any handler.
+// starts a command with the delivery in its input and environment, Forward
+// POSTs the delivery to another URL, Comment answers on the event's
+// discussion or pull request as a bot, and Notify posts a message to a chat
+// webhook (Slack, Discord...). Comments and messages are templates over the
+// payload (see ParseTemplate). "hfhooks serve --config" builds its hooks
+// from them; Go programs may register them like any handler.
 //
 // A handler returns an error when its action fails, so that a durable queue
 // retries the delivery.

@@ -52,7 +52,7 @@ func waitGone(t *testing.T, pid int) {
 // TestRunKillsProcessGroup checks that the timeout and a cancelled context
 // kill the grandchildren a command started, not only the command.
 func TestRunKillsProcessGroup(t *testing.T) {
-	d := delivery(t, "repo.content", sample.Options{})
+	d := delivery(t, "repo.content", "")
 	tests := []struct {
 		name    string
 		timeout time.Duration
@@ -140,7 +140,7 @@ printf 'mode %s\n' "$(stat -c %a "$WEBHOOK_PAYLOAD_FILE")"
 printf 'env %s\n' "${WEBHOOK_PAYLOAD+set}"
 printf 'path %s\n' "$WEBHOOK_PAYLOAD_FILE"`
 	srv := hfhooks.NewServer(hfhooks.WithSecret("s"), hfhooks.WithLogger(slog.New(slog.DiscardHandler)))
-	if err := srv.AddWebhook("run", Run(sh(script))); err != nil {
+	if err := srv.AddEndpoint("run", Run(sh(script))); err != nil {
 		t.Fatal(err)
 	}
 	ts := httptest.NewServer(srv)

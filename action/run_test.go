@@ -10,15 +10,18 @@ import (
 	"time"
 
 	"github.com/hfhooks/hfhooks"
-	"github.com/hfhooks/hfhooks/internal/hooktest"
-	"github.com/hfhooks/hfhooks/internal/sample"
+	"github.com/hfhooks/hfhooks/hubtest"
 )
 
-// delivery returns a delivery of a sample event of kind, which carries a
-// secret the handlers must not pass on.
-func delivery(t *testing.T, kind string, o sample.Options) *hfhooks.Delivery {
+// delivery returns a delivery of a sample event of kind on repo
+// ("TYPE:NAME", or "" for the default), which carries a secret the handlers
+// must not pass on.
+func delivery(t *testing.T, kind, repo string) *hfhooks.Delivery {
 	t.Helper()
-	d := hooktest.Delivery(t, kind, o)
+	d, err := hubtest.NewDelivery(hubtest.Event{Kind: kind, Repo: repo})
+	if err != nil {
+		t.Fatal(err)
+	}
 	d.Header.Set(hfhooks.SecretHeader, "incoming-secret")
 	return d
 }
@@ -42,7 +45,7 @@ func TestRunEnvironmentAndStdin(t *testing.T) {
 	t.Setenv("WEBHOOK_SECRET", "server-secret")
 	t.Setenv("HFHOOKS_TEST_PARENT", "inherited")
 	dir := t.TempDir()
-	d := delivery(t, "repo.content", sample.Options{RepoType: "dataset", RepoName: "my-org/reviews"})
+	d := delivery(t, "repo.content", "dataset:my-org/reviews")
 	vars := []string{"WEBHOOK_PAYLOAD", "WEBHOOK_REPO_ID", "WEBHOOK_REPO_TYPE", "WEBHOOK_SCOPE", "WEBHOOK_ACTION",
 		"WEBHOOK_HEAD_SHA", "WEBHOOK_DELIVERY_ID", "WEBHOOK_SECRET", "HFHOOKS_TEST_PARENT", "EXTRA"}
 	// The script writes stdin, the working directory and each variable (or
@@ -100,7 +103,7 @@ func TestRunEnvironmentAndStdin(t *testing.T) {
 }
 
 func TestRunWithoutHeadSha(t *testing.T) {
-	d := delivery(t, "discussion.create", sample.Options{})
+	d := delivery(t, "discussion.create", "")
 	v, err := Run(sh(`printf %s "${WEBHOOK_HEAD_SHA-<unset>}"`))(context.Background(), d)
 	if err != nil {
 		t.Fatal(err)
@@ -111,7 +114,7 @@ func TestRunWithoutHeadSha(t *testing.T) {
 }
 
 func TestRunFailures(t *testing.T) {
-	d := delivery(t, "repo.content", sample.Options{})
+	d := delivery(t, "repo.content", "")
 	tests := []struct {
 		name     string
 		cmd      Command
@@ -143,7 +146,7 @@ func TestRunFailures(t *testing.T) {
 }
 
 func TestRunOutputIsBounded(t *testing.T) {
-	d := delivery(t, "repo.content", sample.Options{})
+	d := delivery(t, "repo.content", "")
 	cmd := sh(`i=0; while [ $i -lt 100 ]; do printf 'line %03d\n' $i; i=$((i+1)); done`)
 	cmd.MaxOutput = 18
 	v, err := Run(cmd)(context.Background(), d)
@@ -179,7 +182,7 @@ func TestTailBuffer(t *testing.T) {
 	}
 }
 func TestRunRemovesPayloadFileAfterTimeout(t *testing.T) {
-	d := delivery(t, "repo.content", sample.Options{})
+	d := delivery(t, "repo.content", "")
 	cmd := sh(`echo "$WEBHOOK_PAYLOAD_FILE"; sleep 30`)
 	cmd.Timeout = 100 * time.Millisecond
 	_, err := Run(cmd)(context.Background(), d)

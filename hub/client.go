@@ -1,11 +1,15 @@
 // Package hub is a client for the Hugging Face Hub's webhook management API
-// (the endpoints under /api/settings/webhooks).
+// (the endpoints under /api/settings/webhooks), and for the discussion API
+// a bot answering webhook events needs.
 //
 // It mirrors the webhook methods of the Python huggingface_hub library
 // (list_webhooks, get_webhook, create_webhook, update_webhook,
-// enable_webhook, disable_webhook and delete_webhook) and resolves the token
-// and the endpoint from the same environment variables. Where it knowingly
-// differs, the method's documentation says so.
+// enable_webhook, disable_webhook and delete_webhook), its discussion
+// methods (comment_discussion, change_discussion_status, rename_discussion,
+// merge_pull_request, edit_discussion_comment, hide_discussion_comment)
+// and whoami, and resolves the token and the endpoint from the same
+// environment variables. Where it knowingly differs, the method's
+// documentation says so.
 //
 // Nothing in this package assumes huggingface.co other than
 // [DefaultEndpoint]: point a Client at any server that speaks the same API,
@@ -51,8 +55,8 @@ const (
 	maxErrorBody = 64 << 10
 )
 
-// Client talks to the Hub's webhook management API. Create one with
-// [NewClient]; a Client is safe for concurrent use.
+// Client talks to the Hub's API: webhooks, discussions and whoami. Create
+// one with [NewClient]; a Client is safe for concurrent use.
 //
 // A Client never reveals its token: its String and GoString methods, and so
 // fmt's %v, %+v and %#v verbs, print only whether a token is set.
@@ -307,11 +311,20 @@ func (c *Client) send(ctx context.Context, method, u string, body []byte) (*http
 	return c.httpClient.Do(req)
 }
 
-// decodeResponse decodes a successful response into out and closes it.
+// decodeResponse decodes a successful response into out and closes it. An
+// out of type *[]byte gets the body as it is.
 func decodeResponse(resp *http.Response, out any) error {
 	defer resp.Body.Close()
-	if out == nil {
+	switch raw := out.(type) {
+	case nil:
 		_, _ = io.Copy(io.Discard, resp.Body)
+		return nil
+	case *[]byte:
+		b, err := io.ReadAll(resp.Body)
+		if err != nil {
+			return fmt.Errorf("hub: reading %s %s response: %w", resp.Request.Method, redact.URL(resp.Request.URL.String()), err)
+		}
+		*raw = b
 		return nil
 	}
 	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {

@@ -15,8 +15,9 @@ import (
 var (
 	// ErrBadRequest matches a 400 answer.
 	ErrBadRequest = errors.New("hub: bad request")
-	// ErrUnauthorized matches a 401 answer: no token, or a token the Hub
-	// does not accept.
+	// ErrUnauthorized matches a 401 answer: no token (see NewClient for
+	// where a Client finds one, and WithToken), or a token the Hub does not
+	// accept.
 	ErrUnauthorized = errors.New("hub: unauthorized")
 	// ErrForbidden matches a 403 answer: the token lacks a permission.
 	ErrForbidden = errors.New("hub: forbidden")
@@ -50,10 +51,13 @@ type Error struct {
 	// RequestID identifies the request for the Hub's support: the
 	// X-Request-Id header, else X-Amzn-Trace-Id, else X-Amz-Cf-Id.
 	RequestID string
+	// TokenSent is whether the request carried a token.
+	TokenSent bool
 }
 
-// Error describes the failure, with a hint on how to fix a 401 or a 403. The
-// URL shows no password or query value.
+// Error describes the failure and, for a 401 or a 403, what is missing: a
+// token, a token the Hub accepts, or a permission. The URL shows no
+// password or query value.
 func (e *Error) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "hub: %s %s: %d %s", e.Method, redact.URL(e.URL), e.StatusCode, http.StatusText(e.StatusCode))
@@ -66,9 +70,17 @@ func (e *Error) Error() string {
 	}
 	switch e.StatusCode {
 	case http.StatusUnauthorized:
-		b.WriteString("\nGive a valid token: pass --token, set HF_TOKEN, or run `huggingface-cli login`.")
+		if e.TokenSent {
+			b.WriteString("\nThe Hub did not accept the token.")
+		} else {
+			b.WriteString("\nNo token was sent.")
+		}
 	case http.StatusForbidden:
-		b.WriteString("\nMake sure your token has the correct permissions (managing webhooks needs the \"webhooks\" scope).")
+		if strings.Contains(e.URL, "/discussions/") {
+			b.WriteString("\nMake sure your token has the correct permissions (writing to discussions needs a \"write\" token, or the \"discussions\" permission of a fine-grained one).")
+		} else {
+			b.WriteString("\nMake sure your token has the correct permissions (managing webhooks needs the \"webhooks\" scope).")
+		}
 	}
 	return b.String()
 }
@@ -90,6 +102,7 @@ func newError(resp *http.Response) *Error {
 		URL:        resp.Request.URL.String(),
 		StatusCode: resp.StatusCode,
 		Message:    serverMessage(resp.Header, body),
+		TokenSent:  resp.Request.Header.Get("Authorization") != "",
 	}
 	for _, h := range []string{"X-Request-Id", "X-Amzn-Trace-Id", "X-Amz-Cf-Id"} {
 		if v := resp.Header.Get(h); v != "" {

@@ -3,6 +3,7 @@ package hub
 import (
 	"errors"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 )
@@ -15,7 +16,7 @@ func TestErrorMapping(t *testing.T) {
 		hint     string
 	}{
 		{400, ErrBadRequest, ""},
-		{401, ErrUnauthorized, "pass --token, set HF_TOKEN, or run `huggingface-cli login`"},
+		{401, ErrUnauthorized, "The Hub did not accept the token."},
 		{403, ErrForbidden, "Make sure your token has the correct permissions"},
 		{404, ErrNotFound, ""},
 		{429, ErrRateLimited, ""},
@@ -47,7 +48,27 @@ func TestErrorMapping(t *testing.T) {
 			if strings.Contains(err.Error(), testToken) {
 				t.Errorf("Error() = %q reveals the token", err)
 			}
+			if strings.Contains(err.Error(), "--") || !apiErr.TokenSent {
+				t.Errorf("Error() = %q, TokenSent %t: want no command-line flag, and the token sent", err, apiErr.TokenSent)
+			}
 		})
+	}
+}
+
+func TestErrorWithoutToken(t *testing.T) {
+	clearEnv(t)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusUnauthorized)
+	}))
+	defer srv.Close()
+	c, err := NewClient(WithEndpoint(srv.URL), WithRetry(1, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.GetWebhook(t.Context(), hookID)
+	var apiErr *Error
+	if !errors.As(err, &apiErr) || apiErr.TokenSent || !strings.Contains(err.Error(), "No token was sent.") {
+		t.Errorf("error = %v, want a 401 saying no token was sent", err)
 	}
 }
 

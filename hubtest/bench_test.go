@@ -17,7 +17,7 @@ import (
 // loopback.
 func benchReceiver(b *testing.B) string {
 	s := hfhooks.NewServer(hfhooks.WithSecret("bench"), hfhooks.WithLogger(slog.New(slog.DiscardHandler)), hfhooks.WithOutput(io.Discard))
-	if err := s.AddWebhook("hook", func(context.Context, *hfhooks.Delivery) (any, error) { return nil, nil }); err != nil {
+	if err := s.AddEndpoint("hook", func(context.Context, *hfhooks.Delivery) (any, error) { return nil, nil }); err != nil {
 		b.Fatal(err)
 	}
 	ts := httptest.NewServer(s)

@@ -11,8 +11,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/hfhooks/hfhooks"
 	"github.com/hfhooks/hfhooks/internal/redact"
+	"github.com/hfhooks/hfhooks/internal/wire"
 )
 
 // maxErrorExcerpt bounds how much of a non-2xx answer an attempt keeps.
@@ -121,7 +121,7 @@ func (h *Hub) post(t attemptTarget, payload []byte) Attempt {
 	}
 	req.Header.Set("Content-Type", "application/json")
 	if t.secret != "" {
-		req.Header.Set(hfhooks.SecretHeader, t.secret)
+		req.Header.Set(wire.SecretHeader, t.secret)
 	}
 	resp, err := h.client.Do(req)
 	a.Duration = time.Since(a.Time)

@@ -47,8 +47,10 @@ type Emitted struct {
 
 // Emit makes the Hub emit ev: it builds the payload, and queues a delivery
 // to every enabled webhook that watches the repo (its user or org, or the
-// repo itself) and whose domains take the event's scope. It does not wait
-// for the deliveries: see [Hub.WaitForDelivery] and [Hub.WaitIdle].
+// repo itself) and whose domains take the event's scope. A discussion event
+// also records its discussion (and comment), so that the discussion API can
+// act on it. It does not wait for the deliveries: see
+// [Hub.WaitForDelivery] and [Hub.WaitIdle].
 func (h *Hub) Emit(ctx context.Context, ev Event) (*Emitted, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -57,18 +59,28 @@ func (h *Hub) Emit(ctx context.Context, ev Event) (*Emitted, error) {
 	if err != nil {
 		return nil, err
 	}
-	e, err := describe(ev.Kind, tree)
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	e, err := h.emitLocked(ev.Kind, tree)
+	if err != nil {
+		return nil, err
+	}
+	h.recordDiscussionLocked(e.Repo, tree)
+	return e, nil
+}
+
+// emitLocked emits the event of kind whose payload is tree; h.mu must be
+// held.
+func (h *Hub) emitLocked(kind string, tree map[string]any) (*Emitted, error) {
+	e, err := describe(kind, tree)
 	if err != nil {
 		return nil, err
 	}
 	now := time.Now()
 	e.EventID = newID(now)
 	repoType, repoName, _ := strings.Cut(e.Repo, ":")
-
-	h.mu.Lock()
-	defer h.mu.Unlock()
 	if h.closed {
-		return nil, fmt.Errorf("hubtest: emit %s: the hub is closed", ev.Kind)
+		return nil, fmt.Errorf("hubtest: emit %s: the hub is closed", kind)
 	}
 	webhook := tree["webhook"].(map[string]any)
 	for _, id := range h.order {

@@ -3,6 +3,7 @@ package hubtest_test
 import (
 	"context"
 	"fmt"
+	"io"
 	"log"
 	"log/slog"
 	"net/http/httptest"
@@ -23,7 +24,7 @@ func ExampleNewServer() {
 	// The receiver under test.
 	seen := make(chan string, 1)
 	receiver := hfhooks.NewServer(hfhooks.WithSecret("s3cret"), hfhooks.WithLogger(slog.New(slog.DiscardHandler)))
-	err := receiver.AddWebhook("sync", func(ctx context.Context, d *hfhooks.Delivery) (any, error) {
+	err := receiver.AddEndpoint("sync", func(ctx context.Context, d *hfhooks.Delivery) (any, error) {
 		seen <- fmt.Sprintf("%s %s on %s %s", d.Payload.Event.Scope, d.Payload.Event.Action, d.Payload.Repo.Type, d.Payload.Repo.Name)
 		return nil, nil
 	})
@@ -62,4 +63,49 @@ func ExampleNewServer() {
 	// Output:
 	// delivered 200
 	// repo.content update on dataset acme/reviews
+}
+
+// A test of a handler alone: build the delivery of an event, as the Hub
+// would send it, and call the handler with it.
+func ExampleNewDelivery() {
+	triggerTraining := func(ctx context.Context, d *hfhooks.Delivery) (any, error) {
+		if d.Payload.Repo.Type != hfhooks.RepoDataset {
+			return "skipped", nil
+		}
+		return "training on " + d.Payload.Repo.Name, nil
+	}
+	for _, repo := range []string{"dataset:acme/reviews", "model:acme/llm"} {
+		d, err := hubtest.NewDelivery(hubtest.Event{Kind: "repo.update", Repo: repo})
+		if err != nil {
+			log.Fatal(err)
+		}
+		fmt.Println(triggerTraining(context.Background(), d))
+	}
+	// Output:
+	// training on acme/reviews <nil>
+	// skipped <nil>
+}
+
+// A test of a receiver over HTTP: send an event to an endpoint with the
+// webhook secret, as the Hub does.
+func ExampleSend() {
+	receiver := hfhooks.NewServer(hfhooks.WithSecret("s3cret"), hfhooks.WithLogger(slog.New(slog.DiscardHandler)))
+	err := receiver.AddEndpoint("hello", func(ctx context.Context, d *hfhooks.Delivery) (any, error) {
+		return map[string]string{"repo": d.Payload.Repo.Name}, nil
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	rs := httptest.NewServer(receiver)
+	defer rs.Close()
+
+	resp, err := hubtest.Send(context.Background(), rs.URL+"/webhooks/hello", "s3cret", hubtest.Event{Kind: "repo.content", Repo: "model:acme/llm"})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	fmt.Print(resp.StatusCode, " ", string(body))
+	// Output:
+	// 200 {"repo":"acme/llm"}
 }

@@ -81,7 +81,7 @@ func newReceiver(t testing.TB, secret string) *receiver {
 func (r *receiver) setSecret(t testing.TB, secret string) {
 	t.Helper()
 	s := hfhooks.NewServer(hfhooks.WithSecret(secret), hfhooks.WithLogger(slog.New(slog.DiscardHandler)), hfhooks.WithOutput(io.Discard))
-	if err := s.AddWebhook("hook", r.record); err != nil {
+	if err := s.AddEndpoint("hook", r.record); err != nil {
 		t.Fatal(err)
 	}
 	var h http.Handler = s
@@ -90,7 +90,7 @@ func (r *receiver) setSecret(t testing.TB, secret string) {
 
 func (r *receiver) record(_ context.Context, d *hfhooks.Delivery) (any, error) {
 	if r.fail.Add(-1) >= 0 {
-		return nil, hfhooks.Error(http.StatusInternalServerError, "failing on purpose")
+		return nil, hfhooks.Error("failing on purpose", http.StatusInternalServerError)
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()

@@ -35,9 +35,15 @@ import (
 //	GET                /oauth/userinfo                        the signed-in user
 //	GET                /oauth/jwks                            the ID token key
 //	GET                /avatars/{name}.svg                    a user's or org's picture
+//	GET                /api/whoami-v2                         the token's user and orgs
+//	POST               /api/{type}s/{owner}/{name}/discussions/{num}/{resource}
+//	                   comment, status, title, merge, comment/{id}/edit and
+//	                   comment/{id}/hide, as the Hub's discussion API (see
+//	                   [Hub.Discussion])
 //
 // Every /api route needs "Authorization: Bearer <token>" with one of
-// [Hub.Tokens], and reaches only that token's webhooks.
+// [Hub.Tokens]. The webhook routes reach only that token's webhooks; the
+// discussion routes act as the token's [User] on any discussion.
 //
 // The /oauth routes play the Hub's OpenID provider, for "Sign in with
 // Hugging Face": its URL is the Hub's, its clients are set with
@@ -68,6 +74,9 @@ type Hub struct {
 	// changed is closed and replaced whenever a delivery changes, to wake
 	// the waiters.
 	changed chan struct{}
+	// discussions are the discussions events and the discussion API made,
+	// by discussionKey.
+	discussions map[string]*discussion
 }
 
 // hook is a webhook and its delivery state.
@@ -95,14 +104,15 @@ func New(opts ...Option) *Hub {
 		cfg.tokens = []string{NewToken()}
 	}
 	h := &Hub{
-		cfg:        cfg,
-		tokens:     cfg.tokens,
-		users:      usersOf(cfg.tokens, cfg.users),
-		oauth:      newProvider(cfg.clients),
-		client:     deliveryClient(cfg.client),
-		hooks:      map[string]*hook{},
-		deliveries: map[string]*Delivery{},
-		changed:    make(chan struct{}),
+		cfg:         cfg,
+		tokens:      cfg.tokens,
+		users:       usersOf(cfg.tokens, cfg.users),
+		oauth:       newProvider(cfg.clients),
+		client:      deliveryClient(cfg.client),
+		hooks:       map[string]*hook{},
+		deliveries:  map[string]*Delivery{},
+		changed:     make(chan struct{}),
+		discussions: map[string]*discussion{},
 	}
 	for _, t := range cfg.tokens {
 		h.tokenSums = append(h.tokenSums, sha256.Sum256([]byte(t)))
@@ -135,6 +145,7 @@ func (h *Hub) routes() *http.ServeMux {
 	h.emulatorRoutes(mux)
 	h.pageRoutes(mux)
 	h.oauthRoutes(mux)
+	h.discussionRoutes(mux)
 	return mux
 }
 

@@ -314,7 +314,7 @@ func (b *riverBackend[TTx]) retry(ctx context.Context, id int64) error {
 	job, err := b.client.JobGet(ctx, id)
 	switch {
 	case errors.Is(err, river.ErrNotFound) || (err == nil && job.Kind != deliveryArgs{}.Kind()):
-		return fmt.Errorf("queue: delivery %d: %w", id, hfhooks.ErrNotFound)
+		return fmt.Errorf("queue: delivery %d: %w", id, hfhooks.ErrDeliveryNotFound)
 	case err != nil:
 		return fmt.Errorf("queue: delivery %d: %w", id, err)
 	case stateOf(job.State) != hfhooks.StateFailed:

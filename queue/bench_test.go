@@ -39,7 +39,7 @@ func BenchmarkIntake(b *testing.B) {
 	for _, conc := range concurrencies {
 		b.Run(fmt.Sprintf("sync/c%d", conc), func(b *testing.B) {
 			srv := hfhooks.NewServer(hfhooks.WithSecret(testSecret), hfhooks.WithLogger(slog.New(slog.DiscardHandler)))
-			srv.AddWebhook("hook", noop)
+			srv.AddEndpoint("hook", noop)
 			benchHTTP(b, srv, conc)
 		})
 	}
@@ -62,7 +62,7 @@ func BenchmarkIntake(b *testing.B) {
 				b.Run(name, func(b *testing.B) {
 					q := openQueue(b, bc)
 					srv := hfhooks.NewServer(hfhooks.WithQueue(q), hfhooks.WithSecret(testSecret), hfhooks.WithLogger(slog.New(slog.DiscardHandler)))
-					srv.AddWebhook("hook", noop)
+					srv.AddEndpoint("hook", noop)
 					if workers {
 						if err := q.Start(context.Background(), srv); err != nil {
 							b.Fatal(err)

@@ -12,7 +12,7 @@ import (
 )
 
 // SetEndpoints sets the endpoints whose deliveries this process runs, with
-// their timeouts and concurrency (see hfhooks.EndpointQueue); the Server
+// their timeouts and concurrency (see hfhooks.Queue); the Server
 // calls it each time its endpoints change. Each endpoint has a River queue
 // of its own (see the package documentation), worked by as many workers as its concurrency,
 // or WithWorkers for an endpoint without one. A queue added runs at once

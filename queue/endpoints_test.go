@@ -22,7 +22,9 @@ func TestEndpointTimeoutIsTheAttempts(t *testing.T) {
 		slow := func(ctx context.Context, _ *hfhooks.Delivery) (any, error) {
 			select {
 			case <-time.After(2 * short): // longer than the queue's default
-				return nil, nil
+				// On a loaded machine both may be ready when this runs:
+				// a run past its deadline has failed, whichever select picked.
+				return nil, ctx.Err()
 			case <-ctx.Done():
 				return nil, ctx.Err()
 			}
@@ -34,11 +36,11 @@ func TestEndpointTimeoutIsTheAttempts(t *testing.T) {
 			return nil, ctx.Err()
 		}
 		d := startHooks(t, openQueue(t, bc, WithAttemptTimeout(short), WithMaxAttempts(1)),
-			hfhooks.Webhook{Path: "slow", Handler: slow, Options: []hfhooks.EndpointOption{hfhooks.EndpointTimeout(long)}},
-			hfhooks.Webhook{Path: "hang", Handler: hang, Options: []hfhooks.EndpointOption{hfhooks.EndpointTimeout(short)}},
-			hfhooks.Webhook{Path: "cmd", Handler: action.Run(action.Command{Args: []string{"sleep", "5"}, Timeout: short}),
+			hfhooks.EndpointSpec{Name: "slow", Handler: slow, Options: []hfhooks.EndpointOption{hfhooks.EndpointTimeout(long)}},
+			hfhooks.EndpointSpec{Name: "hang", Handler: hang, Options: []hfhooks.EndpointOption{hfhooks.EndpointTimeout(short)}},
+			hfhooks.EndpointSpec{Name: "cmd", Handler: action.Run(action.Command{Args: []string{"sleep", "5"}, Timeout: short}),
 				Options: []hfhooks.EndpointOption{hfhooks.EndpointTimeout(short)}},
-			hfhooks.Webhook{Path: "default", Handler: slow},
+			hfhooks.EndpointSpec{Name: "default", Handler: slow},
 		)
 		ok := send(t, d.url+"/webhooks/slow", payload(t, "acme/slow"), nil)
 		hung := send(t, d.url+"/webhooks/hang", payload(t, "acme/hang"), nil)
@@ -80,8 +82,8 @@ func TestEndpointConcurrencyQueues(t *testing.T) {
 		other := func(context.Context, *hfhooks.Delivery) (any, error) { return nil, nil }
 		timeout := 300 * time.Millisecond
 		d := startHooks(t, openQueue(t, bc, WithMaxAttempts(1)),
-			hfhooks.Webhook{Path: "one", Handler: one, Options: []hfhooks.EndpointOption{hfhooks.EndpointConcurrency(1), hfhooks.EndpointTimeout(timeout)}},
-			hfhooks.Webhook{Path: "other", Handler: other},
+			hfhooks.EndpointSpec{Name: "one", Handler: one, Options: []hfhooks.EndpointOption{hfhooks.EndpointConcurrency(1), hfhooks.EndpointTimeout(timeout)}},
+			hfhooks.EndpointSpec{Name: "other", Handler: other},
 		)
 		var ids []string
 		for _, name := range []string{"acme/1", "acme/2", "acme/3"} {
@@ -116,16 +118,16 @@ func TestEndpointConcurrencyQueues(t *testing.T) {
 func TestRemovedEndpointWaits(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, bc backendCase) {
 		ran := make(chan string, 1)
-		hook := hfhooks.Webhook{Path: "hook", Handler: func(_ context.Context, d *hfhooks.Delivery) (any, error) {
+		hook := hfhooks.EndpointSpec{Name: "hook", Handler: func(_ context.Context, d *hfhooks.Delivery) (any, error) {
 			ran <- d.ID
 			return nil, nil
 		}}
-		other := hfhooks.Webhook{Path: "other", Handler: func(context.Context, *hfhooks.Delivery) (any, error) { return nil, nil }}
+		other := hfhooks.EndpointSpec{Name: "other", Handler: func(context.Context, *hfhooks.Delivery) (any, error) { return nil, nil }}
 		q := openQueue(t, bc)
 		d := startHooks(t, q, hook, other)
 		waitFor(t, d.url, send(t, d.url+"/webhooks/hook", payload(t, "acme/before"), nil).ID, hfhooks.StateSucceeded)
 		<-ran
-		if err := d.srv.ReplaceWebhooks([]hfhooks.Webhook{other}); err != nil {
+		if err := d.srv.ReplaceEndpoints([]hfhooks.EndpointSpec{other}); err != nil {
 			t.Fatal(err)
 		}
 		r, err := q.Enqueue(context.Background(), &hfhooks.Delivery{Endpoint: "hook", Body: payload(t, "acme/waits"), ReceivedAt: time.Now()})
@@ -136,7 +138,7 @@ func TestRemovedEndpointWaits(t *testing.T) {
 		// one had its chance.
 		waitFor(t, d.url, send(t, d.url+"/webhooks/other", payload(t, "acme/other"), nil).ID, hfhooks.StateSucceeded)
 		staysQueued(t, d.url, r.ID)
-		if err := d.srv.ReplaceWebhooks([]hfhooks.Webhook{hook, other}); err != nil {
+		if err := d.srv.ReplaceEndpoints([]hfhooks.EndpointSpec{hook, other}); err != nil {
 			t.Fatal(err)
 		}
 		waitFor(t, d.url, r.ID, hfhooks.StateSucceeded)
@@ -157,8 +159,8 @@ func TestOneOwnerPerEndpoint(t *testing.T) {
 		}
 		var mu sync.Mutex
 		ranBy := map[string]string{} // repo → process
-		hook := func(process, path string) hfhooks.Webhook {
-			return hfhooks.Webhook{Path: path, Handler: func(_ context.Context, d *hfhooks.Delivery) (any, error) {
+		hook := func(process, path string) hfhooks.EndpointSpec {
+			return hfhooks.EndpointSpec{Name: path, Handler: func(_ context.Context, d *hfhooks.Delivery) (any, error) {
 				mu.Lock()
 				defer mu.Unlock()
 				ranBy[d.Payload.Repo.Name] = process + "/" + d.Endpoint

@@ -32,7 +32,7 @@ func ExampleOpen() {
 	defer q.Close()
 
 	srv := hfhooks.NewServer(hfhooks.WithQueue(q), hfhooks.WithSecret("my_secret_key"))
-	if err := srv.AddWebhook("trigger_training", func(ctx context.Context, d *hfhooks.Delivery) (any, error) {
+	if err := srv.AddEndpoint("trigger_training", func(ctx context.Context, d *hfhooks.Delivery) (any, error) {
 		// d.ID is the same on every attempt: use it to make side effects idempotent.
 		return nil, nil
 	}); err != nil {

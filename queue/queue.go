@@ -167,8 +167,9 @@ type Queue struct {
 }
 
 var (
-	_ hfhooks.EndpointQueue = (*Queue)(nil)
-	_ hfhooks.QueueHistory  = (*Queue)(nil)
+	_ hfhooks.Queue        = (*Queue)(nil)
+	_ hfhooks.QueueHistory = (*Queue)(nil)
+	_ hfhooks.QueueHealth  = (*Queue)(nil)
 )
 
 // Open opens the queue named by dsn and brings its schema up to date:
@@ -487,7 +488,7 @@ func (q *Queue) List(ctx context.Context, hq hfhooks.HistoryQuery) (hfhooks.Hist
 func (q *Queue) Retry(ctx context.Context, id string) error {
 	n, err := strconv.ParseInt(id, 10, 64)
 	if err != nil {
-		return fmt.Errorf("queue: delivery %q: %w", id, hfhooks.ErrNotFound)
+		return fmt.Errorf("queue: delivery %q: %w", id, hfhooks.ErrDeliveryNotFound)
 	}
 	return q.db.retry(ctx, n)
 }

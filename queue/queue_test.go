@@ -126,18 +126,18 @@ type durable struct {
 
 func startDurable(t testing.TB, q *Queue, handlers map[string]hfhooks.HandlerFunc) *durable {
 	t.Helper()
-	var hooks []hfhooks.Webhook
+	var hooks []hfhooks.EndpointSpec
 	for name, h := range handlers {
-		hooks = append(hooks, hfhooks.Webhook{Path: name, Handler: h})
+		hooks = append(hooks, hfhooks.EndpointSpec{Name: name, Handler: h})
 	}
 	return startHooks(t, q, hooks...)
 }
 
 // startHooks is startDurable with endpoint options.
-func startHooks(t testing.TB, q *Queue, hooks ...hfhooks.Webhook) *durable {
+func startHooks(t testing.TB, q *Queue, hooks ...hfhooks.EndpointSpec) *durable {
 	t.Helper()
 	srv := hfhooks.NewServer(hfhooks.WithQueue(q), hfhooks.WithSecret(testSecret), hfhooks.WithLogger(slog.New(slog.DiscardHandler)), hfhooks.WithOutput(io.Discard))
-	if err := srv.ReplaceWebhooks(hooks); err != nil {
+	if err := srv.ReplaceEndpoints(hooks); err != nil {
 		t.Fatal(err)
 	}
 	hs := httptest.NewServer(srv)
@@ -388,7 +388,7 @@ func TestClientErrorIsNotRetried(t *testing.T) {
 		d := startDurable(t, openQueue(t, bc, WithMaxAttempts(5)), map[string]hfhooks.HandlerFunc{
 			"hook": func(context.Context, *hfhooks.Delivery) (any, error) {
 				runs.Add(1)
-				return nil, hfhooks.Error(http.StatusUnprocessableEntity, "not a model repo")
+				return nil, hfhooks.Error("not a model repo", http.StatusUnprocessableEntity)
 			},
 		})
 		a := send(t, d.url+"/webhooks/hook", payload(t, "acme/bad"), nil)
@@ -677,7 +677,7 @@ func TestGracefulShutdown(t *testing.T) {
 		}
 		q := openQueue(t, bc, WithWorkers(1))
 		srv := hfhooks.NewServer(hfhooks.WithQueue(q), hfhooks.WithSecret(testSecret), hfhooks.WithLogger(slog.New(slog.DiscardHandler)), hfhooks.WithOutput(io.Discard), hfhooks.WithShutdownGrace(10*time.Second))
-		srv.AddWebhook("hook", handler)
+		srv.AddEndpoint("hook", handler)
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
 			t.Fatal(err)
@@ -729,7 +729,7 @@ func TestHistorySurvivesReopenWithFilterAndPaging(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, bc backendCase) {
 		handlers := map[string]hfhooks.HandlerFunc{"hook": func(_ context.Context, d *hfhooks.Delivery) (any, error) {
 			if strings.HasSuffix(d.Payload.Repo.Name, "odd") {
-				return nil, hfhooks.Error(http.StatusBadRequest, "odd one")
+				return nil, hfhooks.Error("odd one", http.StatusBadRequest)
 			}
 			return nil, nil
 		}}

@@ -138,7 +138,9 @@ func TestSQLiteLockedFailsFastThenRecovers(t *testing.T) {
 	if took > 3*budget {
 		t.Errorf("Enqueue failed after %v, want within about %v", took, budget)
 	}
-	if err := q.Health(ctx); !errors.Is(err, ErrUnavailable) || !strings.Contains(err.Error(), "database is locked") {
+	// The check names the lock: SQLite's "database is locked", or, when a
+	// loaded machine lets the budget run out first, "locked by another process".
+	if err := q.Health(ctx); !errors.Is(err, ErrUnavailable) || !strings.Contains(err.Error(), "locked") {
 		t.Errorf("Health while locked = %v, want the lock named", err)
 	}
 
@@ -346,11 +348,12 @@ func TestSQLiteCommitWakesWorkers(t *testing.T) {
 		committed := time.Now()
 		select {
 		case at := <-started:
-			if took := at.Sub(committed); took > 200*time.Millisecond {
-				t.Errorf("delivery %d started %v after its commit, want within 200 ms", i, took)
+			// Well before River's poll: a loaded machine may take a while.
+			if took := at.Sub(committed); took > time.Second {
+				t.Errorf("delivery %d started %v after its commit, want within 1 s (River polls every 5 s)", i, took)
 			}
-		case <-time.After(time.Second):
-			t.Fatalf("delivery %d did not start within 1 s of its commit", i)
+		case <-time.After(3 * time.Second):
+			t.Fatalf("delivery %d did not start within 3 s of its commit", i)
 		}
 	}
 }
@@ -431,9 +434,10 @@ func TestSQLiteIdleWorkersStopAndStartAgain(t *testing.T) {
 		t.Fatal(err)
 	}
 	failed := time.Now()
-	startsWithin("a delivery committed while idle", failed, 500*time.Millisecond)
+	// The bounds are well under River's 5 s poll, with room for a loaded machine.
+	startsWithin("a delivery committed while idle", failed, 2*time.Second)
 	asleep() // the retry is due in 150 to 300 ms
-	startsWithin("its retry", failed, 300*time.Millisecond+time.Second)
+	startsWithin("its retry", failed, 300*time.Millisecond+3*time.Second)
 }
 
 // TestSQLiteIdleStopThatTimesOut puts River's client to sleep with a stop

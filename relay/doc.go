@@ -4,7 +4,7 @@
 //
 // The relay ([Server]) hands out channels. A channel has a public URL,
 // https://relay.example/c/<id>, to configure on the Hub, and a token that only
-// its owner knows. A listener ([Listen]) holding the token connects out to
+// its owner knows. A listener ([Listener]) holding the token connects out to
 // the relay and keeps one long-lived connection open; each webhook POST to
 // the channel's URL travels down that connection to the listener, which
 // forwards it to a local server, and the local server's status and body go
@@ -43,13 +43,33 @@
 //
 // # Limits
 //
-// Memory is bounded: a relay has at most [WithMaxChannels] channels (more
-// gives 503), each with at most [WithMaxPending] deliveries waiting for their
-// answer (more gives 429), bodies of at most [WithMaxBodyBytes] (more gives
-// 413), and a channel nobody listened on for [WithIdleExpiry] is forgotten.
-// A delivery to a channel without a listener is answered 503 at once, so
-// that the Hub retries it later; one without an answer within
-// [WithResponseTimeout] (25 s by default, under the Hub's 30 s) gets 504.
+// Every limit is checked before the work it bounds, and answers with its
+// own status and a message naming it. Before a delivery's body is read: an
+// unknown or expired channel gives 404, a channel without a listener 503
+// (so that the Hub retries later), more than [WithMaxPending] deliveries in
+// flight on the channel 429, a body over [WithMaxBodyBytes] 413, and a body
+// that would take the relay past [WithMaxBufferedBytes] across all
+// channels 503. A body that does not arrive within [WithReadTimeout] gives
+// 408; a delivery without an answer within [WithResponseTimeout] (25 s by
+// default, under the Hub's 30 s) 504; one whose listener disconnects while
+// it waits, 503 at once. [Server.Serve] also bounds headers (the read
+// timeout, 64 KiB) and idle connections ([WithIdleTimeout]).
+//
+// Channels: a relay holds at most [WithMaxChannels] (more gives 503);
+// creation is rate-limited per client address ([WithCreateRate]: 429 with
+// Retry-After); a channel no listener ever connected to is forgotten after
+// [WithUnclaimedExpiry] (minutes), and one nobody listened on for
+// [WithIdleExpiry] (a day).
+//
+// # Restarts
+//
+// With [WithStore], channels (never their tokens, only a hash) survive a
+// restart of the relay: listeners reconnect to the same channel, and the
+// Hub's webhooks keep working. Without it, a [Listener] whose channel the
+// restarted relay no longer knows creates a new one and reports it through
+// [Listener.OnChannel]. Either way, a Listener treats a relay that is down
+// or answers 5xx as a passing outage, and reconnects with capped, jittered
+// backoff.
 //
 // The relay logs no secrets (no channel token, no webhook secret, no query
 // string) and keeps no payload once its delivery is answered.

@@ -16,7 +16,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/hfhooks/hfhooks"
 	"github.com/hfhooks/hfhooks/internal/redact"
 )
 
@@ -111,7 +110,7 @@ type Forwarded struct {
 	// query values redacted; empty when the listener refused the delivery.
 	Target string
 	// Scope, Action and Repo ("TYPE:NAME") come from the payload; they are
-	// empty when it is not a webhook payload the receiver can decode.
+	// empty when it is not a webhook payload (see summary).
 	Scope, Action, Repo string
 	// Status is the local server's status, or the one the listener gave
 	// the relay when it refused the delivery (404) or could not reach the
@@ -126,8 +125,13 @@ type Forwarded struct {
 }
 
 // Listener connects to a channel on a relay and forwards each delivery to a
-// local server, reconnecting with backoff when the connection drops. Set
-// the fields, then call Run.
+// local server. Set the fields, then call Run.
+//
+// It survives the relay's restarts and outages: when the relay cannot be
+// reached or answers 5xx, it reconnects with backoff; when the relay no
+// longer knows the channel (it expired, or the relay restarted without a
+// [Store]), it creates a new one and tells OnChannel. It logs each change
+// of the connection's state once, not each attempt.
 //
 // A channel is a door for the Hub's deliveries only: the listener forwards
 // a delivery to the channel's URL when ForwardTo is an endpoint's URL
@@ -142,8 +146,12 @@ type Forwarded struct {
 type Listener struct {
 	// RelayURL is the relay's base URL, e.g. https://you-relay.hf.space.
 	RelayURL string
-	// Channel is the channel to listen on (its ID and Token).
+	// Channel is the channel to listen on (its ID and Token). Without an
+	// ID, Run creates a channel, as it does when the relay forgot this one.
 	Channel Channel
+	// RelayToken is the relay's token, to create a channel when the relay
+	// requires one (see [WithCreateToken]).
+	RelayToken string
 	// ForwardTo is the local URL deliveries go to: an endpoint's URL,
 	// such as http://127.0.0.1:7860/webhooks/inbox, which receives the
 	// deliveries to the channel's URL, or a server's base URL, such as
@@ -162,6 +170,9 @@ type Listener struct {
 	OnForward func(Forwarded)
 	// OnConnect, when set, is called each time the stream is established.
 	OnConnect func()
+	// OnChannel, when set, is called with each channel Run creates, before
+	// it listens on it: its URL is the one to give the Hub from then on.
+	OnChannel func(Channel)
 	// Backoff and MaxBackoff bound the waits between reconnection attempts
 	// (DefaultBackoff and DefaultMaxBackoff when zero).
 	Backoff, MaxBackoff time.Duration
@@ -176,10 +187,13 @@ type permanentError struct{ err error }
 func (e *permanentError) Error() string { return e.err.Error() }
 func (e *permanentError) Unwrap() error { return e.err }
 
+// errChannelGone is the relay's 404 for the channel: Run creates another.
+var errChannelGone = errors.New("the relay no longer knows the channel (it expired, or the relay restarted without --state)")
+
 // Run listens until ctx ends (and returns nil), the relay refuses the
-// channel or hands it to another listener (ErrReplaced), or MaxReconnects
-// attempts in a row fail. It waits for the deliveries being forwarded
-// before it returns.
+// channel's token or hands the channel to another listener (ErrReplaced),
+// or MaxReconnects attempts in a row fail. It waits for the deliveries
+// being forwarded before it returns.
 func (l *Listener) Run(ctx context.Context) error {
 	base, err := url.Parse(l.ForwardTo)
 	if err != nil || (base.Scheme != "http" && base.Scheme != "https") || base.Host == "" {
@@ -187,9 +201,19 @@ func (l *Listener) Run(ctx context.Context) error {
 	}
 	var wg sync.WaitGroup
 	defer wg.Wait()
+	ch := l.Channel
 	failures := 0
+	var downSince time.Time // when the connection was lost; zero while up
+	worked := false         // whether a stream on ch was established
 	for {
-		connected, err := l.stream(ctx, base, &wg)
+		var connected bool
+		var err error
+		if ch.ID == "" {
+			ch, err = l.newChannel(ctx)
+		}
+		if err == nil {
+			connected, err = l.stream(ctx, ch, base, &wg, downSince)
+		}
 		err = redact.Error(err)
 		if ctx.Err() != nil {
 			return nil
@@ -199,14 +223,29 @@ func (l *Listener) Run(ctx context.Context) error {
 			return err
 		}
 		if connected {
-			failures = 0
+			failures, downSince, worked = 0, time.Time{}, true
 		}
 		failures++
 		if l.MaxReconnects > 0 && failures > l.MaxReconnects {
 			return fmt.Errorf("relay: giving up after %d failed connection attempts: %w", failures, err)
 		}
 		wait := l.backoff(failures)
-		l.logger().Warn("relay connection lost; reconnecting", "err", err, "in", wait.Round(time.Millisecond))
+		switch {
+		case errors.Is(err, errChannelGone):
+			l.logger().Warn("the relay no longer knows the channel (it expired, or the relay restarted without --state); creating a new one", "channel", ch.ID)
+			ch = Channel{}
+			if worked {
+				// The relay is up, and forgot a channel that worked:
+				// replace it at once.
+				failures, worked = 0, false
+				continue
+			}
+		case downSince.IsZero():
+			downSince = time.Now()
+			l.logger().Warn("relay unreachable; reconnecting with backoff", "err", err)
+		default:
+			l.logger().Debug("relay still unreachable", "err", err, "attempt", failures, "next_in", wait.Round(time.Millisecond))
+		}
 		t := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():
@@ -215,6 +254,24 @@ func (l *Listener) Run(ctx context.Context) error {
 		case <-t.C:
 		}
 	}
+}
+
+// newChannel creates a channel on the relay and hands it to OnChannel. A
+// refusal (4xx) is permanent; the relay being down is not.
+func (l *Listener) newChannel(ctx context.Context) (Channel, error) {
+	ch, err := createChannel(ctx, l.HTTPClient, l.RelayURL, l.RelayToken)
+	var herr *HTTPError
+	if errors.As(err, &herr) && herr.StatusCode < 500 && herr.StatusCode != http.StatusTooManyRequests {
+		return Channel{}, &permanentError{err}
+	}
+	if err != nil {
+		return Channel{}, err
+	}
+	l.logger().Info("created a new channel", "channel", ch.ID, "url", ch.URL)
+	if l.OnChannel != nil {
+		l.OnChannel(ch)
+	}
+	return ch, nil
 }
 
 // backoff is the wait before the n-th attempt in a row (n ≥ 1): doubling
@@ -251,21 +308,22 @@ func (l *Listener) client() *http.Client {
 	return http.DefaultClient
 }
 
-// channelPath is the URL of the channel's listener API plus suffix.
-func (l *Listener) channelPath(suffix string) string {
-	return strings.TrimRight(l.RelayURL, "/") + "/channels/" + url.PathEscape(l.Channel.ID) + suffix
+// channelPath is the URL of channel ch's listener API plus suffix.
+func (l *Listener) channelPath(ch Channel, suffix string) string {
+	return strings.TrimRight(l.RelayURL, "/") + "/channels/" + url.PathEscape(ch.ID) + suffix
 }
 
-// stream makes one connection and reads its events until it ends; it
-// reports whether the connection was established.
-func (l *Listener) stream(ctx context.Context, base *url.URL, wg *sync.WaitGroup) (connected bool, err error) {
+// stream makes one connection to channel ch and reads its events until it
+// ends; it reports whether the connection was established. downSince is
+// when the previous connection was lost, zero if it was not.
+func (l *Listener) stream(ctx context.Context, ch Channel, base *url.URL, wg *sync.WaitGroup, downSince time.Time) (connected bool, err error) {
 	sctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	req, err := http.NewRequestWithContext(sctx, http.MethodGet, l.channelPath("/events"), nil)
+	req, err := http.NewRequestWithContext(sctx, http.MethodGet, l.channelPath(ch, "/events"), nil)
 	if err != nil {
 		return false, &permanentError{fmt.Errorf("relay: %w", err)}
 	}
-	req.Header.Set("Authorization", "Bearer "+l.Channel.Token)
+	req.Header.Set("Authorization", "Bearer "+ch.Token)
 	req.Header.Set("Accept", "text/event-stream")
 	// Until the relay says how often it beats, allow three default beats.
 	idle := missedHeartbeats * DefaultHeartbeat
@@ -278,9 +336,11 @@ func (l *Listener) stream(ctx context.Context, base *url.URL, wg *sync.WaitGroup
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		herr := statusError(resp)
-		switch herr.StatusCode {
-		case http.StatusUnauthorized, http.StatusForbidden, http.StatusNotFound:
-			return false, &permanentError{fmt.Errorf("relay: listening on channel %s: %w", l.Channel.ID, herr)}
+		switch {
+		case herr.StatusCode == http.StatusNotFound:
+			return false, fmt.Errorf("relay: listening on channel %s: %w: %w", ch.ID, errChannelGone, herr)
+		case herr.StatusCode < 500 && herr.StatusCode != http.StatusTooManyRequests:
+			return false, &permanentError{fmt.Errorf("relay: listening on channel %s: %w", ch.ID, herr)}
 		}
 		return false, fmt.Errorf("relay: connecting: %w", herr)
 	}
@@ -320,7 +380,11 @@ func (l *Listener) stream(ctx context.Context, base *url.URL, wg *sync.WaitGroup
 				limit = ready.MaxBodyBytes
 			}
 			connected = true
-			l.logger().Info("connected to the relay", "channel", l.Channel.ID)
+			if downSince.IsZero() {
+				l.logger().Info("connected to the relay", "channel", ch.ID)
+			} else {
+				l.logger().Info("reconnected to the relay", "channel", ch.ID, "after", time.Since(downSince).Round(time.Millisecond))
+			}
 			if l.OnConnect != nil {
 				l.OnConnect()
 			}
@@ -332,7 +396,7 @@ func (l *Listener) stream(ctx context.Context, base *url.URL, wg *sync.WaitGroup
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				l.forward(ctx, base, m, limit)
+				l.forward(ctx, ch, base, m, limit)
 			}()
 		case eventReplaced:
 			return connected, &permanentError{ErrReplaced}
@@ -362,11 +426,9 @@ func readLine(br *bufio.Reader, limit int64) ([]byte, error) {
 
 // forward sends m to the local server under base and the answer back to
 // the relay, or refuses m (see route).
-func (l *Listener) forward(ctx context.Context, base *url.URL, m message, limit int64) {
+func (l *Listener) forward(ctx context.Context, ch Channel, base *url.URL, m message, limit int64) {
 	f := Forwarded{Time: time.Now(), DeliveryID: m.ID}
-	if p, err := hfhooks.DecodePayload(m.Body); err == nil {
-		f.Scope, f.Action, f.Repo = p.Event.Scope, string(p.Event.Action), string(p.Repo.Type)+":"+p.Repo.Name
-	}
+	f.Scope, f.Action, f.Repo = summary(m.Body)
 	var a answer
 	var ferr error
 	if target, ok := route(base, m); !ok {
@@ -381,7 +443,7 @@ func (l *Listener) forward(ctx context.Context, base *url.URL, m message, limit 
 	}
 	f.Duration = time.Since(f.Time)
 	f.Status = a.Status
-	f.Err = redact.Error(errors.Join(ferr, l.answer(ctx, m.ID, a)))
+	f.Err = redact.Error(errors.Join(ferr, l.answer(ctx, ch, m.ID, a)))
 	if l.OnForward != nil {
 		l.OnForward(f)
 	}
@@ -431,8 +493,9 @@ func (l *Listener) post(ctx context.Context, client *http.Client, target string,
 	return answer{Status: resp.StatusCode, Header: pick(resp.Header, answerHeaders), Body: body}, nil
 }
 
-// answer posts the local answer to delivery id back to the relay.
-func (l *Listener) answer(ctx context.Context, id string, a answer) error {
+// answer posts the local answer to delivery id of channel ch back to the
+// relay.
+func (l *Listener) answer(ctx context.Context, ch Channel, id string, a answer) error {
 	b, err := json.Marshal(a)
 	if err != nil {
 		return err
@@ -441,11 +504,11 @@ func (l *Listener) answer(ctx context.Context, id string, a answer) error {
 	// works: the relay is waiting for it.
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), forwardTimeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, l.channelPath("/responses/"+url.PathEscape(id)), bytes.NewReader(b))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, l.channelPath(ch, "/responses/"+url.PathEscape(id)), bytes.NewReader(b))
 	if err != nil {
 		return err
 	}
-	req.Header.Set("Authorization", "Bearer "+l.Channel.Token)
+	req.Header.Set("Authorization", "Bearer "+ch.Token)
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := l.client().Do(req)
 	if err != nil {
@@ -456,4 +519,20 @@ func (l *Listener) answer(ctx context.Context, id string, a answer) error {
 		return fmt.Errorf("sending the answer to the relay: %w", statusError(resp))
 	}
 	return nil
+}
+
+// summary returns the event scope and action and the repository
+// ("TYPE:NAME") of a webhook payload, for the listener's log; all three are
+// empty when body is not JSON naming a scope and a repository. The relay
+// passes bodies on as they are: it leaves validating them to the receiver,
+// and so does not import it.
+func summary(body []byte) (scope, action, repo string) {
+	var p struct {
+		Event struct{ Scope, Action string }
+		Repo  struct{ Type, Name string }
+	}
+	if json.Unmarshal(body, &p) != nil || p.Event.Scope == "" || p.Repo.Name == "" {
+		return "", "", ""
+	}
+	return p.Event.Scope, p.Event.Action, p.Repo.Type + ":" + p.Repo.Name
 }

@@ -5,7 +5,7 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/hfhooks/hfhooks"
+	"github.com/hfhooks/hfhooks/internal/wire"
 )
 
 // Channel is a relay channel: the public URL to configure on the Hub, and
@@ -80,7 +80,7 @@ func errorAnswer(code int, msg string) answer {
 // server, and answerHeaders those of the answer carried back; nothing else
 // crosses the relay (in particular no hop-by-hop header).
 var (
-	forwardedHeaders = []string{"Content-Type", hfhooks.SecretHeader}
+	forwardedHeaders = []string{"Content-Type", wire.SecretHeader}
 	answerHeaders    = []string{"Content-Type"}
 )
 

@@ -60,3 +60,21 @@ func TestRoute(t *testing.T) {
 		}
 	}
 }
+
+func TestSummary(t *testing.T) {
+	tests := []struct {
+		body                string
+		scope, action, repo string
+	}{
+		{`{"event":{"action":"update","scope":"repo.content"},"repo":{"type":"dataset","name":"acme/reviews"}}`, "repo.content", "update", "dataset:acme/reviews"},
+		{`{"event":{"scope":"repo"}}`, "", "", ""},
+		{`not json`, "", "", ""},
+		{``, "", "", ""},
+	}
+	for _, tt := range tests {
+		scope, action, repo := summary([]byte(tt.body))
+		if scope != tt.scope || action != tt.action || repo != tt.repo {
+			t.Errorf("summary(%q) = %q, %q, %q; want %q, %q, %q", tt.body, scope, action, repo, tt.scope, tt.action, tt.repo)
+		}
+	}
+}

@@ -10,46 +10,65 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
+	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
 )
 
-// Timeouts of the relay's own I/O.
+// Limits and timeouts of the relay's own I/O.
 const (
-	// bodyReadTimeout bounds reading a delivery's or an answer's body.
-	bodyReadTimeout = 30 * time.Second
 	// eventWriteTimeout bounds writing one event to a listener's stream.
 	eventWriteTimeout = 10 * time.Second
 	// shutdownGrace bounds how long Serve waits for requests at shutdown.
 	shutdownGrace = 5 * time.Second
+	// storeTimeout bounds one write to the store.
+	storeTimeout = 5 * time.Second
+	// touchEvery is how often a connected listener's last-seen time is
+	// written to the store, so that a relay that crashes keeps its
+	// channel for the whole idle expiry.
+	touchEvery = time.Minute
+	// maxHeaderBytes bounds a request's headers; the Hub's are a few
+	// hundred bytes.
+	maxHeaderBytes = 64 << 10
 )
 
 // Server is a relay: an http.Handler that hands out channels and passes
 // each delivery to a channel on to the listener connected to it (see the
 // package documentation for the protocol). Create one with NewServer.
 type Server struct {
-	cfg config
-	log *slog.Logger
-	mux *http.ServeMux
+	cfg     config
+	log     *slog.Logger
+	mux     *http.ServeMux
+	creates *limiter // nil when creation is not rate-limited
 
 	mu       sync.Mutex
 	channels map[string]*channel
+	buffered int64 // bytes of bodies held or reserved, across channels
 
 	closed    chan struct{}
 	closeOnce sync.Once
 }
 
-// channel is the relay's state of one channel; its fields other than id
-// and tokenHash are guarded by Server.mu.
+// channel is the relay's state of one channel; its fields other than id,
+// tokenHash and created are guarded by Server.mu.
 type channel struct {
 	id        string
 	tokenHash [sha256.Size]byte
+	created   time.Time
+	lastSeen  time.Time                   // when a listener was last seen; zero: never
 	stream    *stream                     // the connected listener, or nil
-	pending   map[string]*pendingDelivery // by delivery id
-	lastSeen  time.Time                   // when it was created or last lost its listener
+	pending   map[string]*pendingDelivery // queued or sent, by delivery id
+	reading   int                         // deliveries whose body is arriving
+}
+
+// stored is what the store keeps of ch; s.mu must be held.
+func (ch *channel) stored() StoredChannel {
+	return StoredChannel{ID: ch.id, TokenHash: ch.tokenHash, Created: ch.created, LastSeen: ch.lastSeen}
 }
 
 // stream is one listener's connection.
@@ -60,8 +79,9 @@ type stream struct {
 
 // pendingDelivery is a delivery waiting for its answer.
 type pendingDelivery struct {
-	msg  message
-	done chan answer // buffered: the first answer wins
+	msg    message
+	stream *stream     // the stream it was queued on
+	done   chan answer // buffered: the first answer wins
 }
 
 // finish answers the delivery unless it has an answer already.
@@ -75,13 +95,20 @@ func (p *pendingDelivery) finish(a answer) {
 // fail answers the delivery with an error status and message.
 func (p *pendingDelivery) fail(code int, msg string) { p.finish(errorAnswer(code, msg)) }
 
-// NewServer returns a relay configured by opts.
-func NewServer(opts ...Option) *Server {
+// NewServer returns a relay configured by opts. With [WithStore], it loads
+// the stored channels, and fails if it cannot.
+func NewServer(opts ...Option) (*Server, error) {
 	cfg := defaultConfig()
 	for _, o := range opts {
 		o(&cfg)
 	}
 	s := &Server{cfg: cfg, log: cfg.logger, channels: map[string]*channel{}, closed: make(chan struct{})}
+	if cfg.createBurst > 0 {
+		s.creates = newLimiter(cfg.createBurst, cfg.createEvery)
+	}
+	if err := s.load(); err != nil {
+		return nil, err
+	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /channels", s.serveCreate)
 	mux.HandleFunc("GET /channels/{id}/events", s.serveEvents)
@@ -93,7 +120,56 @@ func NewServer(opts ...Option) *Server {
 		_, _ = io.WriteString(w, "hfhooks relay: point \"hfhooks listen --relay\" or \"hfhooks serve --relay\" at this URL.\n")
 	})
 	s.mux = mux
-	return s
+	return s, nil
+}
+
+// load reads the stored channels, and forgets those that expired while
+// the relay was down.
+func (s *Server) load() error {
+	if s.cfg.store == nil {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
+	defer cancel()
+	stored, err := s.cfg.store.Load(ctx)
+	if err != nil {
+		return fmt.Errorf("relay: loading the channels: %w", err)
+	}
+	for _, sc := range stored {
+		s.channels[sc.ID] = &channel{id: sc.ID, tokenHash: sc.TokenHash, created: sc.Created, lastSeen: sc.LastSeen, pending: map[string]*pendingDelivery{}}
+	}
+	s.mu.Lock()
+	gone := s.sweepLocked(time.Now())
+	s.mu.Unlock()
+	s.forgetStored(gone)
+	return nil
+}
+
+// Stats is a snapshot of what a relay holds.
+type Stats struct {
+	// Channels is how many channels it holds, and Listeners how many of
+	// them have a listener connected.
+	Channels, Listeners int
+	// Deliveries is how many deliveries are in flight: their body
+	// arriving, or waiting for their answer.
+	Deliveries int
+	// BufferedBytes is how many bytes of bodies it holds or has reserved
+	// for bodies arriving (see [WithMaxBufferedBytes]).
+	BufferedBytes int64
+}
+
+// Stats returns what the relay holds now.
+func (s *Server) Stats() Stats {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st := Stats{Channels: len(s.channels), BufferedBytes: s.buffered}
+	for _, ch := range s.channels {
+		if ch.stream != nil {
+			st.Listeners++
+		}
+		st.Deliveries += len(ch.pending) + ch.reading
+	}
+	return st
 }
 
 // ServeHTTP serves the relay's routes.
@@ -107,11 +183,21 @@ func (s *Server) Close() {
 }
 
 // Serve serves the relay on ln until ctx ends, then closes it and shuts the
-// HTTP server down gracefully.
+// HTTP server down gracefully. Its http.Server bounds each request's
+// headers and body by the read timeout ([WithReadTimeout]), its headers to
+// 64 KiB, and idle connections by [WithIdleTimeout].
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
-	// No ReadTimeout or WriteTimeout: they would cut the long-lived
-	// streams. The handlers set deadlines on their own reads and writes.
-	hs := &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+	// No WriteTimeout: it would cut the long-lived streams, whose handler
+	// sets a deadline on each write. The read timeout ends once a request
+	// is read (net/http lifts it), so it does not cut them.
+	hs := &http.Server{
+		Handler:           s,
+		ReadHeaderTimeout: s.cfg.readTimeout,
+		ReadTimeout:       s.cfg.readTimeout,
+		IdleTimeout:       s.cfg.idleTimeout,
+		MaxHeaderBytes:    maxHeaderBytes,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	select {
@@ -144,6 +230,14 @@ func writeError(w http.ResponseWriter, code int, msg string) {
 	writeJSON(w, code, errorBody{Error: msg})
 }
 
+// refuse answers a request whose body it will not read, and closes the
+// connection: otherwise net/http would first wait for a small body to
+// arrive, to keep the connection alive.
+func refuse(w http.ResponseWriter, code int, msg string) {
+	w.Header().Set("Connection", "close")
+	writeError(w, code, msg)
+}
+
 // hashToken is what tokens are compared by: fixed-length digests, so that
 // the comparison's time says nothing about the lengths.
 func hashToken(t string) [sha256.Size]byte { return sha256.Sum256([]byte(t)) }
@@ -166,22 +260,66 @@ func (s *Server) serveCreate(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	ch := &channel{id: rand.Text(), pending: map[string]*pendingDelivery{}, lastSeen: time.Now()}
+	now := time.Now()
+	if s.creates != nil {
+		if wait, ok := s.creates.take(clientAddr(r, s.cfg.trustedProxies), now); !ok {
+			secs := int(math.Ceil(wait.Seconds()))
+			w.Header().Set("Retry-After", strconv.Itoa(secs))
+			writeError(w, http.StatusTooManyRequests, fmt.Sprintf("too many channels created from this address: the relay allows %d, then one every %s; try again in %d s", s.cfg.createBurst, s.cfg.createEvery, secs))
+			return
+		}
+	}
+	ch := &channel{id: rand.Text(), created: now, pending: map[string]*pendingDelivery{}}
 	token := rand.Text()
 	ch.tokenHash = hashToken(token)
 
 	s.mu.Lock()
-	s.sweepLocked(time.Now())
-	if len(s.channels) >= s.cfg.maxChannels {
-		s.mu.Unlock()
+	gone := s.sweepLocked(now)
+	full := len(s.channels) >= s.cfg.maxChannels
+	if !full {
+		s.channels[ch.id] = ch
+	}
+	s.mu.Unlock()
+	s.forgetStored(gone)
+	if full {
 		writeError(w, http.StatusServiceUnavailable, fmt.Sprintf("the relay holds its maximum of %d channels; try again when one expires, or raise --max-channels", s.cfg.maxChannels))
 		return
 	}
-	s.channels[ch.id] = ch
-	s.mu.Unlock()
-
+	if err := s.save(ch.stored()); err != nil {
+		s.mu.Lock()
+		delete(s.channels, ch.id)
+		s.mu.Unlock()
+		writeError(w, http.StatusInternalServerError, "the relay could not store the new channel; try again")
+		return
+	}
 	s.log.Info("channel created", "channel", shortID(ch.id))
 	writeJSON(w, http.StatusCreated, Channel{ID: ch.id, Token: token, URL: ChannelURL(publicBase(r), ch.id)})
+}
+
+// save writes ch to the store, if there is one; a failure is logged.
+func (s *Server) save(ch StoredChannel) error {
+	if s.cfg.store == nil {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
+	defer cancel()
+	if err := s.cfg.store.Save(ctx, ch); err != nil {
+		s.log.Error("could not store the channel", "channel", shortID(ch.ID), "err", err)
+		return err
+	}
+	return nil
+}
+
+// forgetStored deletes the channels ids from the store, if there is one.
+func (s *Server) forgetStored(ids []string) {
+	if s.cfg.store == nil || len(ids) == 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
+	defer cancel()
+	if err := s.cfg.store.Delete(ctx, ids...); err != nil {
+		s.log.Error("could not delete expired channels from the store", "channels", len(ids), "err", err)
+	}
 }
 
 // publicBase is the relay's URL as the client reached it, through a proxy
@@ -198,30 +336,41 @@ func publicBase(r *http.Request) string {
 	return scheme + "://" + host
 }
 
-// sweepLocked forgets the channels that expired; s.mu must be held.
-func (s *Server) sweepLocked(now time.Time) {
+// sweepLocked forgets the channels that expired, and returns their ids;
+// s.mu must be held.
+func (s *Server) sweepLocked(now time.Time) []string {
+	var gone []string
 	for id, ch := range s.channels {
 		if s.expiredLocked(ch, now) {
 			delete(s.channels, id)
-			s.log.Info("channel expired", "channel", shortID(id))
+			gone = append(gone, id)
+			s.log.Info("channel expired", "channel", shortID(id), "listened", !ch.lastSeen.IsZero())
 		}
 	}
+	return gone
 }
 
-// expiredLocked reports whether ch has had no listener for longer than the
-// idle expiry (if there is one); s.mu must be held.
+// expiredLocked reports whether ch, without a listener, has outlived its
+// expiry: the unclaimed expiry when no listener ever connected, the idle
+// expiry since its listener left otherwise; s.mu must be held.
 func (s *Server) expiredLocked(ch *channel, now time.Time) bool {
-	return s.cfg.idleExpiry > 0 && ch.stream == nil && now.Sub(ch.lastSeen) > s.cfg.idleExpiry
+	if ch.stream != nil {
+		return false
+	}
+	if ch.lastSeen.IsZero() && s.cfg.unclaimedExpiry > 0 && now.Sub(ch.created) > s.cfg.unclaimedExpiry {
+		return true
+	}
+	since := ch.lastSeen
+	if since.IsZero() {
+		since = ch.created
+	}
+	return s.cfg.idleExpiry > 0 && now.Sub(since) > s.cfg.idleExpiry
 }
 
 // lookupLocked returns the live channel id, or nil; s.mu must be held.
 func (s *Server) lookupLocked(id string) *channel {
 	ch := s.channels[id]
-	if ch == nil {
-		return nil
-	}
-	if s.expiredLocked(ch, time.Now()) {
-		delete(s.channels, id)
+	if ch == nil || s.expiredLocked(ch, time.Now()) {
 		return nil
 	}
 	return ch
@@ -235,7 +384,7 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) *channel {
 	ch := s.lookupLocked(id)
 	s.mu.Unlock()
 	if ch == nil {
-		writeError(w, http.StatusNotFound, "no channel "+id+" on this relay (it expired, or the relay restarted)")
+		writeError(w, http.StatusNotFound, "no channel "+id+" on this relay (it expired, or the relay restarted without --state)")
 		return nil
 	}
 	given, ok := bearer(r)
@@ -259,15 +408,16 @@ func (s *Server) serveEvents(w http.ResponseWriter, r *http.Request) {
 	if ch == nil {
 		return
 	}
+	rc := http.NewResponseController(w)
 	st := &stream{queue: make(chan *pendingDelivery, s.cfg.maxPending), replaced: make(chan struct{})}
 	s.attach(ch, st)
-	defer s.detach(ch, st)
+	replaced := false
+	defer func() { s.detach(ch, st, !replaced) }()
 
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.Header().Set("Cache-Control", "no-cache")
 	w.Header().Set("X-Accel-Buffering", "no") // ask proxies not to buffer
 	w.WriteHeader(http.StatusOK)
-	rc := http.NewResponseController(w)
 	send := func(event string, data any) error {
 		b, err := json.Marshal(data)
 		if err != nil {
@@ -291,11 +441,11 @@ func (s *Server) serveEvents(w http.ResponseWriter, r *http.Request) {
 		case <-s.closed:
 			return
 		case <-st.replaced:
+			replaced = true
 			_ = send(eventReplaced, struct{}{})
 			return
 		case p := <-st.queue:
 			if err := send(eventDelivery, p.msg); err != nil {
-				p.fail(http.StatusServiceUnavailable, "the listener's connection broke while the delivery was sent; the Hub will retry")
 				return
 			}
 		case <-heartbeat.C:
@@ -303,6 +453,7 @@ func (s *Server) serveEvents(w http.ResponseWriter, r *http.Request) {
 			if _, err := io.WriteString(w, ": ping\n\n"); err != nil || rc.Flush() != nil {
 				return
 			}
+			s.touch(ch, st)
 		}
 	}
 }
@@ -312,7 +463,10 @@ func (s *Server) attach(ch *channel, st *stream) {
 	s.mu.Lock()
 	old := ch.stream
 	ch.stream = st
+	ch.lastSeen = time.Now()
+	rec := ch.stored()
 	s.mu.Unlock()
+	_ = s.save(rec)
 	if old != nil {
 		close(old.replaced)
 		s.log.Info("listener replaced", "channel", shortID(ch.id))
@@ -321,16 +475,51 @@ func (s *Server) attach(ch *channel, st *stream) {
 	s.log.Info("listener connected", "channel", shortID(ch.id))
 }
 
-// detach removes st as the channel's listener, and answers the deliveries
-// it had not sent yet with 503.
-func (s *Server) detach(ch *channel, st *stream) {
+// touch records that st, the channel's listener, is still there, at most
+// every touchEvery.
+func (s *Server) touch(ch *channel, st *stream) {
+	now := time.Now()
 	s.mu.Lock()
-	if ch.stream == st {
+	due := ch.stream == st && now.Sub(ch.lastSeen) >= touchEvery
+	if due {
+		ch.lastSeen = now
+	}
+	rec := ch.stored()
+	s.mu.Unlock()
+	if due {
+		_ = s.save(rec)
+	}
+}
+
+// detach removes st as the channel's listener. It answers 503 at once the
+// deliveries st had not sent yet, and, when the listener dropped rather
+// than being replaced (a replaced listener still answers what it got),
+// those it was forwarding too: nobody will answer them, and the Hub
+// retries on 503.
+func (s *Server) detach(ch *channel, st *stream, dropped bool) {
+	var lost []*pendingDelivery
+	s.mu.Lock()
+	current := ch.stream == st
+	if current {
 		ch.stream = nil
 		ch.lastSeen = time.Now()
-		s.log.Info("listener disconnected", "channel", shortID(ch.id))
 	}
+	if dropped {
+		for _, p := range ch.pending {
+			if p.stream == st {
+				lost = append(lost, p)
+			}
+		}
+	}
+	rec := ch.stored()
 	s.mu.Unlock()
+	if current {
+		s.log.Info("listener disconnected", "channel", shortID(ch.id), "deliveries_failed", len(lost))
+		_ = s.save(rec)
+	}
+	for _, p := range lost {
+		p.fail(http.StatusServiceUnavailable, "the listener disconnected before answering; the Hub will retry")
+	}
 	for {
 		select {
 		case p := <-st.queue:
@@ -341,71 +530,124 @@ func (s *Server) detach(ch *channel, st *stream) {
 	}
 }
 
-// Errors of enqueue.
+// limitError is a delivery refused before its body was read: its status, and
+// a message naming the limit.
+type limitError struct {
+	code int
+	msg  string
+}
+
+func (e *limitError) Error() string { return e.msg }
+
+// Refusals of a delivery before its body is read.
 var (
-	errNoChannel      = errors.New("no such channel on this relay (it expired, or the relay restarted)")
-	errNoListener     = errors.New("no listener is connected to this channel: start \"hfhooks listen\"; the Hub retries later")
-	errTooManyPending = errors.New("too many deliveries are waiting for the listener's answer; the Hub retries later")
+	errNoChannel  = &limitError{http.StatusNotFound, "no such channel on this relay (it expired, or the relay restarted without --state)"}
+	errNoListener = &limitError{http.StatusServiceUnavailable, "no listener is connected to this channel: start \"hfhooks listen\"; the Hub retries later"}
 )
 
-// enqueue registers p as pending on channel id and queues it for the
-// channel's listener.
-func (s *Server) enqueue(id string, p *pendingDelivery) error {
+// reserve admits a delivery of up to size bytes to channel id before its
+// body is read: the channel must have a listener and room for one more
+// pending delivery, and the relay room for size more bytes. It counts the
+// delivery as reading until release or enqueue.
+func (s *Server) reserve(id string, size int64) (*channel, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	ch := s.lookupLocked(id)
 	switch {
 	case ch == nil:
-		return errNoChannel
+		return nil, errNoChannel
 	case ch.stream == nil:
+		return nil, errNoListener
+	case len(ch.pending)+ch.reading >= s.cfg.maxPending:
+		return nil, &limitError{http.StatusTooManyRequests, fmt.Sprintf("too many deliveries are waiting for the listener's answer (this channel's limit is %d); the Hub retries later", s.cfg.maxPending)}
+	case s.buffered+size > s.cfg.maxBufferedBytes:
+		return nil, &limitError{http.StatusServiceUnavailable, fmt.Sprintf("the relay holds its maximum of %d bytes of deliveries across all channels; the Hub retries later", s.cfg.maxBufferedBytes)}
+	}
+	ch.reading++
+	s.buffered += size
+	return ch, nil
+}
+
+// release gives back bytes of the buffer.
+func (s *Server) release(bytes int64) {
+	s.mu.Lock()
+	s.buffered -= bytes
+	s.mu.Unlock()
+}
+
+// enqueue turns a reserved delivery into a pending one, queued for the
+// channel's listener, once its body is read.
+func (s *Server) enqueue(ch *channel, p *pendingDelivery) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ch.reading--
+	if ch.stream == nil {
 		return errNoListener
-	case len(ch.pending) >= s.cfg.maxPending:
-		return errTooManyPending
 	}
 	select {
-	case ch.stream.queue <- p:
-	default: // cannot happen while the queue is as long as pending may be
-		return errTooManyPending
+	case ch.stream.queue <- p: // room: the queue is as long as pending may be
+	default:
+		return errNoListener
 	}
+	p.stream = ch.stream
 	ch.pending[p.msg.ID] = p
 	return nil
 }
 
-// forget removes delivery id from channel chID's pending deliveries.
-func (s *Server) forget(chID, id string) {
+// forget removes delivery id from ch's pending deliveries.
+func (s *Server) forget(ch *channel, id string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if ch := s.channels[chID]; ch != nil {
-		delete(ch.pending, id)
-	}
+	delete(ch.pending, id)
 }
 
 // serveDelivery passes a webhook request to the channel's listener and
-// answers with the local server's answer.
+// answers with the local server's answer. Every limit is checked before
+// the body is read.
 func (s *Server) serveDelivery(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	id := r.PathValue("id")
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
-		writeError(w, http.StatusMethodNotAllowed, "method "+r.Method+" not allowed: the Hub delivers webhooks with POST")
+		refuse(w, http.StatusMethodNotAllowed, "method "+r.Method+" not allowed: the Hub delivers webhooks with POST")
 		return
 	}
 	path := strings.TrimPrefix(r.URL.EscapedPath(), "/c/"+id)
 	if path != "" && !isEndpointPath(path) {
-		writeError(w, http.StatusNotFound, "not found: a channel passes only webhook deliveries, to its URL or to its URL plus /webhooks/NAME")
+		refuse(w, http.StatusNotFound, "not found: a channel passes only webhook deliveries, to its URL or to its URL plus /webhooks/NAME")
 		return
 	}
-	s.mu.Lock()
-	known := s.lookupLocked(id) != nil
-	s.mu.Unlock()
-	if !known {
-		writeError(w, http.StatusNotFound, errNoChannel.Error())
+	if r.ContentLength > s.cfg.maxBodyBytes {
+		refuse(w, http.StatusRequestEntityTooLarge, s.tooLarge())
 		return
 	}
-	body, ok := s.readBody(w, r)
-	if !ok {
+	size := s.cfg.maxBodyBytes // until the body is read, if its length is not given
+	if r.ContentLength >= 0 {
+		size = r.ContentLength
+	}
+	logAttrs := []any{"channel", shortID(id)}
+	ch, err := s.reserve(id, size)
+	if err != nil {
+		var le *limitError
+		errors.As(err, &le)
+		s.log.Warn("delivery refused", append(logAttrs, "status", le.code, "reason", le.msg)...)
+		refuse(w, le.code, le.msg)
 		return
 	}
+	body, err := s.readBody(w, r)
+	if err != nil {
+		s.mu.Lock()
+		ch.reading--
+		s.mu.Unlock()
+		s.release(size)
+		var le *limitError
+		errors.As(err, &le)
+		s.log.Warn("delivery refused", append(logAttrs, "status", le.code, "reason", le.msg)...)
+		refuse(w, le.code, le.msg)
+		return
+	}
+	s.release(size - int64(len(body)))
+	defer s.release(int64(len(body)))
 	p := &pendingDelivery{
 		msg: message{
 			ID:     rand.Text(),
@@ -416,20 +658,13 @@ func (s *Server) serveDelivery(w http.ResponseWriter, r *http.Request) {
 		},
 		done: make(chan answer, 1),
 	}
-	logAttrs := []any{"channel", shortID(id), "delivery", p.msg.ID, "bytes", len(body)}
-	if err := s.enqueue(id, p); err != nil {
-		code := http.StatusServiceUnavailable
-		switch {
-		case errors.Is(err, errNoChannel):
-			code = http.StatusNotFound
-		case errors.Is(err, errTooManyPending):
-			code = http.StatusTooManyRequests
-		}
-		s.log.Warn("delivery refused", append(logAttrs, "status", code, "reason", err.Error())...)
-		writeError(w, code, err.Error())
+	logAttrs = append(logAttrs, "delivery", p.msg.ID, "bytes", len(body))
+	if err := s.enqueue(ch, p); err != nil {
+		s.log.Warn("delivery refused", append(logAttrs, "status", http.StatusServiceUnavailable, "reason", err.Error())...)
+		writeError(w, http.StatusServiceUnavailable, err.Error())
 		return
 	}
-	defer s.forget(id, p.msg.ID)
+	defer s.forget(ch, p.msg.ID)
 
 	timer := time.NewTimer(s.cfg.responseTimeout)
 	defer timer.Stop()
@@ -454,26 +689,36 @@ func (s *Server) serveDelivery(w http.ResponseWriter, r *http.Request) {
 	s.log.Info("delivery", append(logAttrs, "status", a.Status, "duration", time.Since(start).Round(time.Millisecond))...)
 }
 
-// readBody reads a request body up to the size limit, or answers 413 (or
-// 400) and reports false.
-func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
-	tooLarge := fmt.Sprintf("the body is larger than this relay's limit of %d bytes", s.cfg.maxBodyBytes)
-	if r.ContentLength > s.cfg.maxBodyBytes {
-		writeError(w, http.StatusRequestEntityTooLarge, tooLarge)
-		return nil, false
+// tooLarge is the message of a 413.
+func (s *Server) tooLarge() string {
+	return fmt.Sprintf("the body is larger than this relay's limit of %d bytes", s.cfg.maxBodyBytes)
+}
+
+// readBody reads a request body up to the size limit, within the read
+// timeout; its error is a *limitError: 413, 408 or 400. A body of known
+// length takes exactly its length in memory. Once the body is read,
+// net/http lifts the read deadline: the request lives on while it waits.
+func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
+	rc := http.NewResponseController(w)
+	_ = rc.SetReadDeadline(time.Now().Add(s.cfg.readTimeout))
+	var body []byte
+	var err error
+	if r.ContentLength >= 0 { // checked against the limit already
+		body = make([]byte, r.ContentLength)
+		_, err = io.ReadFull(r.Body, body)
+	} else {
+		body, err = io.ReadAll(http.MaxBytesReader(w, r.Body, s.cfg.maxBodyBytes))
 	}
-	_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(bodyReadTimeout))
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.cfg.maxBodyBytes))
-	if err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			writeError(w, http.StatusRequestEntityTooLarge, tooLarge)
-		} else {
-			writeError(w, http.StatusBadRequest, "reading the body: "+err.Error())
-		}
-		return nil, false
+	var mbe *http.MaxBytesError
+	switch {
+	case err == nil:
+		return body, nil
+	case errors.As(err, &mbe):
+		return nil, &limitError{http.StatusRequestEntityTooLarge, s.tooLarge()}
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		return nil, &limitError{http.StatusRequestTimeout, fmt.Sprintf("the body did not arrive within this relay's read timeout of %s", s.cfg.readTimeout)}
 	}
-	return body, true
+	return nil, &limitError{http.StatusBadRequest, "reading the body: " + err.Error()}
 }
 
 // serveAnswer takes the listener's answer to a delivery.
@@ -482,6 +727,7 @@ func (s *Server) serveAnswer(w http.ResponseWriter, r *http.Request) {
 	if ch == nil {
 		return
 	}
+	_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(s.cfg.readTimeout))
 	// The answer's body is base64 in JSON: a third larger, plus headers.
 	r.Body = http.MaxBytesReader(w, r.Body, s.cfg.maxBodyBytes/3*4+64<<10)
 	var a answer
@@ -504,7 +750,7 @@ func (s *Server) serveAnswer(w http.ResponseWriter, r *http.Request) {
 	delete(ch.pending, did)
 	s.mu.Unlock()
 	if p == nil {
-		writeError(w, http.StatusNotFound, "no delivery "+did+" is waiting for an answer (it timed out, or was answered)")
+		writeError(w, http.StatusNotFound, "no delivery "+did+" is waiting for an answer (it timed out, was answered, or its listener disconnected)")
 		return
 	}
 	a.Header = pick(a.Header, answerHeaders)

@@ -75,7 +75,7 @@ func measure(pattern string, n, burst int, d time.Duration) (wire.Fanout, error)
 	defer cancel()
 	var received atomic.Int64
 	recv := hfhooks.NewServer(hfhooks.WithSecret("bench"), hfhooks.WithLogger(slog.New(slog.DiscardHandler)), hfhooks.WithOutput(io.Discard))
-	if err := recv.AddWebhook("inbox", func(context.Context, *hfhooks.Delivery) (any, error) {
+	if err := recv.AddEndpoint("inbox", func(context.Context, *hfhooks.Delivery) (any, error) {
 		received.Add(1)
 		return nil, nil
 	}); err != nil {

@@ -75,7 +75,7 @@ func run() error {
 	}
 	srv := hfhooks.NewServer(opts...)
 	noop := func(context.Context, *hfhooks.Delivery) (any, error) { return nil, nil }
-	if err := srv.AddWebhook("inbox", noop); err != nil {
+	if err := srv.AddEndpoint("inbox", noop); err != nil {
 		return err
 	}
 	if *cpuProfile != "" {

@@ -49,6 +49,11 @@ the web page at /) are delivered to the matching webhooks with the Hub's
 rules: a timeout, retries, suspension after repeated failures and a rate
 limit. Each webhook's activity, with Replay, is on the web page.
 
+It also serves /api/whoami-v2 and the discussion API a bot uses (comment,
+change the status or title, merge, edit or hide a comment), acting as the
+token's user on the discussions emitted events made, and emits the events
+they cause: a bot's comment comes back as a discussion.comment.create.
+
 Each --token is a user who sees only its own webhooks; without --token, a
 random token is made. The tokens are printed at start.
 

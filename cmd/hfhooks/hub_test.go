@@ -71,7 +71,7 @@ func TestHubWithWebhooksCommands(t *testing.T) {
 
 	got := make(chan string, 10)
 	rcv := hfhooks.NewServer(hfhooks.WithSecret("cli-secret"), hfhooks.WithLogger(slog.New(slog.DiscardHandler)), hfhooks.WithOutput(io.Discard))
-	if err := rcv.AddWebhook("inbox", func(_ context.Context, d *hfhooks.Delivery) (any, error) {
+	if err := rcv.AddEndpoint("inbox", func(_ context.Context, d *hfhooks.Delivery) (any, error) {
 		got <- fmt.Sprintf("%s %s %s private=%t", d.Payload.Webhook.ID, d.Payload.Event.Scope, d.Payload.Repo.Name, d.Payload.Repo.Private)
 		return nil, nil
 	}); err != nil {

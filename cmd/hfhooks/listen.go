@@ -3,11 +3,9 @@ package main
 import (
 	"bufio"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"os"
 	"os/signal"
 	"strings"
@@ -15,22 +13,14 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/hfhooks/hfhooks"
 	"github.com/hfhooks/hfhooks/hub"
 	"github.com/hfhooks/hfhooks/internal/redact"
-	"github.com/hfhooks/hfhooks/internal/web"
 	"github.com/hfhooks/hfhooks/relay"
 	"github.com/spf13/cobra"
 )
 
-const (
-	// cleanupTimeout bounds deleting the temporary webhook once listen
-	// stops.
-	cleanupTimeout = 10 * time.Second
-	// defaultMaxReconnects is how many failed connection attempts in a row
-	// make listen and serve --relay give up.
-	defaultMaxReconnects = 10
-)
+// cleanupTimeout bounds deleting the temporary webhook once listen stops.
+const cleanupTimeout = 10 * time.Second
 
 // listenOptions are the inputs of "hfhooks listen".
 type listenOptions struct {
@@ -77,9 +67,16 @@ endpoint's URL (.../webhooks/NAME), only POSTs to the channel's URL pass;
 with --forward-to a server's base URL (http://127.0.0.1:7860), only POSTs to
 the channel's URL plus /webhooks/NAME, to the same path. Anything else is answered 404 without reaching the local
 server, and a redirect the local server answers is passed back, not
-followed. Errors and logs show URLs with their query values as xxxxx. One line is printed per delivery. The connection is
-re-established with backoff when it drops; listen gives up after
---max-reconnects failed attempts in a row.
+followed. Errors and logs show URLs with their query values as xxxxx. One
+line is printed per delivery.
+
+listen outlives the relay's restarts and outages: when the relay is down or
+answers 5xx, it reconnects with backoff (1 s doubling to 30 s, jittered),
+and logs one line when the connection is lost and one when it is back. If
+the relay restarted without --state and forgot the channel, listen creates
+a new one and prints its URL (and, with --watch, points the temporary
+webhook at it). With --max-reconnects N it gives up after N failed
+attempts in a row.
 
 A new channel is created unless --channel and --channel-token name one that
 listen printed before; its URL then stays the same.
@@ -111,7 +108,7 @@ If the relay requires a token to create channels, set HFHOOKS_RELAY_TOKEN or
 	f.StringArrayVar(&opts.Domains, "domain", nil, "event domain of the temporary webhook: repo or discussion; repeatable (default: all)")
 	f.StringVar(&opts.Secret, "secret", "", "secret of the temporary webhook, sent in X-Webhook-Secret")
 	f.BoolVar(&opts.Cleanup, "cleanup", false, "delete webhooks left by an earlier listen on this relay without asking")
-	f.IntVar(&opts.MaxReconnects, "max-reconnects", defaultMaxReconnects, "give up after this many failed connection attempts in a row (0: never)")
+	f.IntVar(&opts.MaxReconnects, "max-reconnects", 0, "give up after this many failed connection attempts in a row (0: never)")
 	f.StringVar(&token, "token", "", "Hugging Face token, for --watch and --cleanup (default: HF_TOKEN or the cached login token)")
 	f.StringVar(&endpoint, "endpoint", "", "Hub URL (default: HF_ENDPOINT or https://huggingface.co)")
 	return cmd
@@ -145,12 +142,14 @@ func listenRun(ctx context.Context, opts *listenOptions) error {
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
+	relayToken := envDefault(opts.RelayToken, relayTokenEnv)
 	ch := relay.Channel{ID: opts.ChannelID, Token: opts.ChannelToken, URL: relay.ChannelURL(opts.Relay, opts.ChannelID)}
 	if ch.ID == "" {
-		if ch, err = relay.CreateChannel(ctx, nil, opts.Relay, envDefault(opts.RelayToken, relayTokenEnv)); err != nil {
+		if ch, err = relay.CreateChannel(ctx, nil, opts.Relay, relayToken); err != nil {
 			return err
 		}
 	}
+	var temp *temporaryWebhook
 	if len(watched) > 0 || opts.Cleanup {
 		client, err := opts.HubClient()
 		if err != nil {
@@ -160,29 +159,19 @@ func listenRun(ctx context.Context, opts *listenOptions) error {
 			return err
 		}
 		if len(watched) > 0 {
-			remove, err := createTemporary(ctx, opts.IO, client, ch.URL, watched, opts.Domains, opts.Secret)
-			if err != nil {
+			if temp, err = createTemporary(ctx, opts.IO, client, ch, "", watched, opts.Domains, opts.Secret); err != nil {
 				return err
 			}
-			defer remove()
+			defer temp.remove(ctx, opts.IO)
 		}
 	}
-
-	fmt.Fprintf(opts.IO.Out, "Forwarding %s -> %s\n", ch.URL, redact.URL(opts.ForwardTo))
-	switch {
-	case len(watched) > 0:
-	case relay.IsEndpointURL(opts.ForwardTo):
-		fmt.Fprintf(opts.IO.Out, "Set this URL on a webhook at https://huggingface.co/settings/webhooks: %s\n", ch.URL)
-	default:
-		fmt.Fprintf(opts.IO.Out, "Set %s/webhooks/NAME on a webhook at https://huggingface.co/settings/webhooks: it reaches /webhooks/NAME under %s; nothing else passes.\n",
-			ch.URL, redact.URL(opts.ForwardTo))
-	}
-	fmt.Fprintf(opts.IO.ErrOut, "To keep this URL next time: --channel %s --channel-token %s\n", ch.ID, ch.Token)
+	printChannel(opts, ch, temp != nil)
 	fmt.Fprintln(opts.IO.Out, "Ready. Press Ctrl-C to stop.")
 
-	var mu sync.Mutex
+	var mu sync.Mutex // serialises what the listener's goroutines print
 	l := &relay.Listener{
 		RelayURL:      opts.Relay,
+		RelayToken:    relayToken,
 		Channel:       ch,
 		ForwardTo:     opts.ForwardTo,
 		Logger:        slog.New(slog.NewTextHandler(opts.IO.ErrOut, nil)),
@@ -193,8 +182,32 @@ func listenRun(ctx context.Context, opts *listenOptions) error {
 			defer mu.Unlock()
 			printForwarded(opts.IO.Out, f)
 		},
+		OnChannel: func(ch relay.Channel) {
+			mu.Lock()
+			defer mu.Unlock()
+			fmt.Fprintln(opts.IO.Out, "The relay forgot the channel (it restarted without --state): listening on a new one.")
+			printChannel(opts, ch, temp != nil)
+			if temp != nil {
+				temp.retarget(ctx, opts.IO, ch)
+			}
+		},
 	}
 	return l.Run(ctx)
+}
+
+// printChannel prints where deliveries to ch go, where to set its URL
+// (unless a temporary webhook is set to it), and how to keep it.
+func printChannel(opts *listenOptions, ch relay.Channel, temporary bool) {
+	fmt.Fprintf(opts.IO.Out, "Forwarding %s -> %s\n", ch.URL, redact.URL(opts.ForwardTo))
+	switch {
+	case temporary:
+	case relay.IsEndpointURL(opts.ForwardTo):
+		fmt.Fprintf(opts.IO.Out, "Set this URL on a webhook at https://huggingface.co/settings/webhooks: %s\n", ch.URL)
+	default:
+		fmt.Fprintf(opts.IO.Out, "Set %s/webhooks/NAME on a webhook at https://huggingface.co/settings/webhooks: it reaches /webhooks/NAME under %s; nothing else passes.\n",
+			ch.URL, redact.URL(opts.ForwardTo))
+	}
+	fmt.Fprintf(opts.IO.ErrOut, "To keep this URL next time: --channel %s --channel-token %s\n", ch.ID, ch.Token)
 }
 
 // envDefault returns v, or the environment variable key when v is empty.
@@ -260,11 +273,20 @@ func cleanupLeftovers(ctx context.Context, opts *listenOptions, client *hub.Clie
 	return nil
 }
 
-// createTemporary creates a temporary webhook that delivers to target (a
-// channel URL) the events of watched, and returns the function that deletes
-// it, which listen and serve --relay call when they stop.
-func createTemporary(ctx context.Context, s *ioStreams, client *hub.Client, target string, watched []hub.WatchedItem, domains []string, secret string) (remove func(), err error) {
-	create := hub.CreateWebhookOptions{URL: relay.TemporaryWebhookURL(target), Watched: watched, Secret: secret}
+// temporaryWebhook is a webhook that listen or serve --relay created on
+// the Hub, and deletes when it stops.
+type temporaryWebhook struct {
+	client *hub.Client
+	id     string
+	// path follows the channel's URL in the webhook's URL: empty, or
+	// /webhooks/NAME.
+	path string
+}
+
+// createTemporary creates a temporary webhook that delivers the events of
+// watched to channel ch, plus path.
+func createTemporary(ctx context.Context, s *ioStreams, client *hub.Client, ch relay.Channel, path string, watched []hub.WatchedItem, domains []string, secret string) (*temporaryWebhook, error) {
+	create := hub.CreateWebhookOptions{URL: relay.TemporaryWebhookURL(ch.URL + path), Watched: watched, Secret: secret}
 	if len(domains) > 0 {
 		create.Domains = parseDomains(domains)
 	}
@@ -273,75 +295,27 @@ func createTemporary(ctx context.Context, s *ioStreams, client *hub.Client, targ
 		return nil, cliError(err)
 	}
 	fmt.Fprintf(s.Out, "Created webhook %s watching %s; it is deleted when this command stops.\n", w.ID, joinWatched(w.Watched))
-	return func() { deleteTemporary(ctx, s, client, w.ID) }, nil
+	return &temporaryWebhook{client: client, id: w.ID, path: path}, nil
 }
 
-// deleteTemporary deletes the temporary webhook, even once ctx has ended
-// (on Ctrl-C).
-func deleteTemporary(ctx context.Context, s *ioStreams, client *hub.Client, id string) {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
-	defer cancel()
-	if err := client.DeleteWebhook(ctx, id); err != nil {
-		fmt.Fprintf(s.ErrOut, "Could not delete webhook %s: %v\nDelete it with: hfhooks webhooks delete %s\n", id, redact.Error(err), id)
+// retarget points the webhook at channel ch, which replaced the one it
+// delivered to; on failure, it says how to do it by hand.
+func (w *temporaryWebhook) retarget(ctx context.Context, s *ioStreams, ch relay.Channel) {
+	url := relay.TemporaryWebhookURL(ch.URL + w.path)
+	if _, err := w.client.UpdateWebhook(ctx, w.id, hub.UpdateWebhookOptions{URL: &url}); err != nil {
+		fmt.Fprintf(s.ErrOut, "Could not point webhook %s at the new channel: %v\nDo it with: hfhooks webhooks update %s --url %s\n", w.id, redact.Error(err), w.id, ch.URL+w.path)
 		return
 	}
-	fmt.Fprintf(s.Out, "Deleted webhook %s.\n", id)
+	fmt.Fprintf(s.Out, "Updated webhook %s: it delivers to the new channel.\n", w.id)
 }
 
-// viaRelay is how "hfhooks serve --relay" reaches the Hub.
-type viaRelay struct {
-	// url is the relay's URL.
-	url string
-	// watch, domains and secret describe the temporary webhooks to create,
-	// one per endpoint; none when watch is empty.
-	watch   []hub.WatchedItem
-	domains []string
-	secret  string
-	// hubClient makes the client that creates and deletes them.
-	hubClient func() (*hub.Client, error)
-}
-
-// serveViaRelay runs srv on its address and, through a new channel of the
-// relay, receives the Hub's deliveries to its endpoints: a delivery to
-// <channel>/webhooks/NAME goes to the local /webhooks/NAME. With watched
-// items, it creates a temporary webhook per endpoint, deleted when it
-// stops. It is "hfhooks serve --relay".
-func serveViaRelay(ctx context.Context, s *ioStreams, srv *hfhooks.Server, via viaRelay) error {
-	relayURL := via.url
-	ctx, stop := srv.NotifyContext(ctx)
-	defer stop()
-	ch, err := relay.CreateChannel(ctx, nil, relayURL, os.Getenv(relayTokenEnv))
-	if err != nil {
-		return err
-	}
-	if len(via.watch) > 0 {
-		client, err := via.hubClient()
-		if err != nil {
-			return err
-		}
-		for _, name := range srv.Endpoints() {
-			remove, err := createTemporary(ctx, s, client, ch.URL+"/webhooks/"+name, via.watch, via.domains, via.secret)
-			if err != nil {
-				return err
-			}
-			defer remove()
-		}
-	}
-	ln, err := net.Listen("tcp", srv.Addr())
-	if err != nil {
-		return fmt.Errorf("hfhooks: %w", err)
-	}
-	fmt.Fprintf(s.Out, "Public URLs through the relay (set one on a webhook at https://huggingface.co/settings/webhooks):\n")
-	for _, name := range srv.Endpoints() {
-		fmt.Fprintf(s.Out, "  - POST %s/webhooks/%s\n", ch.URL, name)
-	}
-	ctx, cancel := context.WithCancel(ctx)
+// remove deletes the webhook, even once ctx has ended (on Ctrl-C).
+func (w *temporaryWebhook) remove(ctx context.Context, s *ioStreams) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
 	defer cancel()
-	l := &relay.Listener{RelayURL: relayURL, Channel: ch, ForwardTo: web.ListenURL(ln.Addr()), Logger: slog.New(slog.NewTextHandler(s.ErrOut, nil)), MaxReconnects: defaultMaxReconnects}
-	errc := make(chan error, 2)
-	go func() { errc <- srv.Serve(ctx, ln) }()
-	go func() { errc <- l.Run(ctx) }()
-	err = <-errc // the first to end ends the other
-	cancel()
-	return errors.Join(err, <-errc)
+	if err := w.client.DeleteWebhook(ctx, w.id); err != nil {
+		fmt.Fprintf(s.ErrOut, "Could not delete webhook %s: %v\nDelete it with: hfhooks webhooks delete %s\n", w.id, redact.Error(err), w.id)
+		return
+	}
+	fmt.Fprintf(s.Out, "Deleted webhook %s.\n", w.id)
 }

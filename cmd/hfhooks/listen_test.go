@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"flag"
 	"io"
@@ -169,7 +168,7 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 func TestListenGivesUp(t *testing.T) {
 	isolateEnv(t)
 	_, client := newTestHub(t)
-	rs := relay.NewServer(relay.WithLogger(slog.New(slog.DiscardHandler)))
+	rs := newRelayServer(t)
 	rt := httptest.NewServer(rs)
 	t.Cleanup(rt.Close)
 	var out, errOut syncBuffer
@@ -307,6 +306,8 @@ func TestListenUsageErrors(t *testing.T) {
 		{"bad_watch", []string{"listen", "--relay", "http://127.0.0.1:1", "--forward-to", "http://127.0.0.1:7860/webhooks/x", "--watch", "me"}},
 		{"watch_needs_endpoint", []string{"listen", "--relay", "http://127.0.0.1:1", "--forward-to", "http://127.0.0.1:7860", "--watch", "user:me"}},
 		{"relay_extra_arg", []string{"relay", "extra"}},
+		{"relay_negative_expiry", []string{"relay", "--unclaimed-expiry", "-1m"}},
+		{"relay_buffer_under_body", []string{"relay", "--max-buffered-bytes", "1000", "--max-body-bytes", "2000"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -328,7 +329,7 @@ func TestListenSIGINT(t *testing.T) {
 	}
 	isolateEnv(t)
 	h, client := newTestHub(t)
-	rs := relay.NewServer(relay.WithLogger(slog.New(slog.DiscardHandler)))
+	rs := newRelayServer(t)
 	rt := httptest.NewServer(rs)
 	t.Cleanup(func() {
 		rs.Close()
@@ -372,61 +373,12 @@ func TestListenSIGINT(t *testing.T) {
 	}
 }
 
-// TestServeRelay: "serve --relay" prints the public URL of its endpoint,
-// and a delivery to it reaches the local endpoint with its secret.
-func TestServeRelay(t *testing.T) {
-	relayURL := startRelay(t)
-	_, out, _ := startServe(t, "--queue", "none", "--secret", "s3cret", "--relay", relayURL)
-	m := regexp.MustCompile(`- POST (\S+/c/\S+/webhooks/inbox)`).FindStringSubmatch(out.String())
-	if m == nil || !strings.HasPrefix(m[1], relayURL) {
-		t.Fatalf("no public URL in:\n%s", out)
+// newRelayServer is a quiet relay.Server for the test.
+func newRelayServer(t *testing.T) *relay.Server {
+	t.Helper()
+	rs, err := relay.NewServer(relay.WithLogger(slog.New(slog.DiscardHandler)))
+	if err != nil {
+		t.Fatal(err)
 	}
-	code, tout, terr := run(t, "trigger", "repo.content", "--url", m[1], "--secret", "s3cret")
-	if code != exitOK || !strings.Contains(tout, "200") || !strings.Contains(tout, `"status":"received"`) {
-		t.Errorf("trigger through the relay: exit %d\n%s%s", code, tout, terr)
-	}
-	if code, tout, _ := run(t, "trigger", "repo.content", "--url", m[1], "--secret", "wrong"); code != exitFailure || !strings.Contains(tout, "403") {
-		t.Errorf("wrong secret through the relay: exit %d\n%s", code, tout)
-	}
-}
-
-// TestServeRelayTemporaryWebhooks: "serve --relay --watch" creates a
-// temporary webhook per endpoint, with the server's secret, through which
-// the Hub's events reach the local handler; the webhooks are gone once
-// serve stops.
-func TestServeRelayTemporaryWebhooks(t *testing.T) {
-	isolateEnv(t)
-	h, client := newTestHub(t)
-	t.Setenv("HF_ENDPOINT", h.URL)
-	t.Setenv("HF_TOKEN", h.Token)
-	relayURL := startRelay(t)
-
-	stopped := make(chan struct{})
-	t.Run("serving", func(t *testing.T) {
-		t.Cleanup(func() { close(stopped) })
-		_, out, _ := startServe(t, "--queue", "none", "--secret", "s3cret", "--relay", relayURL, "--watch", "dataset:acme/reviews", "--domain", "repo")
-		hooks := listHooks(t, client)
-		if len(hooks) != 1 || !strings.HasSuffix(hooks[0].URL, "/webhooks/inbox?hfhooks-listen=1") || !strings.HasPrefix(hooks[0].URL, relayURL+"/c/") {
-			t.Fatalf("webhooks while serving: %+v\n%s", hooks, out)
-		}
-		if hooks[0].Secret != "s3cret" || len(hooks[0].Domains) != 1 || hooks[0].Domains[0] != hub.DomainRepo {
-			t.Errorf("temporary webhook = %+v, want the server's secret and the repo domain", hooks[0])
-		}
-		sent, err := h.Emit(t.Context(), hubtest.Event{Kind: "repo.content", Repo: "dataset:acme/reviews"})
-		if err != nil || len(sent.Deliveries) != 1 {
-			t.Fatalf("emit: %+v, %v", sent, err)
-		}
-		d, err := h.WaitForDelivery(t.Context(), sent.Deliveries[0].ID)
-		if err != nil || d.State != hubtest.StateDelivered || d.Attempts[len(d.Attempts)-1].StatusCode != 200 {
-			t.Errorf("delivery through the relay: %+v, %v", d, err)
-		}
-	})
-	<-stopped
-	if hooks := listHooks(t, client); len(hooks) != 0 {
-		t.Errorf("webhooks after serve stopped: %+v", hooks)
-	}
-	var errOut bytes.Buffer
-	if code := execute(t.Context(), []string{"serve", "--watch", "dataset:acme/reviews"}, &ioStreams{In: strings.NewReader(""), Out: io.Discard, ErrOut: &errOut}); code != exitUsage || !strings.Contains(errOut.String(), "add --relay") {
-		t.Errorf("--watch without --relay: exit %d, %s", code, errOut.String())
-	}
+	return rs
 }

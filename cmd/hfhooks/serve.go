@@ -14,10 +14,11 @@ import (
 	"time"
 
 	"github.com/hfhooks/hfhooks"
-	"github.com/hfhooks/hfhooks/hub"
+	"github.com/hfhooks/hfhooks/action"
 	"github.com/hfhooks/hfhooks/internal/config"
 	"github.com/hfhooks/hfhooks/internal/redact"
 	"github.com/hfhooks/hfhooks/internal/signin"
+	"github.com/hfhooks/hfhooks/metrics"
 	"github.com/hfhooks/hfhooks/queue"
 	"github.com/spf13/cobra"
 )
@@ -54,6 +55,9 @@ type serveOptions struct {
 	relay   string
 	watch   []string
 	domains []string
+	// relayBackoff is the first wait before reconnecting to the relay
+	// (the listener's default when zero); tests shorten it.
+	relayBackoff time.Duration
 	// ui, allow, uiToken and sessionKey set who may use the page, /api/*
 	// and /metrics.
 	ui         string
@@ -81,10 +85,13 @@ valid delivery, logs one line per delivery and shows it on the landing page.
 
 With --config hooks.yaml, serve the hooks of the file instead: each is
 served at /webhooks/<name>, acts only on the deliveries its filter matches
-(answering the others 200 {"status":"ignored"}), and runs a command or
-forwards the delivery. The file is validated before anything starts (--check
-only validates it), and reloaded on SIGHUP; a file that fails validation
-then is refused and the hooks in service stay.
+(answering the others 200 {"status":"ignored"}), and runs a command,
+forwards the delivery, comments on the event's discussion as a bot, or posts
+a message to a chat (docs/bots.md). The file is validated before anything
+starts (--check only validates it, and runs every comment and message
+template on a sample of each event its hook can get), and reloaded on
+SIGHUP; a file that fails validation then is refused and the hooks in
+service stay.
 
 Accepted deliveries are durable by default: each is committed to a queue
 before the answer (202 {"status":"queued"}), and run from there, with
@@ -122,7 +129,7 @@ hf_oauth: true in its README metadata; the Space's owner by default, others
 with --allow NAME or --allow org:NAME), or with the operator token
 (HFHOOKS_UI_TOKEN, or --ui-token), which scripts and Prometheus send as
 "Authorization: Bearer TOKEN". --ui public opens them to everyone, --ui off
-serves only the webhooks and /healthz.
+serves only the endpoints and /healthz.
 
 The server listens on 127.0.0.1:7860, or 0.0.0.0:7860 on a Space (SPACE_ID
 set), unless --addr says otherwise. It stops gracefully on SIGINT or SIGTERM,
@@ -205,7 +212,10 @@ func runServe(ctx context.Context, opts *serveOptions) error {
 	if err != nil {
 		return err
 	}
+	m := metrics.New()
 	srvOpts := []hfhooks.Option{
+		hfhooks.WithObserver(m),
+		hfhooks.WithMetrics(m),
 		hfhooks.WithAddr(opts.addr),
 		hfhooks.WithSecret(opts.secrets...),
 		hfhooks.WithLogger(logger),
@@ -234,7 +244,7 @@ func runServe(ctx context.Context, opts *serveOptions) error {
 	}
 	srv := hfhooks.NewServer(srvOpts...)
 	if cfg != nil {
-		if err := srv.ReplaceWebhooks(webhooksOf(cfg)); err != nil {
+		if err := srv.ReplaceEndpoints(endpointsOf(cfg, logger)); err != nil {
 			return err
 		}
 		sig := opts.reload
@@ -262,14 +272,7 @@ func runServe(ctx context.Context, opts *serveOptions) error {
 		}
 	}
 	if opts.relay != "" {
-		secret := os.Getenv("WEBHOOK_SECRET")
-		if len(opts.secrets) > 0 {
-			secret = opts.secrets[0]
-		}
-		return serveViaRelay(ctx, opts.io, srv, viaRelay{
-			url: opts.relay, watch: watched, domains: opts.domains, secret: secret,
-			hubClient: func() (*hub.Client, error) { return hub.NewClient() },
-		})
+		return serveViaRelay(ctx, opts, srv, watched, logger)
 	}
 	return srv.Run(ctx)
 }
@@ -304,13 +307,19 @@ func addInbox(srv *hfhooks.Server, handled io.Writer) error {
 			return inbox(ctx, d)
 		}
 	}
-	return srv.AddWebhook(inboxEndpoint, h)
+	return srv.AddEndpoint(inboxEndpoint, h)
 }
 
-// webhooksOf turns a validated config into the server's endpoints.
-func webhooksOf(cfg *config.Config) []hfhooks.Webhook {
-	hooks := make([]hfhooks.Webhook, len(cfg.Hooks))
+// endpointsOf turns a validated config into the server's endpoints. A
+// comment hook logs the events it skips with logger.
+func endpointsOf(cfg *config.Config, logger *slog.Logger) []hfhooks.EndpointSpec {
+	hooks := make([]hfhooks.EndpointSpec, len(cfg.Hooks))
 	for i, h := range cfg.Hooks {
+		if h.Comment != nil {
+			r := *h.Comment
+			r.Logger = logger.With("endpoint", h.Name)
+			h.Handler = action.Comment(r)
+		}
 		opts := []hfhooks.EndpointOption{hfhooks.EndpointFilter(h.Filter)}
 		if h.Secret != "" {
 			opts = append(opts, hfhooks.EndpointSecret(h.Secret))
@@ -321,7 +330,7 @@ func webhooksOf(cfg *config.Config) []hfhooks.Webhook {
 		if h.Concurrency > 0 {
 			opts = append(opts, hfhooks.EndpointConcurrency(h.Concurrency))
 		}
-		hooks[i] = hfhooks.Webhook{Path: h.Name, Handler: h.Handler, Options: opts}
+		hooks[i] = hfhooks.EndpointSpec{Name: h.Name, Handler: h.Handler, Options: opts}
 	}
 	return hooks
 }
@@ -347,7 +356,7 @@ func reloadOnSignal(ctx context.Context, path string, sig <-chan os.Signal, srv 
 		}
 		cfg, err := config.Load(path)
 		if err == nil {
-			err = srv.ReplaceWebhooks(webhooksOf(cfg))
+			err = srv.ReplaceEndpoints(endpointsOf(cfg, logger))
 		}
 		if err != nil {
 			logger.Error("reload refused; the current hooks stay", "config", path, "err", redact.Error(err))

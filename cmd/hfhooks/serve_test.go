@@ -115,6 +115,15 @@ func TestServeReceivesTriggeredEvents(t *testing.T) {
 	if n := strings.Count(string(page), "acme/reviews"); n != 2 {
 		t.Errorf("page shows %d deliveries of acme/reviews, want 2", n)
 	}
+	mresp, err := http.Get(base + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer mresp.Body.Close()
+	metrics, _ := io.ReadAll(mresp.Body)
+	if want := `hfhooks_deliveries_total{endpoint="inbox",status="200"} 2`; !strings.Contains(string(metrics), want) {
+		t.Errorf("/metrics lacks %s:\n%s", want, metrics)
+	}
 }
 
 func TestServeQueuesInSQLiteByDefault(t *testing.T) {

@@ -3,14 +3,16 @@ package main
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"maps"
 	"strings"
 	"text/tabwriter"
 
+	"github.com/spf13/cobra"
+
 	"github.com/hfhooks/hfhooks/hub"
 	"github.com/hfhooks/hfhooks/internal/redact"
-	"github.com/spf13/cobra"
 )
 
 // webhooksFactory is what the webhooks commands share: the streams, a way to
@@ -177,8 +179,12 @@ var argFlags = map[string]string{
 	"id": "ID", "url": "--url", "job_id": "--job-id", "watched": "--watch", "domains": "--domain", "secret": "--secret",
 }
 
+// tokenHint is what the CLI adds to the hub package's 401 errors.
+const tokenHint = "Give a valid token: pass --token, set HF_TOKEN, or run `hf auth login`."
+
 // cliError turns an invalid argument the hub package found into a usage
-// error (exit code 2) that names the flag.
+// error (exit code 2) that names the flag, and adds the CLI's way of giving
+// a token to a 401.
 func cliError(err error) error {
 	var argErr *hub.ArgumentError
 	if errors.As(err, &argErr) {
@@ -187,6 +193,9 @@ func cliError(err error) error {
 			name = argErr.Arg
 		}
 		return usageErrorf("invalid %s: %s", name, argErr.Problem)
+	}
+	if errors.Is(err, hub.ErrUnauthorized) {
+		return fmt.Errorf("%w\n%s", err, tokenHint)
 	}
 	return err
 }

@@ -44,7 +44,7 @@ func listRun(ctx context.Context, opts *listOptions) error {
 	}
 	hooks, err := client.ListWebhooks(ctx)
 	if err != nil {
-		return err
+		return cliError(err)
 	}
 	shown := make([]hub.Webhook, len(hooks))
 	for i, h := range hooks {

@@ -34,12 +34,12 @@ func newServer() (*hfhooks.Server, error) {
 	})
 	// 2. Create the server with the custom UI and a secret.
 	srv := hfhooks.NewServer(hfhooks.WithUI(ui), hfhooks.WithSecret("my_secret_key"))
-	// 3. Register a webhook with an explicit path: /webhooks/say_hello.
-	if err := srv.AddWebhook("/say_hello", hello); err != nil {
+	// 3. Register an endpoint with an explicit path: /webhooks/say_hello.
+	if err := srv.AddEndpoint("/say_hello", hello); err != nil {
 		return nil, err
 	}
-	// 4. Register a webhook named like its function: /webhooks/goodbye.
-	if err := srv.AddWebhook("goodbye", goodbye); err != nil {
+	// 4. Register an endpoint named like its function: /webhooks/goodbye.
+	if err := srv.AddEndpoint("goodbye", goodbye); err != nil {
 		return nil, err
 	}
 	return srv, nil

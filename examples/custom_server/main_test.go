@@ -1,6 +1,8 @@
 package main
 
 import (
+	"context"
+	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -8,8 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/hfhooks/hfhooks/internal/hooktest"
-	"github.com/hfhooks/hfhooks/internal/sample"
+	"github.com/hfhooks/hfhooks/hubtest"
 )
 
 func TestCustomServer(t *testing.T) {
@@ -32,16 +33,22 @@ func TestCustomServer(t *testing.T) {
 	for _, tt := range []struct {
 		path, secret string
 		code         int
-		want         any
+		want         map[string]string
 	}{
-		{"say_hello", "my_secret_key", 200, map[string]any{"message": "hello"}},
-		{"goodbye", "my_secret_key", 200, map[string]any{"message": "goodbye"}},
-		{"say_hello", "", 401, map[string]any{"error": "x-webhook-secret header not set."}},
-		{"goodbye", "wrong", 403, map[string]any{"error": "Invalid webhook secret."}},
+		{"say_hello", "my_secret_key", 200, map[string]string{"message": "hello"}},
+		{"goodbye", "my_secret_key", 200, map[string]string{"message": "goodbye"}},
+		{"say_hello", "", 401, map[string]string{"error": "x-webhook-secret header not set."}},
+		{"goodbye", "wrong", 403, map[string]string{"error": "Invalid webhook secret."}},
 	} {
-		code, got := hooktest.Send(t, hs.URL+"/webhooks/"+tt.path, tt.secret, "discussion.create", sample.Options{})
-		if code != tt.code || !reflect.DeepEqual(got, tt.want) {
-			t.Errorf("%s with secret %q: %d %v, want %d %v", tt.path, tt.secret, code, got, tt.code, tt.want)
+		resp, err := hubtest.Send(context.Background(), hs.URL+"/webhooks/"+tt.path, tt.secret, hubtest.Event{Kind: "discussion.create"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got map[string]string
+		err = json.NewDecoder(resp.Body).Decode(&got)
+		resp.Body.Close()
+		if err != nil || resp.StatusCode != tt.code || !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("%s with secret %q: %d %v (%v), want %d %v", tt.path, tt.secret, resp.StatusCode, got, err, tt.code, tt.want)
 		}
 	}
 }

@@ -1,13 +1,14 @@
 package main
 
 import (
+	"context"
+	"encoding/json"
 	"net/http/httptest"
 	"reflect"
 	"testing"
 
 	"github.com/hfhooks/hfhooks"
-	"github.com/hfhooks/hfhooks/internal/hooktest"
-	"github.com/hfhooks/hfhooks/internal/sample"
+	"github.com/hfhooks/hfhooks/hubtest"
 )
 
 func TestTwoEndpoints(t *testing.T) {
@@ -20,18 +21,24 @@ func TestTwoEndpoints(t *testing.T) {
 	hs := httptest.NewServer(srv)
 	defer hs.Close()
 	tests := []struct {
-		endpoint, repoType string
-		want               map[string]any
+		endpoint, repo string
+		want           map[string]string
 	}{
-		{"trigger_training", "dataset", map[string]any{"training": "started", "repo": "acme/product-reviews"}},
-		{"trigger_training", "model", map[string]any{"training": "skipped"}},
-		{"trigger_evaluation", "model", map[string]any{"evaluation": "started", "repo": "acme/sentiment-model"}},
-		{"trigger_evaluation", "space", map[string]any{"evaluation": "skipped"}},
+		{"trigger_training", "dataset:acme/reviews", map[string]string{"training": "started", "repo": "acme/reviews"}},
+		{"trigger_training", "model:acme/llm", map[string]string{"training": "skipped"}},
+		{"trigger_evaluation", "model:acme/llm", map[string]string{"evaluation": "started", "repo": "acme/llm"}},
+		{"trigger_evaluation", "space:acme/demo", map[string]string{"evaluation": "skipped"}},
 	}
 	for _, tt := range tests {
-		code, got := hooktest.Send(t, hs.URL+"/webhooks/"+tt.endpoint, "", "repo.update", sample.Options{RepoType: tt.repoType})
-		if code != 200 || !reflect.DeepEqual(got, tt.want) {
-			t.Errorf("%s with a %s: %d %v, want 200 %v", tt.endpoint, tt.repoType, code, got, tt.want)
+		resp, err := hubtest.Send(context.Background(), hs.URL+"/webhooks/"+tt.endpoint, "", hubtest.Event{Kind: "repo.update", Repo: tt.repo})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got map[string]string
+		err = json.NewDecoder(resp.Body).Decode(&got)
+		resp.Body.Close()
+		if err != nil || resp.StatusCode != 200 || !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("%s with %s: %d %v (%v), want 200 %v", tt.endpoint, tt.repo, resp.StatusCode, got, err, tt.want)
 		}
 	}
 }

@@ -1,6 +1,7 @@
 // Package config loads hooks.yaml, the file with which "hfhooks serve
-// --config" runs a command or forwards the delivery for each event, without
-// Go code. See examples/hooks.yaml for the format.
+// --config" runs a command, forwards the delivery, comments on the event's
+// discussion or posts to a chat for each event, without Go code. See
+// examples/hooks.yaml for the format.
 //
 // A file is checked whole before anything starts: every problem is
 // reported, each with the file, line, hook and key it is about.
@@ -60,9 +61,14 @@ type Hook struct {
 	Run *action.Command
 	// Forward is the hook's target, when its action is forward.
 	Forward *action.Target
-	// Timeout bounds one run of the action: run.timeout, or forward.timeout
-	// (action.DefaultForwardTimeout when not set). Zero (a command without
-	// a timeout) leaves it to the queue's attempt timeout.
+	// Comment is the hook's reply, when its action is comment.
+	Comment *action.Reply
+	// Notify is the hook's message, when its action is notify.
+	Notify *action.Message
+	// Timeout bounds one run of the action: run.timeout, forward.timeout or
+	// notify.timeout (action.DefaultForwardTimeout when not set, and for a
+	// comment). Zero (a command without a timeout) leaves it to the queue's
+	// attempt timeout.
 	Timeout time.Duration
 	// Concurrency is how many of the hook's deliveries may run at once:
 	// run.concurrency. Zero means the server's default.
@@ -131,12 +137,19 @@ func Parse(name string, data []byte) (*Config, error) {
 	}
 	for i := range cfg.Hooks {
 		h := &cfg.Hooks[i]
-		if h.Run != nil {
+		switch {
+		case h.Run != nil:
 			h.Handler = action.Run(*h.Run)
 			h.Timeout = h.Run.Timeout
-		} else {
+		case h.Forward != nil:
 			h.Handler = action.Forward(*h.Forward)
 			h.Timeout = cmp.Or(h.Forward.Timeout, action.DefaultForwardTimeout)
+		case h.Comment != nil:
+			h.Handler = action.Comment(*h.Comment)
+			h.Timeout = action.DefaultForwardTimeout
+		case h.Notify != nil:
+			h.Handler = action.Notify(*h.Notify)
+			h.Timeout = cmp.Or(h.Notify.Timeout, action.DefaultForwardTimeout)
 		}
 	}
 	return cfg, nil
@@ -227,7 +240,9 @@ func (d *decoder) decodeHook(i int, n *yaml.Node, fileSecret string) Hook {
 	h := Hook{Line: n.Line}
 	d.hook = "hook " + strconv.Itoa(i+1)
 	var passSecret *yaml.Node
-	var first *yaml.Node // the key of the first action
+	var first *yaml.Node  // the key of the first action
+	var text *templateKey // the template of a comment or notify
+	var needDiscussion bool
 	setAction := func(key string, decode func(*yaml.Node)) func(*yaml.Node) {
 		return func(v *yaml.Node) {
 			if first != nil {
@@ -258,6 +273,13 @@ func (d *decoder) decodeHook(i int, n *yaml.Node, fileSecret string) Hook {
 			h.Run, passSecret = d.command(v, &h)
 		}),
 		"forward": setAction("forward", func(v *yaml.Node) { h.Forward = d.target(v) }),
+		// The bots' actions: their templates are checked below, once the
+		// filter is known.
+		"comment": setAction("comment", func(v *yaml.Node) {
+			h.Comment, text = d.reply(v)
+			needDiscussion = true
+		}),
+		"notify": setAction("notify", func(v *yaml.Node) { h.Notify, text = d.message(v) }),
 	})
 	if !ok {
 		return Hook{}
@@ -266,7 +288,9 @@ func (d *decoder) decodeHook(i int, n *yaml.Node, fileSecret string) Hook {
 		d.errorf(n, "name", "missing: every hook needs a name, which gives its path /webhooks/<name>")
 	}
 	if first == nil {
-		d.errorf(n, "", "no action: add run or forward")
+		d.errorf(n, "", "no action: add run, forward, comment or notify")
+	} else if text != nil || needDiscussion {
+		d.checkTemplates(h.Filter, first, needDiscussion, text)
 	}
 	if h.Secret == "" {
 		h.Secret = fileSecret

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"text/template"
 	"time"
 
 	"github.com/hfhooks/hfhooks"
@@ -20,10 +21,45 @@ var update = flag.Bool("update", false, "rewrite the golden files")
 // testEnv sets the variables the test files refer to.
 func testEnv(t *testing.T) {
 	t.Setenv("HFHOOKS_TEST_TOKEN", "tok")
-	for _, name := range []string{"HFHOOKS_TEST_UNSET", "HFHOOKS_TEST_UNSET_TOO"} {
+	t.Setenv("HF_TOKEN_PATH", filepath.Join(t.TempDir(), "no-token")) // comment's token: none but the file's
+	for _, name := range []string{"HFHOOKS_TEST_UNSET", "HFHOOKS_TEST_UNSET_TOO", "HF_TOKEN", "HF_ENDPOINT"} {
 		t.Setenv(name, "")
 		os.Unsetenv(name)
 	}
+}
+
+// reply is what describe shows of a comment action: its template's text,
+// and the client without its token.
+type reply struct {
+	Text, Status, Client string
+}
+
+func describeReply(r *action.Reply) *reply {
+	if r == nil {
+		return nil
+	}
+	return &reply{Text: templateText(r.Text), Status: string(r.Status), Client: r.Client.String()}
+}
+
+// message is what describe shows of a notify action.
+type message struct {
+	Platform, URL, Text string
+	Timeout             time.Duration
+}
+
+func describeMessage(m *action.Message) *message {
+	if m == nil {
+		return nil
+	}
+	return &message{Platform: string(m.Platform), URL: m.URL, Text: templateText(m.Text), Timeout: m.Timeout}
+}
+
+// templateText is the text a template was parsed from.
+func templateText(t *template.Template) string {
+	if t == nil {
+		return ""
+	}
+	return t.Root.String()
 }
 
 // describe renders what Load returned: every error, one a line, or the
@@ -44,6 +80,8 @@ func describe(t *testing.T, cfg *Config, err error) []byte {
 		Filter      hfhooks.Filter
 		Run         *action.Command `json:",omitempty"`
 		Forward     *action.Target  `json:",omitempty"`
+		Comment     *reply          `json:",omitempty"`
+		Notify      *message        `json:",omitempty"`
 		Timeout     time.Duration
 		Concurrency int
 	}
@@ -66,7 +104,7 @@ func describe(t *testing.T, cfg *Config, err error) []byte {
 			run.Dir = "<wd>/" + filepath.ToSlash(rel)
 			h.Run = &run
 		}
-		out.Hooks = append(out.Hooks, hook{h.Name, h.Secret, h.Line, h.Filter, h.Run, h.Forward, h.Timeout, h.Concurrency})
+		out.Hooks = append(out.Hooks, hook{h.Name, h.Secret, h.Line, h.Filter, h.Run, h.Forward, describeReply(h.Comment), describeMessage(h.Notify), h.Timeout, h.Concurrency})
 	}
 	var b bytes.Buffer
 	enc := json.NewEncoder(&b)

@@ -9,21 +9,26 @@ import (
 	"time"
 
 	"github.com/hfhooks/hfhooks/action"
-	"github.com/hfhooks/hfhooks/internal/hooktest"
-	"github.com/hfhooks/hfhooks/internal/sample"
+	"github.com/hfhooks/hfhooks/hubtest"
 )
 
 // cookbook is the file docs/config.md presents.
 const cookbook = "../../examples/hooks.yaml"
 
 // loadCookbook loads the cookbook with the variables it refers to set, and
-// returns its hooks by name.
-func loadCookbook(t *testing.T) map[string]Hook {
+// returns its hooks by name. vars set more variables, or other values.
+func loadCookbook(t *testing.T, vars ...string) map[string]Hook {
 	t.Helper()
-	for k, v := range map[string]string{
+	env := map[string]string{
 		"WEBHOOK_SECRET": "file-secret", "PR_BOT_WEBHOOK_SECRET": "bot-secret",
 		"BOT_TOKEN": "bot-token", "EVENTS_SECRET": "events-secret",
-	} {
+		"HF_BOT_TOKEN": "hf_bot", "SLACK_WEBHOOK_URL": "https://hooks.slack.com/services/T0/B0/x",
+		"DISCORD_WEBHOOK_URL": "https://discord.com/api/webhooks/1/x",
+	}
+	for i := 0; i+1 < len(vars); i += 2 {
+		env[vars[i]] = vars[i+1]
+	}
+	for k, v := range env {
 		t.Setenv(k, v)
 	}
 	cfg, err := Load(cookbook)
@@ -41,40 +46,42 @@ func loadCookbook(t *testing.T) map[string]Hook {
 // filter.
 func TestCookbookFilters(t *testing.T) {
 	hooks := loadCookbook(t)
-	dataset := sample.Options{RepoType: "dataset", RepoName: "my-org/reviews"}
-	model := sample.Options{RepoType: "model", RepoName: "my-org/llm"}
-	tag := `updatedRefs=[{"ref":"refs/tags/v1.2","oldSha":null,"newSha":"4f1c"}]`
+	const dataset, model = "dataset:my-org/reviews", "model:my-org/llm"
+	tag := map[string]string{"updatedRefs": `[{"ref":"refs/tags/v1.2","oldSha":null,"newSha":"4f1c"}]`}
 	tests := []struct {
 		hook      string
 		kind      string
-		opts      sample.Options
-		overrides []string
+		repo      string
+		overrides map[string]string
 		match     bool
 	}{
-		{hook: "retrain", kind: "repo.content", opts: dataset, match: true},
-		{hook: "retrain", kind: "repo.content", opts: sample.Options{RepoType: "dataset", RepoName: "other/reviews"}},
-		{hook: "retrain", kind: "repo.content", opts: model},
-		{hook: "retrain", kind: "repo.content", opts: dataset, overrides: []string{"updatedRefs.0.ref=refs/heads/dev"}},
-		{hook: "retrain", kind: "repo.content", opts: dataset, overrides: []string{"updatedRefs.0.ref=refs/convert/parquet"}},
-		{hook: "retrain", kind: "repo.update", opts: dataset},
+		{hook: "retrain", kind: "repo.content", repo: dataset, match: true},
+		{hook: "retrain", kind: "repo.content", repo: "dataset:other/reviews"},
+		{hook: "retrain", kind: "repo.content", repo: model},
+		{hook: "retrain", kind: "repo.content", repo: dataset, overrides: map[string]string{"updatedRefs.0.ref": "refs/heads/dev"}},
+		{hook: "retrain", kind: "repo.content", repo: dataset, overrides: map[string]string{"updatedRefs.0.ref": "refs/convert/parquet"}},
+		{hook: "retrain", kind: "repo.update", repo: dataset},
 
-		{hook: "evaluate", kind: "repo.content", opts: model, overrides: []string{tag}, match: true},
-		{hook: "evaluate", kind: "repo.content", opts: model},
-		{hook: "evaluate", kind: "repo.content", opts: sample.Options{RepoName: "my-org/scratch-1"}, overrides: []string{tag}},
-		{hook: "evaluate", kind: "repo.content", opts: dataset, overrides: []string{tag}},
+		{hook: "evaluate", kind: "repo.content", repo: model, overrides: tag, match: true},
+		{hook: "evaluate", kind: "repo.content", repo: model},
+		{hook: "evaluate", kind: "repo.content", repo: "model:my-org/scratch-1", overrides: tag},
+		{hook: "evaluate", kind: "repo.content", repo: dataset, overrides: tag},
 
 		{hook: "pr-bot", kind: "discussion.create", match: true},
-		{hook: "pr-bot", kind: "discussion.create", overrides: []string{"discussion.isPullRequest=false"}},
+		{hook: "pr-bot", kind: "discussion.create", overrides: map[string]string{"discussion.isPullRequest": "false"}},
 		{hook: "pr-bot", kind: "discussion.comment.create"},
 		{hook: "pr-bot", kind: "discussion.update"},
 
 		{hook: "events", kind: "repo.content", match: true},
-		{hook: "events", kind: "repo.content", opts: dataset, match: true},
-		{hook: "events", kind: "repo.content", overrides: []string{"updatedRefs.0.ref=refs/convert/duckdb"}},
+		{hook: "events", kind: "repo.content", repo: dataset, match: true},
+		{hook: "events", kind: "repo.content", overrides: map[string]string{"updatedRefs.0.ref": "refs/convert/duckdb"}},
 		{hook: "events", kind: "discussion.create"},
 	}
 	for _, tt := range tests {
-		d := hooktest.Delivery(t, tt.kind, tt.opts, tt.overrides...)
+		d, err := hubtest.NewDelivery(hubtest.Event{Kind: tt.kind, Repo: tt.repo, Set: tt.overrides})
+		if err != nil {
+			t.Fatal(err)
+		}
 		h, ok := hooks[tt.hook]
 		if !ok {
 			t.Fatalf("no hook %q in %s", tt.hook, cookbook)
@@ -126,7 +133,10 @@ func TestCookbookRetrainRuns(t *testing.T) {
 	t.Setenv("PATH", bin+string(os.PathListSeparator)+os.Getenv("PATH"))
 	t.Setenv("FAKE_PYTHON_ARGS", args)
 
-	d := hooktest.Delivery(t, "repo.content", sample.Options{RepoType: "dataset", RepoName: "my-org/reviews"})
+	d, err := hubtest.NewDelivery(hubtest.Event{Kind: "repo.content", Repo: "dataset:my-org/reviews"})
+	if err != nil {
+		t.Fatal(err)
+	}
 	v, err := hooks["retrain"].Handler(context.Background(), d)
 	if err != nil {
 		t.Fatal(err)

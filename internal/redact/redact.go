@@ -48,6 +48,27 @@ func URL(raw string) string {
 	return s + fragment
 }
 
+// Origin returns raw with everything after its authority replaced by
+// [Mask], and its password masked: "https://hooks.slack.com/xxxxx". It is
+// for URLs whose path is itself a credential, as the incoming webhooks of
+// Slack and Discord are. Text that is not a URL with a scheme gives Mask.
+func Origin(raw string) string {
+	i := strings.Index(raw, "://")
+	if i < 0 || strings.ContainsAny(raw[:i], "/?#") {
+		return Mask
+	}
+	start := i + len("://")
+	end := len(raw)
+	if j := strings.IndexAny(raw[start:], "/?#"); j >= 0 {
+		end = start + j
+	}
+	out := raw[:start] + userinfo(raw[start:end])
+	if end < len(raw) {
+		out += "/" + Mask
+	}
+	return out
+}
+
 // userinfo masks the password in an authority, user:password@host.
 func userinfo(authority string) string {
 	at := strings.LastIndexByte(authority, '@')

@@ -158,3 +158,19 @@ func FuzzSecretNeverShown(f *testing.F) {
 		}
 	})
 }
+
+func TestOrigin(t *testing.T) {
+	for in, want := range map[string]string{
+		"https://hooks.slack.com/services/T000/B000/XXXXXXXX":      "https://hooks.slack.com/xxxxx",
+		"https://discord.com/api/webhooks/123/abc-token?wait=true": "https://discord.com/xxxxx",
+		"https://u:pw@chat.example/hooks/key":                      "https://u:xxxxx@chat.example/xxxxx",
+		"https://chat.example?key=abc":                             "https://chat.example/xxxxx",
+		"https://chat.example":                                     "https://chat.example",
+		"not a url/secret":                                         "xxxxx",
+		"":                                                         "xxxxx",
+	} {
+		if got := Origin(in); got != want {
+			t.Errorf("Origin(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
