@@ -7,7 +7,9 @@ COPY go.mod go.sum ./
 RUN go mod download
 COPY . .
 # A static binary: no cgo (the SQLite driver is pure Go), so it runs on any base image.
-RUN CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o /out/hfhooks ./cmd/hfhooks \
+# --build-arg VERSION=v0.1.0 sets what "hfhooks version" prints.
+ARG VERSION=
+RUN CGO_ENABLED=0 go build -trimpath -ldflags="-s -w -X main.version=${VERSION}" -o /out/hfhooks ./cmd/hfhooks \
  && mkdir -p /out/data
 
 FROM gcr.io/distroless/static-debian12

@@ -102,7 +102,7 @@ func TestAccessMatrix(t *testing.T) {
 		t.Fatal(err)
 	}
 	type route struct{ method, path, secret string }
-	operatorRoutes := []route{{"GET", "/", ""}, {"GET", "/api/deliveries", ""}, {"POST", "/api/deliveries/1/retry", ""}, {"POST", "/api/test", ""}, {"GET", "/metrics", ""}}
+	operatorRoutes := []route{{"GET", "/", ""}, {"GET", "/api/deliveries", ""}, {"GET", "/api/deliveries/1", ""}, {"GET", "/deliveries/1", ""}, {"POST", "/api/deliveries/1/retry", ""}, {"POST", "/api/test", ""}, {"GET", "/metrics", ""}}
 
 	for _, mode := range []string{"space", "loopback"} {
 		t.Run(mode, func(t *testing.T) {

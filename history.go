@@ -2,6 +2,8 @@ package hfhooks
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"strings"
 	"sync/atomic"
 )
@@ -15,6 +17,9 @@ type history interface {
 	Record(ctx context.Context, rec DeliveryRecord) error
 	// List returns a page of the records that q selects.
 	List(ctx context.Context, q HistoryQuery) (HistoryPage, error)
+	// Get returns the delivery id, or an error wrapping
+	// ErrDeliveryNotFound.
+	Get(ctx context.Context, id string) (DeliveryDetail, error)
 }
 
 // historySize is how many requests the in-memory history keeps, and the
@@ -70,6 +75,17 @@ func (r *ring) List(_ context.Context, q HistoryQuery) (HistoryPage, error) {
 	return page, nil
 }
 
+func (r *ring) Get(_ context.Context, id string) (DeliveryDetail, error) {
+	last := r.next.Load()
+	size := uint64(len(r.slots))
+	for i := uint64(0); i < min(last, size); i++ {
+		if rec := r.slots[(last-1-i)%size].Load(); rec != nil && rec.ID == id {
+			return detailOf(*rec), nil
+		}
+	}
+	return DeliveryDetail{}, fmt.Errorf("delivery %q: %w", id, ErrDeliveryNotFound)
+}
+
 // mergedHistory is the history of a server in durable mode: rejected
 // requests from the in-memory ring, queued deliveries from the queue, merged
 // newest first. Its cursor joins the two sources' cursors.
@@ -122,6 +138,15 @@ func (m mergedHistory) List(ctx context.Context, q HistoryQuery) (HistoryPage, e
 		page.Next = qNext + cursorSep + memNext
 	}
 	return page, nil
+}
+
+// Get looks id up in memory first: a request that did not reach the queue.
+func (m mergedHistory) Get(ctx context.Context, id string) (DeliveryDetail, error) {
+	d, err := m.mem.Get(ctx, id)
+	if errors.Is(err, ErrDeliveryNotFound) {
+		return m.queue.Get(ctx, id)
+	}
+	return d, err
 }
 
 // listUnlessDone lists one source of a merged history from its cursor.

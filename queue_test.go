@@ -65,6 +65,17 @@ func (f *fakeQueue) List(_ context.Context, q HistoryQuery) (HistoryPage, error)
 	return page, nil
 }
 
+func (f *fakeQueue) Get(_ context.Context, id string) (DeliveryDetail, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, rec := range f.queued {
+		if rec.ID == id {
+			return DeliveryDetail{Delivery: rec, Attempts: []Attempt{}}, nil
+		}
+	}
+	return DeliveryDetail{}, fmt.Errorf("fake: %s: %w", id, ErrDeliveryNotFound)
+}
+
 func (f *fakeQueue) Retry(_ context.Context, id string) error {
 	return fmt.Errorf("fake: %s: %w", id, ErrNotFailed)
 }

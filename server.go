@@ -95,6 +95,8 @@ type endpoint struct {
 	// slots, in sync mode with a concurrency, holds a token per running
 	// handler.
 	slots chan struct{}
+	// description says what the endpoint does (EndpointDescription).
+	description string
 	// errs are the options' complaints about their values.
 	errs []error
 }
@@ -188,6 +190,8 @@ type EndpointSpec struct {
 //	POST /webhooks/<name>  the endpoints' handlers (the webhook secret)
 //	GET  /                 the landing page, or the custom UI (operators)
 //	GET  /api/deliveries   the recent deliveries, as JSON (operators)
+//	GET  /api/deliveries/{id}  one delivery with its payload and attempts (operators)
+//	GET  /deliveries/{id}  the same, as a page (operators)
 //	POST /api/deliveries/{id}/retry  re-runs a failed delivery (operators)
 //	POST /api/test         the landing page's form that sends a sample event (operators)
 //	GET  /metrics          the metrics handler, with WithMetrics (operators)
@@ -216,6 +220,9 @@ type Server struct {
 	// queueHistory, in durable mode with a queue that keeps a history
 	// (QueueHistory), lists and re-runs the queued deliveries.
 	queueHistory QueueHistory
+	// payloads keeps the bodies of the last requests the history holds in
+	// memory, for the delivery inspector.
+	payloads payloads
 
 	regMu  sync.Mutex                           // serializes registrations
 	routes atomic.Pointer[map[string]*endpoint] // copy-on-write: lock-free reads

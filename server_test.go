@@ -538,7 +538,7 @@ func TestLandingPage(t *testing.T) {
 	if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") {
 		t.Fatalf("%d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
 	}
-	for _, want := range []string{ts.URL + "/webhooks/trigger_training", "1 webhook(s) are registered", "Secret: <span class=\"ok\">set", "huggingface.co/settings/webhooks", "repo.content", `name="secret"`} {
+	for _, want := range []string{ts.URL + "/webhooks/trigger_training", "1 endpoint is registered", "Secret: <span class=\"ok\">set", "huggingface.co/settings/webhooks", "repo.content", `name="secret"`} {
 		if !strings.Contains(string(page), want) {
 			t.Errorf("page lacks %q", want)
 		}

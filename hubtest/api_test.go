@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -268,5 +269,34 @@ func TestWireFormat(t *testing.T) {
 	}
 	if code, _, _ := raw(t, srv, "PUT", "/api/settings/webhooks/"+id, `{}`); code != http.StatusMethodNotAllowed {
 		t.Errorf("PUT: %d, want 405", code)
+	}
+}
+
+// TestEmitSkipped: a webhook that watches the event's repository but is
+// disabled, or whose domains leave out the event's scope, is listed with
+// the reason; one that does not watch it is not; another token's emit sees
+// neither.
+func TestEmitSkipped(t *testing.T) {
+	srv := newHub(t, hubtest.WithTokens("hf_alice", "hf_bob"))
+	alice := client(t, srv, "hf_alice")
+	watch := []hub.WatchedItem{{Type: hub.WatchedUser, Name: "alice"}}
+	discussions := create(t, alice, hub.CreateWebhookOptions{URL: "https://example.com/d", Watched: watch, Domains: []hub.Domain{hub.DomainDiscussion}})
+	disabled := create(t, alice, hub.CreateWebhookOptions{URL: "https://example.com/x", Watched: watch})
+	if _, err := alice.DisableWebhook(ctxT(t), disabled.ID); err != nil {
+		t.Fatal(err)
+	}
+	create(t, alice, hub.CreateWebhookOptions{URL: "https://example.com/o", Watched: []hub.WatchedItem{{Type: hub.WatchedOrg, Name: "acme"}}})
+
+	e, err := hubtest.EmitTo(ctxT(t), nil, srv.URL, "hf_alice", hubtest.Event{Kind: "repo.update", Repo: "model:alice/m"}, 0)
+	want := []hubtest.Skip{
+		{WebhookID: discussions.ID, Reason: "its domains (discussion) leave out repo"},
+		{WebhookID: disabled.ID, Reason: "disabled"},
+	}
+	if err != nil || len(e.Deliveries) != 0 || !slices.Equal(e.Skipped, want) {
+		t.Errorf("emit: %+v, %v; want no delivery and skipped %+v", e, err, want)
+	}
+	e, err = hubtest.EmitTo(ctxT(t), nil, srv.URL, "hf_bob", hubtest.Event{Kind: "repo.update", Repo: "model:alice/m"}, 0)
+	if err != nil || len(e.Skipped) != 0 {
+		t.Errorf("bob's emit: %+v, %v; want none of alice's webhooks", e, err)
 	}
 }

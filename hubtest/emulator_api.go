@@ -64,6 +64,7 @@ func (h *Hub) serveEmit(w http.ResponseWriter, r *http.Request, token string) {
 		return
 	}
 	e.Deliveries = h.ownDeliveries(token, e.Deliveries)
+	e.Skipped = owned(h, token, e.Skipped, func(s Skip) string { return s.WebhookID })
 	if wait > 0 {
 		ctx, cancel := context.WithTimeout(r.Context(), wait)
 		defer cancel()
@@ -76,12 +77,17 @@ func (h *Hub) serveEmit(w http.ResponseWriter, r *http.Request, token string) {
 
 // ownDeliveries keeps the deliveries to token's webhooks.
 func (h *Hub) ownDeliveries(token string, ds []Delivery) []Delivery {
+	return owned(h, token, ds, func(d Delivery) string { return d.WebhookID })
+}
+
+// owned keeps the items of token's webhooks, which webhookID names.
+func owned[T any](h *Hub, token string, items []T, webhookID func(T) string) []T {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	own := []Delivery{}
-	for _, d := range ds {
-		if h.ownedHook(token, d.WebhookID) != nil {
-			own = append(own, d)
+	own := []T{}
+	for _, it := range items {
+		if h.ownedHook(token, webhookID(it)) != nil {
+			own = append(own, it)
 		}
 	}
 	return own

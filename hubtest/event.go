@@ -35,7 +35,8 @@ type Event struct {
 func Kinds() []string { return sample.Kinds() }
 
 // Emitted says what an event was and what became of it: one delivery per
-// webhook it matched, pending or rate-limited.
+// webhook it matched, pending or rate-limited, and the webhooks that watch
+// its repository but were not sent it.
 type Emitted struct {
 	EventID    string     `json:"eventId"`
 	Kind       string     `json:"kind"`
@@ -43,6 +44,16 @@ type Emitted struct {
 	Action     string     `json:"action"`
 	Repo       string     `json:"repo"`
 	Deliveries []Delivery `json:"deliveries"`
+	Skipped    []Skip     `json:"skipped,omitempty"`
+}
+
+// Skip is a webhook that watches an event's repository but was not sent
+// the event.
+type Skip struct {
+	WebhookID string `json:"webhookId"`
+	// Reason says why: "disabled", or that its domains leave out the
+	// event's scope.
+	Reason string `json:"reason"`
 }
 
 // Emit makes the Hub emit ev: it builds the payload, and queues a delivery
@@ -85,7 +96,12 @@ func (h *Hub) emitLocked(kind string, tree map[string]any) (*Emitted, error) {
 	webhook := tree["webhook"].(map[string]any)
 	for _, id := range h.order {
 		hk := h.hooks[id]
-		if !matches(hk, e.Scope, repoType, repoName) {
+		watching, skip := matches(hk, e.Scope, repoType, repoName)
+		if !watching {
+			continue
+		}
+		if skip != "" {
+			e.Skipped = append(e.Skipped, Skip{WebhookID: hk.ID, Reason: skip})
 			continue
 		}
 		webhook["id"] = hk.ID
@@ -169,20 +185,13 @@ func describe(kind string, tree map[string]any) (*Emitted, error) {
 	return &e, nil
 }
 
-// matches reports whether the Hub sends an event of scope on the repo to
-// hk: it must be enabled, watch the repo's user or org or the repo itself
-// (of the same type), and have no domains or one the scope starts with.
-func matches(hk *hook, scope, repoType, repoName string) bool {
-	if hk.Disabled {
-		return false
-	}
-	if len(hk.Domains) > 0 && !slices.ContainsFunc(hk.Domains, func(d hub.Domain) bool {
-		return scope == string(d) || strings.HasPrefix(scope, string(d)+".")
-	}) {
-		return false
-	}
+// matches reports whether hk watches the repo (its user or org, or the repo
+// itself, of the same type), and why the Hub does not send it an event of
+// scope on the repo if it does not: it is disabled, or its domains (when it
+// has some) leave out the scope.
+func matches(hk *hook, scope, repoType, repoName string) (watching bool, skip string) {
 	namespace, _, _ := strings.Cut(repoName, "/")
-	return slices.ContainsFunc(hk.Watched, func(w hub.WatchedItem) bool {
+	watching = slices.ContainsFunc(hk.Watched, func(w hub.WatchedItem) bool {
 		switch w.Type {
 		case hub.WatchedUser, hub.WatchedOrg:
 			return w.Name == namespace
@@ -190,6 +199,21 @@ func matches(hk *hook, scope, repoType, repoName string) bool {
 			return string(w.Type) == repoType && w.Name == repoName
 		}
 	})
+	switch {
+	case !watching:
+		return false, ""
+	case hk.Disabled:
+		return true, "disabled"
+	case len(hk.Domains) > 0 && !slices.ContainsFunc(hk.Domains, func(d hub.Domain) bool {
+		return scope == string(d) || strings.HasPrefix(scope, string(d)+".")
+	}):
+		domains := make([]string, len(hk.Domains))
+		for i, d := range hk.Domains {
+			domains[i] = string(d)
+		}
+		return true, fmt.Sprintf("its domains (%s) leave out %s", strings.Join(domains, ", "), scope)
+	}
+	return true, ""
 }
 
 // rateLimitedLocked counts a trigger of hk at now, or reports that its rate

@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/hfhooks/hfhooks"
-	"github.com/hfhooks/hfhooks/internal/redact"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver"
 	"github.com/riverqueue/river/rivermigrate"
@@ -31,6 +30,9 @@ type backend interface {
 	sweep(ctx context.Context, before time.Time) error
 	list(ctx context.Context, states []rivertype.JobState, limit int, before int64) (hfhooks.HistoryPage, error)
 	retry(ctx context.Context, id int64) error
+	// get returns the delivery job id, or an error wrapping
+	// hfhooks.ErrDeliveryNotFound.
+	get(ctx context.Context, id int64) (*rivertype.JobRow, error)
 	// check reports whether a transaction can be committed now.
 	check(ctx context.Context) error
 	start(ctx context.Context) error
@@ -311,13 +313,11 @@ func (b *riverBackend[TTx]) list(ctx context.Context, states []rivertype.JobStat
 }
 
 func (b *riverBackend[TTx]) retry(ctx context.Context, id int64) error {
-	job, err := b.client.JobGet(ctx, id)
-	switch {
-	case errors.Is(err, river.ErrNotFound) || (err == nil && job.Kind != deliveryArgs{}.Kind()):
-		return fmt.Errorf("queue: delivery %d: %w", id, hfhooks.ErrDeliveryNotFound)
-	case err != nil:
-		return fmt.Errorf("queue: delivery %d: %w", id, err)
-	case stateOf(job.State) != hfhooks.StateFailed:
+	job, err := b.get(ctx, id)
+	if err != nil {
+		return err
+	}
+	if stateOf(job.State) != hfhooks.StateFailed {
 		return fmt.Errorf("queue: delivery %d is %s: %w", id, stateOf(job.State), hfhooks.ErrNotFailed)
 	}
 	if _, err := b.client.JobRetry(ctx, id); err != nil {
@@ -372,8 +372,7 @@ func statesOf(s hfhooks.DeliveryState) []rivertype.JobState {
 
 // record is the history record of a delivery job.
 func record(job *rivertype.JobRow) hfhooks.DeliveryRecord {
-	var a deliveryArgs
-	_ = json.Unmarshal(job.EncodedArgs, &a) // a job of this kind always has these args
+	a := argsOf(job)
 	rec := hfhooks.DeliveryRecord{
 		ID:         strconv.FormatInt(job.ID, 10),
 		Time:       a.ReceivedAt,
@@ -393,9 +392,14 @@ func record(job *rivertype.JobRow) hfhooks.DeliveryRecord {
 		_ = json.Unmarshal(out, &rec.Output) // recorded by the worker as a JSON string
 	}
 	if n := len(job.Errors); n > 0 {
-		// A permanent failure is recorded through river.JobCancel, which
-		// prefixes its error.
-		rec.Error = redact.String(strings.TrimPrefix(job.Errors[n-1].Error, "JobCancelError: "))
+		rec.Error = attemptError(job.Errors[n-1])
 	}
 	return rec
+}
+
+// argsOf decodes the arguments of a delivery job.
+func argsOf(job *rivertype.JobRow) deliveryArgs {
+	var a deliveryArgs
+	_ = json.Unmarshal(job.EncodedArgs, &a) // a job of this kind always has these args
+	return a
 }

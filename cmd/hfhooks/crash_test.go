@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
-	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -29,25 +28,28 @@ import (
 
 // The crash tests run "hfhooks serve" as child processes, send deliveries
 // concurrently, SIGKILL a process part-way, and check that every delivery
-// answered with a 2xx was processed (the inbox handler ran to completion and
-// appended "ID SHA256-OF-BODY" to the --inbox-log file), by one job only,
-// and that a job ran more than once only when its process died under it (a
-// job never runs more times than it has attempts).
+// answered with a 2xx was processed (the inbox hook's command ran to
+// completion and appended "ID REPO" to a log file), by one job only, and
+// that a job ran more than once only when its process died under it (a job
+// never runs more times than it has attempts).
 
 const crashDeliveries = 300
 
-// buildHfhooks builds the hfhooks binary into a temporary directory.
-func buildHfhooks(t *testing.T) string {
+// crashConfig writes a hooks.yaml into dir whose inbox hook appends "ID
+// REPO" to runs.log in dir, and returns the path of the file and of the log.
+func crashConfig(t *testing.T, dir string) (config, log string) {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("crash test skipped in -short mode")
 	}
-	bin := filepath.Join(t.TempDir(), "hfhooks")
-	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
-	if err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	return bin
+	log = filepath.Join(dir, "runs.log")
+	config = writeConfig(t, dir, `
+hooks:
+  - name: inbox
+    run:
+      command: [sh, -c, 'echo "$WEBHOOK_DELIVERY_ID $WEBHOOK_REPO_ID" >> `+log+`']
+`)
+	return config, log
 }
 
 // proc is a running "hfhooks serve".
@@ -60,10 +62,9 @@ type proc struct {
 
 // startProc starts "hfhooks serve" with args on a free port and waits for
 // its banner. The process is killed when the test ends.
-func startProc(t *testing.T, bin string, env []string, args ...string) *proc {
+func startProc(t *testing.T, args ...string) *proc {
 	t.Helper()
-	cmd := exec.Command(bin, append([]string{"serve", "--addr", "127.0.0.1:0", "--secret", "s"}, args...)...)
-	cmd.Env = append(os.Environ(), env...)
+	cmd := hfhooksCmd(t, append([]string{"serve", "--addr", "127.0.0.1:0", "--secret", "s"}, args...)...)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -100,10 +101,15 @@ func (p *proc) kill() {
 	<-p.exited
 }
 
+// crashRepo is the repository of delivery i of a test run.
+func crashRepo(run string, i int) string {
+	return fmt.Sprintf("crash-%s/repo-%d", run, i)
+}
+
 // crashBody is the body of delivery i of a test run.
 func crashBody(t *testing.T, run string, i int) []byte {
 	t.Helper()
-	m, err := sample.Build("repo.content", sample.Options{RepoName: fmt.Sprintf("crash-%s/repo-%d", run, i), WebhookID: "6540a7b9c8d7e6f5a4b3c2d1"})
+	m, err := sample.Build("repo.content", sample.Options{RepoName: crashRepo(run, i), WebhookID: "6540a7b9c8d7e6f5a4b3c2d1"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -116,7 +122,7 @@ func crashBody(t *testing.T, run string, i int) []byte {
 
 // sendAll sends crashDeliveries deliveries, 32 at a time, each to the
 // process target(i) picks; afterAcks is called once, after that many acks.
-// It returns the SHA-256 of every body answered with a 2xx.
+// It returns the repository of every delivery answered with a 2xx.
 func sendAll(t *testing.T, run string, target func(i int) string, afterAcks int, then func()) map[string]bool {
 	t.Helper()
 	var mu sync.Mutex
@@ -140,9 +146,8 @@ func sendAll(t *testing.T, run string, target func(i int) string, afterAcks int,
 				if resp.StatusCode/100 != 2 {
 					continue
 				}
-				sum := sha256.Sum256(body)
 				mu.Lock()
-				acked[hex.EncodeToString(sum[:])] = true
+				acked[crashRepo(run, i)] = true
 				n := len(acked)
 				mu.Unlock()
 				if n == afterAcks {
@@ -159,7 +164,7 @@ func sendAll(t *testing.T, run string, target func(i int) string, afterAcks int,
 	return acked
 }
 
-// runsOf reads the inbox log: the delivery IDs that ran, by body hash.
+// runsOf reads the inbox log: the delivery IDs that ran, by repository.
 func runsOf(t *testing.T, path string) map[string][]string {
 	t.Helper()
 	raw, err := os.ReadFile(path)
@@ -168,9 +173,9 @@ func runsOf(t *testing.T, path string) map[string][]string {
 	}
 	runs := map[string][]string{}
 	for line := range strings.Lines(string(raw)) {
-		id, sum, ok := strings.Cut(strings.TrimSpace(line), " ")
+		id, repo, ok := strings.Cut(strings.TrimSpace(line), " ")
 		if ok {
-			runs[sum] = append(runs[sum], id)
+			runs[repo] = append(runs[repo], id)
 		}
 	}
 	return runs
@@ -216,8 +221,8 @@ func checkProcessed(t *testing.T, acked map[string]bool, logPath, url string, wi
 	for {
 		runs, attempts := runsOf(t, logPath), attemptsOf(t, url)
 		pending := 0
-		for sum := range acked {
-			if ids := runs[sum]; len(ids) == 0 || attempts[ids[len(ids)-1]] == 0 {
+		for repo := range acked {
+			if ids := runs[repo]; len(ids) == 0 || attempts[ids[len(ids)-1]] == 0 {
 				pending++
 			}
 		}
@@ -231,13 +236,13 @@ func checkProcessed(t *testing.T, acked map[string]bool, logPath, url string, wi
 	}
 	attempts := attemptsOf(t, url)
 	reruns := 0
-	for sum, ids := range runsOf(t, logPath) {
+	for repo, ids := range runsOf(t, logPath) {
 		count := map[string]int{}
 		for _, id := range ids {
 			count[id]++
 		}
 		if len(count) != 1 {
-			t.Errorf("delivery %s ran as %d deliveries %v: want one", sum[:12], len(count), ids)
+			t.Errorf("the delivery of %s ran as %d deliveries %v: want one", repo, len(count), ids)
 		}
 		for id, n := range count {
 			if n > 1 {
@@ -253,25 +258,24 @@ func checkProcessed(t *testing.T, acked map[string]bool, logPath, url string, wi
 
 func TestCrashSQLite(t *testing.T) {
 	t.Parallel()
-	bin := buildHfhooks(t)
 	dir := t.TempDir()
-	args := []string{"--queue", "sqlite:" + filepath.Join(dir, "q.db"), "--inbox-log", filepath.Join(dir, "runs.log"), "--attempt-timeout", "1s"}
-	p := startProc(t, bin, nil, args...)
+	config, logPath := crashConfig(t, dir)
+	args := []string{"--config", config, "--queue", "sqlite:" + filepath.Join(dir, "q.db"), "--attempt-timeout", "1s"}
+	p := startProc(t, args...)
 	acked := sendAll(t, "sqlite", func(int) string { return p.url }, crashDeliveries/3, p.kill)
 	// The restarted process owns the file: the deliveries that were running
 	// in the killed one run again at once, not after River's rescuer.
-	p = startProc(t, bin, nil, args...)
-	checkProcessed(t, acked, filepath.Join(dir, "runs.log"), p.url, 15*time.Second)
+	p = startProc(t, args...)
+	checkProcessed(t, acked, logPath, p.url, 15*time.Second)
 }
 
 // TestServeRefusesAnSQLiteFileInUse starts a second "hfhooks serve" on the
 // SQLite file of a running one: it exits 1, saying what to do.
 func TestServeRefusesAnSQLiteFileInUse(t *testing.T) {
 	t.Parallel()
-	bin := buildHfhooks(t)
 	db := filepath.Join(t.TempDir(), "q.db")
-	startProc(t, bin, nil, "--queue", "sqlite:"+db)
-	cmd := exec.Command(bin, "serve", "--addr", "127.0.0.1:0", "--queue", "sqlite:"+db)
+	startProc(t, "--queue", "sqlite:"+db)
+	cmd := hfhooksCmd(t, "serve", "--addr", "127.0.0.1:0", "--queue", "sqlite:"+db)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	var exit *exec.ExitError
@@ -291,17 +295,16 @@ func TestCrashPostgresTwoProcesses(t *testing.T) {
 	if base == "" {
 		t.Skip("PostgreSQL tests skipped: set HFHOOKS_TEST_POSTGRES_URL=postgres://postgres@127.0.0.1:5432/test?sslmode=disable to run them")
 	}
-	bin := buildHfhooks(t)
-	schema := createSchema(t, base)
 	dir := t.TempDir()
+	config, logPath := crashConfig(t, dir)
+	schema := createSchema(t, base)
 	dsn := base + "&search_path=" + schema
 	if !strings.Contains(base, "?") {
 		dsn = base + "?search_path=" + schema
 	}
-	logPath := filepath.Join(dir, "runs.log")
-	args := []string{"--queue", dsn, "--inbox-log", logPath, "--attempt-timeout", "1s"}
-	a := startProc(t, bin, nil, args...)
-	b := startProc(t, bin, nil, args...)
+	args := []string{"--config", config, "--queue", dsn, "--attempt-timeout", "1s"}
+	a := startProc(t, args...)
+	b := startProc(t, args...)
 	var dead sync.Mutex
 	killed := false
 	target := func(i int) string {

@@ -41,7 +41,8 @@ token is --token, else HF_TOKEN. KIND is one of: ` + strings.Join(sample.Kinds()
 		Example: `  hfhooks hub emit repo.content --repo model:acme/sentiment-model
   hfhooks hub emit discussion.create --repo space:acme/demo --set discussion.title='Fix the demo'
   hfhooks hub emit repo.config --repo dataset:acme/reviews --set updatedConfig='{}' --wait 0`,
-		Args: exactArgs("KIND"),
+		Args:      exactArgs("KIND"),
+		ValidArgs: sample.Kinds(),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.kind = args[0]
 			return runHubEmit(cmd.Context(), opts)
@@ -56,6 +57,8 @@ token is --token, else HF_TOKEN. KIND is one of: ` + strings.Join(sample.Kinds()
 	return cmd
 }
 
+// runHubEmit asks the emulator to emit the event, and prints what became of
+// it for each of the token's webhooks that watch its repository.
 func runHubEmit(ctx context.Context, opts *hubEmitOptions) error {
 	if !slices.Contains(sample.Kinds(), opts.kind) {
 		return usageErrorf("unknown kind %q (valid kinds: %s)", opts.kind, strings.Join(sample.Kinds(), ", "))
@@ -77,7 +80,15 @@ func runHubEmit(ctx context.Context, opts *hubEmitOptions) error {
 		}
 		ev.Set[path] = value
 	}
-	url := firstOf(opts.hubURL, os.Getenv("HF_ENDPOINT"), "http://"+defaultHubAddr)
+	url, from := opts.hubURL, "--hub"
+	if url == "" {
+		url, from = os.Getenv("HF_ENDPOINT"), "HF_ENDPOINT"
+	}
+	if url == "" {
+		url = "http://" + defaultHubAddr
+	} else if err := checkURLFlag(from, url, "http://"+defaultHubAddr); err != nil {
+		return err
+	}
 	token := firstOf(opts.token, os.Getenv("HF_TOKEN"))
 	if token == "" {
 		return usageErrorf("a token is required: pass --token or set HF_TOKEN (\"hfhooks hub\" prints its tokens)")
@@ -88,11 +99,14 @@ func runHubEmit(ctx context.Context, opts *hubEmitOptions) error {
 	}
 	out := opts.io.Out
 	fmt.Fprintf(out, "Event %s: %s %s on %s\n", e.EventID, e.Scope, e.Action, e.Repo)
-	if len(e.Deliveries) == 0 {
-		fmt.Fprintln(out, "No webhook of yours watches it.")
+	if len(e.Deliveries) == 0 && len(e.Skipped) == 0 {
+		fmt.Fprintf(out, "No webhook of yours watches %s or its owner.\n", e.Repo)
 	}
 	for _, d := range e.Deliveries {
 		fmt.Fprintf(out, "  webhook %s: %s\n", d.WebhookID, deliverySummary(d))
+	}
+	for _, sk := range e.Skipped {
+		fmt.Fprintf(out, "  webhook %s: not sent: %s\n", sk.WebhookID, sk.Reason)
 	}
 	return nil
 }

@@ -95,7 +95,7 @@ func TestHubWithWebhooksCommands(t *testing.T) {
 	if code, out, _ := run(t, "webhooks", "disable", id); code != exitOK || !strings.Contains(out, "disabled") {
 		t.Errorf("disable: %d %s", code, out)
 	}
-	if code, out, _ := run(t, "hub", "emit", "repo.content", "--repo", "model:acme/m"); code != exitOK || !strings.Contains(out, "No webhook of yours watches it.") {
+	if code, out, _ := run(t, "hub", "emit", "repo.content", "--repo", "model:acme/m"); code != exitOK || !strings.HasSuffix(out, "\n  webhook "+id+": not sent: disabled\n") {
 		t.Errorf("emit to a disabled webhook: %d\n%s", code, out)
 	}
 	if code, out, _ := run(t, "webhooks", "enable", id); code != exitOK || !strings.Contains(out, "enabled") {
@@ -109,8 +109,11 @@ func TestHubWithWebhooksCommands(t *testing.T) {
 	if g := <-got; g != id+" repo.config acme/m private=false" {
 		t.Errorf("receiver saw %q", g)
 	}
-	if code, out, _ := run(t, "hub", "emit", "discussion.create", "--repo", "model:acme/m"); code != exitOK || !strings.Contains(out, "No webhook of yours watches it.") {
+	if code, out, _ := run(t, "hub", "emit", "discussion.create", "--repo", "model:acme/m"); code != exitOK || !strings.HasSuffix(out, "\n  webhook "+id+": not sent: its domains (repo) leave out discussion\n") {
 		t.Errorf("emit outside the domains: %d\n%s", code, out)
+	}
+	if code, out, _ := run(t, "hub", "emit", "repo.content", "--repo", "model:other/m"); code != exitOK || !strings.HasSuffix(out, "\nNo webhook of yours watches model:other/m or its owner.\n") {
+		t.Errorf("emit on a repo not watched: %d\n%s", code, out)
 	}
 	if code, out, _ := run(t, "hub", "emit", "repo.update", "--repo", "model:acme/m", "--token", "hf_cli_two", "--hub", url); code != exitOK || strings.Contains(out, id) {
 		t.Errorf("emit as another token shows my webhook: %d\n%s", code, out)
@@ -120,7 +123,7 @@ func TestHubWithWebhooksCommands(t *testing.T) {
 	if code, out, _ := run(t, "webhooks", "update", id, "--url", rs.URL+"/webhooks/nowhere"); code != exitOK {
 		t.Errorf("update: %d\n%s", code, out)
 	}
-	if code, out, _ := run(t, "webhooks", "info", id); code != exitOK || !strings.Contains(out, "/webhooks/nowhere") || !strings.Contains(out, "org:acme") {
+	if code, out, _ := run(t, "webhooks", "info", id, "--format", "table"); code != exitOK || !strings.Contains(out, "/webhooks/nowhere") || !strings.Contains(out, "org:acme") {
 		t.Errorf("info after update: %d\n%s", code, out)
 	}
 	code, out, _ = run(t, "hub", "emit", "repo.update", "--repo", "model:acme/m", "--wait", "5s")
@@ -133,7 +136,7 @@ func TestHubWithWebhooksCommands(t *testing.T) {
 	if code, _, errOut := run(t, "webhooks", "info", id); code != exitFailure || !strings.Contains(errOut, "404 Not Found: Webhook not found") {
 		t.Errorf("info after delete: %d %s", code, errOut)
 	}
-	if code, _, errOut := run(t, "webhooks", "list", "--token", "hf_nobody"); code != exitFailure || !strings.Contains(errOut, "401 Unauthorized") {
+	if code, _, errOut := run(t, "webhooks", "list", "--token", "hf_nobody"); code != exitFailure || !strings.Contains(errOut, "401 Unauthorized") || strings.Count(errOut, "`hf auth login`") != 1 {
 		t.Errorf("list with a wrong token: %d %s", code, errOut)
 	}
 }

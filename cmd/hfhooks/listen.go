@@ -1,14 +1,12 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
 	"os/signal"
-	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -24,9 +22,8 @@ const cleanupTimeout = 10 * time.Second
 
 // listenOptions are the inputs of "hfhooks listen".
 type listenOptions struct {
-	IO         *ioStreams
-	HubClient  func() (*hub.Client, error)
-	IsTerminal func() bool
+	IO        *ioStreams
+	HubClient func() (*hub.Client, error)
 
 	Relay        string
 	RelayToken   string
@@ -52,7 +49,6 @@ func newListenCmd(s *ioStreams) *cobra.Command {
 		HubClient: func() (*hub.Client, error) {
 			return hub.NewClient(hub.WithToken(token), hub.WithEndpoint(endpoint))
 		},
-		IsTerminal: s.stdinIsTerminal,
 	}
 	cmd := &cobra.Command{
 		Use:   "listen --relay URL --forward-to URL",
@@ -85,8 +81,8 @@ With --watch, listen creates a temporary webhook on the Hub (with the token
 and endpoint of "hfhooks webhooks") that delivers to the channel, and deletes
 it when it stops: on Ctrl-C, and when it gives up. Its URL is the channel's
 with ?hfhooks-listen=1; if a crash left such a webhook pointing at the same
-relay, listen finds it at start and asks whether to delete it (--cleanup
-deletes without asking).
+relay, listen finds it at start and asks whether to delete it, or stops
+when stdin is not a terminal (--cleanup deletes without asking).
 
 If the relay requires a token to create channels, set HFHOOKS_RELAY_TOKEN or
 --relay-token.`,
@@ -95,7 +91,7 @@ If the relay requires a token to create channels, set HFHOOKS_RELAY_TOKEN or
     --watch dataset:you/data --secret my-secret`,
 		Args: exactArgs(),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return listenRun(cmd.Context(), opts)
+			return runListen(cmd.Context(), opts)
 		},
 	}
 	f := cmd.Flags()
@@ -116,6 +112,16 @@ If the relay requires a token to create channels, set HFHOOKS_RELAY_TOKEN or
 
 // check rejects inconsistent flags as usage errors.
 func (o *listenOptions) check() error {
+	if o.Relay != "" {
+		if err := checkURLFlag("--relay", o.Relay, "https://you-relay.hf.space"); err != nil {
+			return err
+		}
+	}
+	if o.ForwardTo != "" {
+		if err := checkURLFlag("--forward-to", o.ForwardTo, "http://127.0.0.1:7860/webhooks/inbox"); err != nil {
+			return err
+		}
+	}
 	switch {
 	case o.Relay == "":
 		return usageErrorf("--relay URL is required")
@@ -131,7 +137,7 @@ func (o *listenOptions) check() error {
 	return nil
 }
 
-func listenRun(ctx context.Context, opts *listenOptions) error {
+func runListen(ctx context.Context, opts *listenOptions) error {
 	if err := opts.check(); err != nil {
 		return err
 	}
@@ -234,7 +240,7 @@ func printForwarded(w io.Writer, f relay.Forwarded) {
 
 // cleanupLeftovers finds the temporary webhooks an earlier listen on the
 // same relay left behind, and deletes them with --cleanup or when the user
-// agrees on a terminal.
+// agrees on a terminal; without a terminal to ask on, it refuses to go on.
 func cleanupLeftovers(ctx context.Context, opts *listenOptions, client *hub.Client) error {
 	hooks, err := client.ListWebhooks(ctx)
 	if err != nil {
@@ -254,14 +260,9 @@ func cleanupLeftovers(ctx context.Context, opts *listenOptions, client *hub.Clie
 		fmt.Fprintf(opts.IO.ErrOut, "  %s  %s  %s\n", w.ID, joinWatched(w.Watched), redact.URL(w.URL))
 	}
 	if !opts.Cleanup {
-		if !opts.IsTerminal() {
-			fmt.Fprintln(opts.IO.ErrOut, "Keeping them: run with --cleanup to delete them.")
-			return nil
-		}
-		fmt.Fprint(opts.IO.ErrOut, "Delete them? (a listen still running on them would stop receiving) [y/N] ")
-		answer, _ := bufio.NewReader(opts.IO.In).ReadString('\n')
-		if a := strings.ToLower(strings.TrimSpace(answer)); a != "y" && a != "yes" {
-			return nil
+		yes, err := confirm(opts.IO, "Delete them? (a listen still running on them would stop receiving)", "--cleanup")
+		if err != nil || !yes {
+			return err
 		}
 	}
 	for _, w := range stale {
@@ -292,7 +293,7 @@ func createTemporary(ctx context.Context, s *ioStreams, client *hub.Client, ch r
 	}
 	w, err := client.CreateWebhook(ctx, create)
 	if err != nil {
-		return nil, cliError(err)
+		return nil, err
 	}
 	fmt.Fprintf(s.Out, "Created webhook %s watching %s; it is deleted when this command stops.\n", w.ID, joinWatched(w.Watched))
 	return &temporaryWebhook{client: client, id: w.ID, path: path}, nil

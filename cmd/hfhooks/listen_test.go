@@ -3,13 +3,11 @@ package main
 import (
 	"bufio"
 	"context"
-	"flag"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"regexp"
 	"strings"
 	"testing"
@@ -175,7 +173,6 @@ func TestListenGivesUp(t *testing.T) {
 	opts := &listenOptions{
 		IO:            &ioStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut},
 		HubClient:     func() (*hub.Client, error) { return client, nil },
-		IsTerminal:    func() bool { return false },
 		Relay:         rt.URL,
 		ForwardTo:     "http://127.0.0.1:1/webhooks/inbox",
 		Watch:         []string{"user:me"},
@@ -183,7 +180,7 @@ func TestListenGivesUp(t *testing.T) {
 		Backoff:       time.Millisecond,
 	}
 	errc := make(chan error, 1)
-	go func() { errc <- listenRun(t.Context(), opts) }()
+	go func() { errc <- runListen(t.Context(), opts) }()
 	waitFor(t, "the listener", func() bool { return strings.Contains(errOut.String(), "connected to the relay") })
 	if n := len(listHooks(t, client)); n != 1 {
 		t.Fatalf("%d webhooks while listening", n)
@@ -204,7 +201,8 @@ func TestListenGivesUp(t *testing.T) {
 }
 
 // TestListenCleanup: webhooks a crashed listen left on the same relay are
-// reported, and deleted with --cleanup; others are left alone.
+// reported; without a terminal to ask on, listen stops, and with --cleanup
+// it deletes them; others are left alone.
 func TestListenCleanup(t *testing.T) {
 	isolateEnv(t)
 	h, client := newTestHub(t)
@@ -217,17 +215,15 @@ func TestListenCleanup(t *testing.T) {
 	}
 	args := []string{"listen", "--relay", relayURL, "--forward-to", "http://127.0.0.1:1/webhooks/x", "--endpoint", h.URL, "--token", h.Token}
 
-	l := startCmd(t, `(Ready)\.`, append(args, "--watch", "user:me")...)
-	if !strings.Contains(l.errOut.String(), "Found 1 webhook(s) left by an earlier") || !strings.Contains(l.errOut.String(), "Keeping them: run with --cleanup") {
-		t.Errorf("stderr: %s", l.errOut)
+	code, _, errOut := run(t, append(args, "--watch", "user:me")...)
+	if code != exitUsage || !strings.Contains(errOut, "Found 1 webhook(s) left by an earlier") || !strings.Contains(errOut, "stdin is not a terminal; pass --cleanup") {
+		t.Errorf("without --cleanup: exit %d, stderr: %s", code, errOut)
 	}
-	l.stop()
-	l.exitCode(t)
 	if n := len(listHooks(t, client)); n != 3 {
 		t.Errorf("%d webhooks after a listen without --cleanup, want 3", n)
 	}
 
-	l = startCmd(t, `(Ready)\.`, append(args, "--cleanup")...)
+	l := startCmd(t, `(Ready)\.`, append(args, "--cleanup")...)
 	if !strings.Contains(l.errOut.String(), "Deleted webhook") {
 		t.Errorf("stderr: %s", l.errOut)
 	}
@@ -321,12 +317,8 @@ func TestListenUsageErrors(t *testing.T) {
 }
 
 // TestListenSIGINT runs listen as a process and stops it with SIGINT: the
-// temporary webhook is deleted and the exit code is 0. The test binary
-// itself plays hfhooks (HFHOOKS_TEST_MAIN=1), with the arguments after --.
+// temporary webhook is deleted and the exit code is 0.
 func TestListenSIGINT(t *testing.T) {
-	if os.Getenv("HFHOOKS_TEST_MAIN") == "1" {
-		os.Exit(execute(context.Background(), flag.Args(), &ioStreams{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr}))
-	}
 	isolateEnv(t)
 	h, client := newTestHub(t)
 	rs := newRelayServer(t)
@@ -336,9 +328,7 @@ func TestListenSIGINT(t *testing.T) {
 		rt.Close()
 	})
 
-	cmd := exec.Command(os.Args[0], "-test.run=^TestListenSIGINT$", "--",
-		"listen", "--relay", rt.URL, "--forward-to", "http://127.0.0.1:1/webhooks/x", "--watch", "user:me", "--endpoint", h.URL, "--token", h.Token)
-	cmd.Env = append(os.Environ(), "HFHOOKS_TEST_MAIN=1")
+	cmd := hfhooksCmd(t, "listen", "--relay", rt.URL, "--forward-to", "http://127.0.0.1:1/webhooks/x", "--watch", "user:me", "--endpoint", h.URL, "--token", h.Token)
 	var errOut syncBuffer
 	cmd.Stderr = &errOut
 	stdout, err := cmd.StdoutPipe()

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/sha256"
 	"fmt"
 	"io"
 	"log/slog"
@@ -42,22 +41,12 @@ type serveOptions struct {
 	// validates it.
 	config string
 	check  bool
-	// reload delivers the signals that reload the config; nil means
-	// SIGHUP. Tests inject their own.
-	reload <-chan os.Signal
-	// inboxLog, when set, names a file to which the inbox appends one line,
-	// "ID SHA256-OF-BODY", each time it handles a delivery: the crash tests
-	// read it to see which deliveries were processed.
-	inboxLog string
 	// relay, when set, is the URL of an "hfhooks relay" to receive
 	// deliveries through; watch and domains describe the temporary
 	// webhooks to create there.
 	relay   string
 	watch   []string
 	domains []string
-	// relayBackoff is the first wait before reconnecting to the relay
-	// (the listener's default when zero); tests shorten it.
-	relayBackoff time.Duration
 	// ui, allow, uiToken and sessionKey set who may use the page, /api/*
 	// and /metrics.
 	ui         string
@@ -71,12 +60,7 @@ const inboxEndpoint = "inbox"
 
 // newServeCmd builds "hfhooks serve".
 func newServeCmd(s *ioStreams) *cobra.Command {
-	return newServeCmdWith(&serveOptions{io: s})
-}
-
-// newServeCmdWith builds "hfhooks serve" on opts, whose I/O and reload
-// signals tests set beforehand; the command line sets the rest.
-func newServeCmdWith(opts *serveOptions) *cobra.Command {
+	opts := &serveOptions{io: s}
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Run a webhook receiver: an inbox for every delivery, or the hooks of a hooks.yaml",
@@ -160,8 +144,6 @@ deliveries it interrupts stay queued and run again at the next start.`,
 	f.StringVar(&opts.logFormat, "log-format", "text", "`FORMAT` of the log lines on stderr: text or json")
 	f.StringVar(&opts.config, "config", "", "serve the hooks of `FILE` (hooks.yaml) instead of the inbox")
 	f.BoolVar(&opts.check, "check", false, "validate the --config file and exit")
-	f.StringVar(&opts.inboxLog, "inbox-log", "", "append \"ID SHA256\" to `FILE` for each delivery handled (for tests)")
-	_ = f.MarkHidden("inbox-log")
 	f.StringVar(&opts.relay, "relay", "", "also receive deliveries through the relay at `URL` (see hfhooks relay)")
 	f.StringArrayVar(&opts.watch, "watch", nil, "with --relay: create a temporary webhook per endpoint watching type:name (repeatable), with the server's secret; uses HF_TOKEN/HF_ENDPOINT")
 	f.StringVar(&opts.ui, "ui", "auto", "who may use the page, /api/* and /metrics: auto (open on loopback, else private), private, public or off")
@@ -172,6 +154,8 @@ deliveries it interrupts stay queued and run again at the next start.`,
 	return cmd
 }
 
+// runServe validates the flags, then serves until ctx ends or SIGINT or
+// SIGTERM arrives (or only validates the config, with --check).
 func runServe(ctx context.Context, opts *serveOptions) error {
 	var cfg *config.Config
 	switch {
@@ -190,6 +174,11 @@ func runServe(ctx context.Context, opts *serveOptions) error {
 	}
 	if opts.relay == "" && (len(opts.watch) > 0 || len(opts.domains) > 0) {
 		return usageErrorf("--watch and --domain create temporary webhooks on a relay: add --relay URL")
+	}
+	if opts.relay != "" {
+		if err := checkURLFlag("--relay", opts.relay, "https://you-relay.hf.space"); err != nil {
+			return err
+		}
 	}
 	watched, err := parseWatched(opts.watch)
 	if err != nil {
@@ -247,29 +236,14 @@ func runServe(ctx context.Context, opts *serveOptions) error {
 		if err := srv.ReplaceEndpoints(endpointsOf(cfg, logger)); err != nil {
 			return err
 		}
-		sig := opts.reload
-		if sig == nil {
-			ch := make(chan os.Signal, 1)
-			signal.Notify(ch, syscall.SIGHUP)
-			defer signal.Stop(ch)
-			sig = ch
-		}
+		sig := make(chan os.Signal, 1)
+		signal.Notify(sig, syscall.SIGHUP)
+		defer signal.Stop(sig)
 		ctx, cancel := context.WithCancel(ctx)
 		defer cancel()
 		go reloadOnSignal(ctx, opts.config, sig, srv, logger)
-	} else {
-		var handled io.Writer
-		if opts.inboxLog != "" {
-			f, err := os.OpenFile(opts.inboxLog, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
-			if err != nil {
-				return err
-			}
-			defer f.Close()
-			handled = f
-		}
-		if err := addInbox(srv, handled); err != nil {
-			return err
-		}
+	} else if err := srv.AddEndpoint(inboxEndpoint, inbox); err != nil {
+		return err
 	}
 	if opts.relay != "" {
 		return serveViaRelay(ctx, opts, srv, watched, logger)
@@ -293,23 +267,6 @@ func newLogger(w io.Writer, level, format string) (*slog.Logger, error) {
 	return nil, usageErrorf("--log-format: %q is not a format: want text or json", format)
 }
 
-// addInbox registers the inbox; when handled is not nil, the inbox also
-// writes "ID SHA256-OF-BODY" to it each time it handles a delivery, which
-// the crash tests read.
-func addInbox(srv *hfhooks.Server, handled io.Writer) error {
-	h := inbox
-	if handled != nil {
-		h = func(ctx context.Context, d *hfhooks.Delivery) (any, error) {
-			sum := sha256.Sum256(d.Body)
-			if _, err := fmt.Fprintf(handled, "%s %x\n", d.ID, sum); err != nil {
-				return nil, err
-			}
-			return inbox(ctx, d)
-		}
-	}
-	return srv.AddEndpoint(inboxEndpoint, h)
-}
-
 // endpointsOf turns a validated config into the server's endpoints. A
 // comment hook logs the events it skips with logger.
 func endpointsOf(cfg *config.Config, logger *slog.Logger) []hfhooks.EndpointSpec {
@@ -320,7 +277,7 @@ func endpointsOf(cfg *config.Config, logger *slog.Logger) []hfhooks.EndpointSpec
 			r.Logger = logger.With("endpoint", h.Name)
 			h.Handler = action.Comment(r)
 		}
-		opts := []hfhooks.EndpointOption{hfhooks.EndpointFilter(h.Filter)}
+		opts := []hfhooks.EndpointOption{hfhooks.EndpointFilter(h.Filter), hfhooks.EndpointDescription(describeHook(h))}
 		if h.Secret != "" {
 			opts = append(opts, hfhooks.EndpointSecret(h.Secret))
 		}
@@ -335,6 +292,26 @@ func endpointsOf(cfg *config.Config, logger *slog.Logger) []hfhooks.EndpointSpec
 	return hooks
 }
 
+// describeHook says what a hook does, for the landing page: its command as
+// written in the file, or where it posts with the URL's path hidden (a
+// chat's incoming webhook carries its secret there).
+func describeHook(h config.Hook) string {
+	switch {
+	case h.Run != nil:
+		return "run: " + redact.String(strings.Join(h.Run.Args, " "))
+	case h.Forward != nil:
+		return "forward: " + redact.Origin(h.Forward.URL)
+	case h.Comment != nil && h.Comment.Status != "":
+		return "comment on the discussion, and set it " + string(h.Comment.Status)
+	case h.Comment != nil:
+		return "comment on the discussion"
+	case h.Notify != nil:
+		return "notify: " + redact.Origin(h.Notify.URL) + " (" + string(h.Notify.Platform) + ")"
+	}
+	return ""
+}
+
+// hookNames lists the names of the config's hooks, comma-separated.
 func hookNames(cfg *config.Config) string {
 	names := make([]string, len(cfg.Hooks))
 	for i, h := range cfg.Hooks {

@@ -198,74 +198,89 @@ hooks:
 	if strings.Contains(logs.String(), "file-secret") || strings.Contains(logs.String(), "bot-secret") {
 		t.Error("a secret appears in the logs")
 	}
+
+	// The page's table of endpoints shows each hook's filter and action:
+	// a forward by its host only, since its path may be a secret.
+	resp, err = http.Get(base + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	page := string(b)
+	for _, want := range []string{
+		`<td class="filter" data-label="Acts on">scopes: repo.content; repoTypes: dataset; refs: refs/heads/main</td>`,
+		`<code>run: sh -c echo &#34;$WEBHOOK_REPO_ID`,
+		`<code>forward: ` + target.URL + `/xxxxx</code>`,
+		`<td class="filter" data-label="Acts on">every delivery</td>`,
+	} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the page lacks %s", want)
+		}
+	}
+	if strings.Contains(page, target.URL+"/hook") {
+		t.Error("the page shows the forward target's path")
+	}
 }
 
+// TestServeConfigReload runs "hfhooks serve --config" as a process and
+// sends it SIGHUP: the file is reloaded, a delivery in flight finishes with
+// the hooks it started on, and a file that fails validation is refused.
 func TestServeConfigReload(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
-	t.Chdir(dir)
+	at := func(name string) string { return filepath.Join(dir, name) }
 	path := writeConfig(t, dir, `
 hooks:
   - name: slow
     run: {command: [sh, -c, 'touch started; while [ ! -e release ]; do sleep 0.02; done; echo done > finished']}
 `)
-	reload := make(chan os.Signal, 1)
-	base, _, logs := startServeWith(t, func(o *serveOptions) { o.reload = reload }, "--config", path, "--queue", "none")
+	p := startProc(t, "--config", path, "--queue", "none")
+	reload := func(what string, logged func(string) bool) {
+		t.Helper()
+		if err := p.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+			t.Fatal(err)
+		}
+		eventually(t, what, func() bool { return logged(p.stderr.String()) })
+	}
 
 	// A delivery in flight when the config is reloaded finishes.
 	answered := make(chan int, 1)
 	go func() {
-		code, _ := trigger(t, "repo.update", "--url", base+"/webhooks/slow")
+		code, _ := trigger(t, "repo.update", "--url", p.url+"/webhooks/slow", "--secret", "s")
 		answered <- code
 	}()
-	eventually(t, "the slow command to start", func() bool { _, err := os.Stat("started"); return err == nil })
+	eventually(t, "the slow command to start", func() bool { _, err := os.Stat(at("started")); return err == nil })
 
 	writeConfig(t, dir, `
 hooks:
   - name: fresh
     run: {command: [sh, -c, 'echo fresh >> fresh.txt']}
 `)
-	reload <- os.Interrupt
-	eventually(t, "the reload", func() bool { return strings.Contains(logs.String(), "msg=reloaded") })
-	os.WriteFile("release", nil, 0o644)
-	if code := <-answered; code != exitOK || readFile("finished") != "done\n" {
-		t.Errorf("in-flight delivery: exit %d, finished %q", code, readFile("finished"))
+	reload("the reload", func(logs string) bool { return strings.Contains(logs, "msg=reloaded") })
+	os.WriteFile(at("release"), nil, 0o644)
+	if code := <-answered; code != exitOK || readFile(at("finished")) != "done\n" {
+		t.Errorf("in-flight delivery: exit %d, finished %q", code, readFile(at("finished")))
 	}
-	if code, out := trigger(t, "repo.update", "--url", base+"/webhooks/fresh"); code != exitOK || readFile("fresh.txt") != "fresh\n" {
+	if code, out := trigger(t, "repo.update", "--url", p.url+"/webhooks/fresh", "--secret", "s"); code != exitOK || readFile(at("fresh.txt")) != "fresh\n" {
 		t.Errorf("new hook: exit %d %s", code, out)
 	}
-	if code, _ := trigger(t, "repo.update", "--url", base+"/webhooks/slow"); code != exitFailure {
+	if code, _ := trigger(t, "repo.update", "--url", p.url+"/webhooks/slow", "--secret", "s"); code != exitFailure {
 		t.Errorf("removed hook still served")
 	}
 
 	// A file that fails validation is refused; the hooks in service stay.
 	writeConfig(t, dir, "hooks:\n  - name: fresh\n")
-	reload <- os.Interrupt
-	eventually(t, "the refusal", func() bool { return strings.Contains(logs.String(), "reload refused") })
-	if code, out := trigger(t, "repo.update", "--url", base+"/webhooks/fresh"); code != exitOK || readFile("fresh.txt") != "fresh\nfresh\n" {
+	reload("the refusal", func(logs string) bool { return strings.Contains(logs, "reload refused") })
+	if code, out := trigger(t, "repo.update", "--url", p.url+"/webhooks/fresh", "--secret", "s"); code != exitOK || readFile(at("fresh.txt")) != "fresh\nfresh\n" {
 		t.Errorf("after a refused reload: exit %d %s", code, out)
 	}
 
 	// The refusal's log line shows no query value of a URL in the file.
 	writeConfig(t, dir, "hooks:\n  - name: fresh\n    forward: {url: 'ftp://h/x?token=SEKRET'}\n")
-	reload <- os.Interrupt
-	eventually(t, "the second refusal", func() bool { return strings.Count(logs.String(), "reload refused") == 2 })
-	if l := logs.String(); strings.Contains(l, "SEKRET") || !strings.Contains(l, "token=xxxxx") {
+	reload("the second refusal", func(logs string) bool { return strings.Count(logs, "reload refused") == 2 })
+	if l := p.stderr.String(); strings.Contains(l, "SEKRET") || !strings.Contains(l, "token=xxxxx") {
 		t.Errorf("logs:\n%s", l)
-	}
-}
-
-func TestServeConfigReloadsOnSIGHUP(t *testing.T) {
-	bin := buildHfhooks(t)
-	dir := t.TempDir()
-	path := writeConfig(t, dir, "hooks:\n  - name: first\n    run: {command: [sh, -c, 'true']}\n")
-	p := startProc(t, bin, nil, "--config", path, "--queue", "none")
-	writeConfig(t, dir, "hooks:\n  - name: second\n    run: {command: [sh, -c, 'true']}\n")
-	if err := p.cmd.Process.Signal(syscall.SIGHUP); err != nil {
-		t.Fatal(err)
-	}
-	eventually(t, "the reload", func() bool { return strings.Contains(p.stderr.String(), "msg=reloaded") })
-	if code, out := trigger(t, "repo.update", "--url", p.url+"/webhooks/second", "--secret", "s"); code != exitOK {
-		t.Errorf("reloaded hook: exit %d %s", code, out)
 	}
 	select {
 	case <-p.exited:

@@ -66,7 +66,6 @@ func serveViaRelay(ctx context.Context, opts *serveOptions, srv *hfhooks.Server,
 		Channel:    ch,
 		ForwardTo:  web.ListenURL(ln.Addr()),
 		Logger:     logger,
-		Backoff:    opts.relayBackoff,
 		OnChannel: func(ch relay.Channel) {
 			printPublicURLs(s.Out, "The relay forgot the channel (it restarted without --state). New public URLs:", ch, srv.Endpoints())
 			for _, w := range temps {

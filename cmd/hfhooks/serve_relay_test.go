@@ -84,18 +84,17 @@ func restartRelay(t *testing.T, r *started, relayURL string, args ...string) *st
 	return startCmd(t, `Relay running on (\S+)`, append([]string{"relay", "--addr", addr}, args...)...)
 }
 
-// runListen runs listen with opts, on a terminal-less input and with a
+// startListen runs listen with opts, on a terminal-less input and with a
 // short backoff, until the test ends, and returns its output once it has
 // connected to the relay.
-func runListen(t *testing.T, opts *listenOptions) (out, errOut *syncBuffer) {
+func startListen(t *testing.T, opts *listenOptions) (out, errOut *syncBuffer) {
 	t.Helper()
 	out, errOut = &syncBuffer{}, &syncBuffer{}
 	opts.IO = &ioStreams{In: strings.NewReader(""), Out: out, ErrOut: errOut}
-	opts.IsTerminal = func() bool { return false }
 	opts.Backoff = 5 * time.Millisecond
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- listenRun(ctx, opts) }()
+	go func() { done <- runListen(ctx, opts) }()
 	t.Cleanup(func() {
 		cancel()
 		if err := <-done; err != nil {
@@ -122,8 +121,7 @@ func TestServeRelayOutlivesRelay(t *testing.T) {
 	if !strings.Contains(r.out.String(), "Channels are kept in memory: they are lost when the relay restarts (keep them with --state PATH).") {
 		t.Errorf("relay start-up: %s", r.out)
 	}
-	local, out, errOut := startServeWith(t, func(o *serveOptions) { o.relayBackoff = 5 * time.Millisecond },
-		"--queue", "none", "--log-format", "json", "--relay", relayURL, "--watch", "dataset:acme/reviews")
+	local, out, errOut := startServe(t, "--queue", "none", "--log-format", "json", "--relay", relayURL, "--watch", "dataset:acme/reviews")
 	hooks := listHooks(t, client)
 	if len(hooks) != 1 {
 		t.Fatalf("webhooks: %+v", hooks)
@@ -177,7 +175,7 @@ func TestRelayStateRestart(t *testing.T) {
 		t.Errorf("relay start-up: %s", r.out)
 	}
 	local, _, _ := startServe(t, "--queue", "none")
-	out, errOut := runListen(t, &listenOptions{Relay: relayURL, ForwardTo: local + "/webhooks/inbox"})
+	out, errOut := startListen(t, &listenOptions{Relay: relayURL, ForwardTo: local + "/webhooks/inbox"})
 	m := regexp.MustCompile(`Forwarding (\S+) -> `).FindStringSubmatch(out.String())
 	if m == nil {
 		t.Fatalf("no channel URL in %s", out.String())
@@ -206,7 +204,7 @@ func TestListenNewChannel(t *testing.T) {
 	t.Setenv(relayTokenEnv, "")
 	r := startCmd(t, `Relay running on (\S+)`, "relay", "--addr", "127.0.0.1:0")
 	relayURL := r.match
-	out, _ := runListen(t, &listenOptions{
+	out, _ := startListen(t, &listenOptions{
 		HubClient: func() (*hub.Client, error) { return client, nil },
 		Relay:     relayURL,
 		ForwardTo: "http://127.0.0.1:1/webhooks/inbox",

@@ -11,8 +11,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/hfhooks/hfhooks/hub"
 )
 
 // syncBuffer is a bytes.Buffer safe for a command writing while a test reads.
@@ -37,31 +35,19 @@ func (s *syncBuffer) String() string {
 // ends, and returns its base URL and its output streams.
 func startServe(t *testing.T, args ...string) (base string, out, errOut *syncBuffer) {
 	t.Helper()
-	return startServeWith(t, nil, args...)
-}
-
-// startServeWith is startServe with options that only tests set (such as
-// the reload signals), applied by set before the command line.
-func startServeWith(t *testing.T, set func(*serveOptions), args ...string) (base string, out, errOut *syncBuffer) {
-	t.Helper()
 	t.Setenv("WEBHOOK_SECRET", "")
 	t.Setenv("SPACE_HOST", "")
 	out, errOut = &syncBuffer{}, &syncBuffer{}
-	opts := &serveOptions{io: &ioStreams{In: strings.NewReader(""), Out: out, ErrOut: errOut}}
-	if set != nil {
-		set(opts)
-	}
-	cmd := newServeCmdWith(opts)
-	cmd.SetArgs(append([]string{"--addr", "127.0.0.1:0"}, args...))
-	cmd.SetOut(out)
-	cmd.SetErr(errOut)
 	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- cmd.ExecuteContext(ctx) }()
+	done := make(chan int, 1)
+	go func() {
+		args := append([]string{"serve", "--addr", "127.0.0.1:0"}, args...)
+		done <- execute(ctx, args, &ioStreams{In: strings.NewReader(""), Out: out, ErrOut: errOut})
+	}()
 	t.Cleanup(func() {
 		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("serve: %v\n%s", err, errOut)
+		if code := <-done; code != exitOK {
+			t.Errorf("serve exited %d:\n%s", code, errOut)
 		}
 	})
 	re := regexp.MustCompile(`Running on local URL:\s+(\S+)`)
@@ -71,8 +57,8 @@ func startServeWith(t *testing.T, set func(*serveOptions), args ...string) (base
 			return m[1], out, errOut
 		}
 		select {
-		case err := <-done:
-			t.Fatalf("serve stopped: %v\n%s", err, errOut)
+		case code := <-done:
+			t.Fatalf("serve exited %d:\n%s", code, errOut)
 		case <-time.After(10 * time.Millisecond):
 		}
 	}
@@ -189,13 +175,6 @@ func TestServeListenError(t *testing.T) {
 	code := execute(context.Background(), []string{"serve", "--addr", "256.0.0.1:99999"}, &ioStreams{In: strings.NewReader(""), Out: io.Discard, ErrOut: &errOut})
 	if code != exitFailure || !strings.Contains(errOut.String(), "listen tcp") {
 		t.Errorf("exit %d, %q", code, errOut.String())
-	}
-}
-
-func TestVersion(t *testing.T) {
-	var out bytes.Buffer
-	if code := execute(context.Background(), []string{"--version"}, &ioStreams{In: strings.NewReader(""), Out: &out, ErrOut: io.Discard}); code != exitOK || out.String() != "hfhooks version "+hub.Version+"\n" {
-		t.Errorf("--version: exit %d, %q", code, out.String())
 	}
 }
 

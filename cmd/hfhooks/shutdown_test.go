@@ -18,7 +18,6 @@ import (
 // delivery runs again, from the queue.
 func TestServeTwoSignals(t *testing.T) {
 	t.Parallel()
-	bin := buildHfhooks(t)
 	dir := t.TempDir()
 	runs := filepath.Join(dir, "runs.log")
 	// Each run appends a line to runs.log; the first one then sleeps.
@@ -29,7 +28,7 @@ hooks:
       command: [sh, -c, 'echo "$WEBHOOK_DELIVERY_ID" >> runs.log; [ "$(wc -l < runs.log)" -ge 2 ] || exec sleep 30']
 `)
 	args := []string{"--config", config, "--queue", "sqlite:" + filepath.Join(dir, "q.db"), "--retry-backoff", "10ms"}
-	p := startProc(t, bin, nil, args...)
+	p := startProc(t, args...)
 
 	req, _ := http.NewRequest(http.MethodPost, p.url+"/webhooks/trigger_training", bytes.NewReader(crashBody(t, "signals", 0)))
 	req.Header.Set(hfhooks.SecretHeader, "s")
@@ -68,7 +67,7 @@ hooks:
 	}
 
 	first := p
-	p = startProc(t, bin, nil, args...)
+	p = startProc(t, args...)
 	t.Cleanup(func() {
 		if t.Failed() {
 			t.Logf("first process:\n%s\nsecond process:\n%s", first.stderr, p.stderr)

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"os"
@@ -21,24 +20,19 @@ import (
 type triggerOptions struct {
 	io         *ioStreams
 	httpClient *http.Client
-	// rand and now make the payload reproducible in tests; nil and the zero
-	// time mean a random source and the current time.
-	rand *rand.Rand
-	now  time.Time
-
-	kind      string
-	url       string
-	secret    string
-	repo      string
-	sets      []string
-	webhookID string
-	timeout   time.Duration
-	dryRun    bool
+	kind       string
+	url        string
+	secret     string
+	repo       string
+	sets       []string
+	webhookID  string
+	timeout    time.Duration
+	dryRun     bool
 }
 
 // newTriggerCmd builds "hfhooks trigger".
 func newTriggerCmd(s *ioStreams) *cobra.Command {
-	return newTriggerCmdWith(&triggerOptions{
+	opts := &triggerOptions{
 		io: s,
 		httpClient: &http.Client{
 			// Print a redirect rather than follow it: whether the Hub
@@ -46,12 +40,7 @@ func newTriggerCmd(s *ioStreams) *cobra.Command {
 			// not rely on them.
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 		},
-	})
-}
-
-// newTriggerCmdWith builds "hfhooks trigger" on opts, whose I/O, HTTP client
-// and randomness tests set beforehand; the command line sets the rest.
-func newTriggerCmdWith(opts *triggerOptions) *cobra.Command {
+	}
 	cmd := &cobra.Command{
 		Use:   "trigger KIND --url URL",
 		Short: "Send a sample webhook event to a receiver",
@@ -59,7 +48,8 @@ func newTriggerCmdWith(opts *triggerOptions) *cobra.Command {
 		Example: `  hfhooks trigger repo.content --url http://localhost:8000/webhooks/sync --secret s3cret
   hfhooks trigger discussion.create --url http://localhost:8000/webhooks/bot --repo space:acme/demo
   hfhooks trigger repo.config --dry-run --set updatedConfig='{}'`,
-		Args: exactArgs("KIND"),
+		Args:      exactArgs("KIND"),
+		ValidArgs: sample.Kinds(),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.kind = args[0]
 			if !cmd.Flags().Changed("secret") {
@@ -103,7 +93,7 @@ KIND is one of:
 
 // runTrigger builds the payload and sends it, or prints it on a dry run.
 func runTrigger(ctx context.Context, opts *triggerOptions) error {
-	so := sample.Options{WebhookID: opts.webhookID, Rand: opts.rand, Now: opts.now}
+	so := sample.Options{WebhookID: opts.webhookID}
 	if opts.repo != "" {
 		typ, name, ok := strings.Cut(opts.repo, ":")
 		if !ok || typ == "" || name == "" {
@@ -123,8 +113,8 @@ func runTrigger(ctx context.Context, opts *triggerOptions) error {
 	if opts.url == "" {
 		return usageErrorf("--url is required (or use --dry-run to print the payload)")
 	}
-	if u, err := url.Parse(opts.url); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return usageErrorf("--url %q: want an http:// or https:// URL", opts.url)
+	if err := checkURLFlag("--url", opts.url, "http://127.0.0.1:7860/webhooks/inbox"); err != nil {
+		return err
 	}
 	return postPayload(ctx, opts, body)
 }

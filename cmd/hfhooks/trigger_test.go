@@ -3,14 +3,14 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
-	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/hfhooks/hfhooks"
 	"github.com/hfhooks/hfhooks/internal/sample"
@@ -61,26 +61,6 @@ func newReceiver(t *testing.T, status int, body string) (*recorder, *httptest.Se
 	return rec, srv
 }
 
-// runTriggerCmd runs "trigger args..." with a seeded payload and the
-// server's client, and returns stdout and the error.
-func runTriggerCmd(t *testing.T, client *http.Client, args ...string) (string, error) {
-	t.Helper()
-	var out bytes.Buffer
-	opts := &triggerOptions{
-		io:         &ioStreams{In: strings.NewReader(""), Out: &out, ErrOut: io.Discard},
-		httpClient: client,
-		rand:       rand.New(rand.NewPCG(1, 2)),
-		now:        time.Date(2026, 9, 1, 12, 0, 0, 0, time.UTC),
-	}
-	cmd := newTriggerCmdWith(opts)
-	cmd.SetArgs(args)
-	cmd.SetOut(io.Discard)
-	cmd.SetErr(io.Discard)
-	cmd.SilenceUsage, cmd.SilenceErrors = true, true
-	err := cmd.ExecuteContext(context.Background())
-	return out.String(), err
-}
-
 func TestTriggerSends(t *testing.T) {
 	tests := []struct {
 		name  string
@@ -118,9 +98,9 @@ func TestTriggerSends(t *testing.T) {
 			t.Parallel()
 			rec, srv := newReceiver(t, http.StatusAccepted, `{"processed":true}`)
 			args := append([]string{"repo.content", "--url", srv.URL + "/webhooks/sync", "--secret", "s3cret"}, tt.args...)
-			out, err := runTriggerCmd(t, srv.Client(), args...)
-			if err != nil {
-				t.Fatalf("trigger: %v", err)
+			code, out, errOut := run(t, append([]string{"trigger"}, args...)...)
+			if code != exitOK {
+				t.Fatalf("trigger: exit %d: %s", code, errOut)
 			}
 			if want := "HTTP/1.1 202 Accepted\n{\"processed\":true}\n"; out != want {
 				t.Errorf("stdout = %q, want %q", out, want)
@@ -163,8 +143,8 @@ func TestTriggerSecret(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Setenv("WEBHOOK_SECRET", tt.env)
 			rec, srv := newReceiver(t, http.StatusOK, "")
-			if _, err := runTriggerCmd(t, srv.Client(), append([]string{"repo.create", "--url", srv.URL}, tt.args...)...); err != nil {
-				t.Fatalf("trigger: %v", err)
+			if code, _, errOut := run(t, append([]string{"trigger", "repo.create", "--url", srv.URL}, tt.args...)...); code != exitOK {
+				t.Fatalf("trigger: exit %d: %s", code, errOut)
 			}
 			got := rec.only(t).header.Values("X-Webhook-Secret")
 			if strings.Join(got, ",") != strings.Join(tt.want, ",") || len(got) != len(tt.want) {
@@ -229,26 +209,39 @@ func TestTriggerTimeout(t *testing.T) {
 	t.Cleanup(srv.Close)
 	defer close(release)
 
-	_, err := runTriggerCmd(t, srv.Client(), "repo.create", "--url", srv.URL, "--timeout", "50ms")
-	if err == nil || !strings.Contains(err.Error(), "no answer within 50ms") {
-		t.Errorf("error = %v, want one saying there was no answer within 50ms", err)
+	code, _, errOut := run(t, "trigger", "repo.create", "--url", srv.URL, "--timeout", "50ms")
+	if code != exitFailure || !strings.Contains(errOut, "no answer within 50ms") {
+		t.Errorf("exit %d, stderr %q; want 1 and a message saying there was no answer within 50ms", code, errOut)
 	}
 }
 
 func TestTriggerDryRun(t *testing.T) {
-	// No --url and no client: a dry run sends nothing.
-	out, err := runTriggerCmd(t, nil, "discussion.comment.create", "--dry-run", "--repo", "dataset:acme/reviews", "--set", "discussion.title=Fix typo", "--webhook-id", "6390e855e30d9209411de93b")
-	if err != nil {
-		t.Fatalf("trigger --dry-run: %v", err)
+	// No --url: a dry run sends nothing.
+	code, out, errOut := run(t, "trigger", "discussion.comment.create", "--dry-run", "--repo", "dataset:acme/reviews", "--set", "discussion.title=Fix typo", "--webhook-id", "6390e855e30d9209411de93b")
+	if code != exitOK {
+		t.Fatalf("trigger --dry-run: exit %d: %s", code, errOut)
 	}
 	if _, err := hfhooks.DecodePayload([]byte(out)); err != nil {
 		t.Errorf("DecodePayload(dry-run output): %v", err)
 	}
-	golden(t, "trigger-dry-run.golden", []byte(out))
+	golden(t, "trigger-dry-run.golden", []byte(stableIDs(out, "6390e855e30d9209411de93b")))
+}
+
+// stableIDs replaces the random ids and discussion numbers of a sample
+// payload, except keep, with ID1, ID2... in order of appearance and NUM.
+func stableIDs(s, keep string) string {
+	ids := map[string]string{keep: keep}
+	s = regexp.MustCompile(`\b[0-9a-f]{24}\b`).ReplaceAllStringFunc(s, func(id string) string {
+		if _, ok := ids[id]; !ok {
+			ids[id] = fmt.Sprintf("ID%d", len(ids))
+		}
+		return ids[id]
+	})
+	return regexp.MustCompile(`("num": |/discussions/)\d+`).ReplaceAllString(s, "${1}NUM")
 }
 
 func TestTriggerHelpListsKinds(t *testing.T) {
-	long := newTriggerCmd(&ioStreams{}).Long
+	long := triggerLong()
 	for _, k := range sample.Kinds() {
 		if !strings.Contains(long, "\n  "+k+" ") {
 			t.Errorf("help does not list %s on a line of its own:\n%s", k, long)

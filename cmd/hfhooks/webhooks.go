@@ -15,13 +15,11 @@ import (
 	"github.com/hfhooks/hfhooks/internal/redact"
 )
 
-// webhooksFactory is what the webhooks commands share: the streams, a way to
-// build a Hub client from the persistent flags, and whether stdin is a
-// terminal. Tests replace the last two.
+// webhooksFactory is what the webhooks commands share: the streams, and a
+// way to build a Hub client from the persistent flags.
 type webhooksFactory struct {
-	io         *ioStreams
-	hubClient  func() (*hub.Client, error)
-	isTerminal func() bool
+	io        *ioStreams
+	hubClient func() (*hub.Client, error)
 }
 
 // newWebhooksCmd builds "hfhooks webhooks" and its subcommands.
@@ -30,9 +28,13 @@ func newWebhooksCmd(s *ioStreams) *cobra.Command {
 	f := &webhooksFactory{
 		io: s,
 		hubClient: func() (*hub.Client, error) {
+			if endpoint != "" {
+				if err := checkURLFlag("--endpoint", endpoint, "https://huggingface.co"); err != nil {
+					return nil, err
+				}
+			}
 			return hub.NewClient(hub.WithToken(token), hub.WithEndpoint(endpoint))
 		},
-		isTerminal: s.stdinIsTerminal,
 	}
 	cmd := &cobra.Command{
 		Use:   "webhooks",
@@ -40,7 +42,7 @@ func newWebhooksCmd(s *ioStreams) *cobra.Command {
 		Long: `Manage the webhooks of your Hugging Face account (https://huggingface.co/settings/webhooks).
 
 The token is taken from --token, else HF_TOKEN, else the file written by
-"huggingface-cli login". The Hub is --endpoint, else HF_ENDPOINT, else
+"hf auth login". The Hub is --endpoint, else HF_ENDPOINT, else
 https://huggingface.co.`,
 	}
 	cmd.PersistentFlags().StringVar(&token, "token", "", "Hugging Face token (default: HF_TOKEN or the cached login token)")
@@ -57,6 +59,9 @@ https://huggingface.co.`,
 	return cmd
 }
 
+// webhookURLExample is the example of a webhook's URL in messages.
+const webhookURLExample = "https://you-app.hf.space/webhooks/inbox"
+
 // Output formats of list and info.
 const (
 	formatTable = "table"
@@ -67,17 +72,33 @@ const (
 // outputFlags are the flags of the commands that print webhooks.
 type outputFlags struct {
 	Format     string
+	Quiet      bool
 	ShowSecret bool
 }
 
-// add registers the output flags on cmd.
-func (o *outputFlags) add(cmd *cobra.Command) {
-	cmd.Flags().StringVar(&o.Format, "format", formatTable, "output format: table, json or quiet (ids only)")
+// add registers the output flags on cmd, with format the default of
+// --format.
+func (o *outputFlags) add(cmd *cobra.Command, format string) {
+	o.addFormat(cmd, format)
 	cmd.Flags().BoolVar(&o.ShowSecret, "show-secret", false, "print secrets, and the password and query values of webhook URLs, instead of masking them")
 }
 
-// check rejects an unknown format as a usage error.
-func (o *outputFlags) check() error {
+// addFormat adds --format, with format as its default, and -q/--quiet.
+func (o *outputFlags) addFormat(cmd *cobra.Command, format string) {
+	cmd.Flags().StringVar(&o.Format, "format", format, "output format: table, json or quiet (ids only)")
+	_ = cmd.RegisterFlagCompletionFunc("format", cobra.FixedCompletions([]string{formatTable, formatJSON, formatQuiet}, cobra.ShellCompDirectiveNoFileComp))
+	cmd.Flags().BoolVarP(&o.Quiet, "quiet", "q", false, "print ids only (--format quiet)")
+}
+
+// check rejects an unknown format, or --quiet with another format, as a
+// usage error; --quiet sets the format to quiet.
+func (o *outputFlags) check(cmd *cobra.Command) error {
+	if o.Quiet {
+		if cmd.Flags().Changed("format") && o.Format != formatQuiet {
+			return usageErrorf("--quiet prints ids only: give it or --format %s, not both", o.Format)
+		}
+		o.Format = formatQuiet
+	}
 	switch o.Format {
 	case formatTable, formatJSON, formatQuiet:
 		return nil
@@ -130,8 +151,12 @@ func target(w hub.Webhook) string {
 	return w.URL
 }
 
-// joinDomains prints domains as "repo,discussion".
+// joinDomains prints domains as "repo,discussion", and no domains, which
+// means every domain, as "all".
 func joinDomains(ds []hub.Domain) string {
+	if len(ds) == 0 {
+		return "all"
+	}
 	s := make([]string, len(ds))
 	for i, d := range ds {
 		s[i] = string(d)
@@ -184,10 +209,9 @@ const tokenHint = "Give a valid token: pass --token, set HF_TOKEN, or run `hf au
 
 // cliError turns an invalid argument the hub package found into a usage
 // error (exit code 2) that names the flag, and adds the CLI's way of giving
-// a token to a 401.
+// a token to a 401. execute applies it to every command's error, once.
 func cliError(err error) error {
-	var argErr *hub.ArgumentError
-	if errors.As(err, &argErr) {
+	if argErr, ok := errors.AsType[*hub.ArgumentError](err); ok {
 		name := argFlags[argErr.Arg]
 		if name == "" {
 			name = argErr.Arg

@@ -9,7 +9,7 @@ import (
 )
 
 // createOptions are the inputs of "webhooks create".
-type createOptions struct {
+type webhooksCreateOptions struct {
 	IO        *ioStreams
 	HubClient func() (*hub.Client, error)
 	URL       string
@@ -20,16 +20,16 @@ type createOptions struct {
 }
 
 func newWebhooksCreateCmd(f *webhooksFactory) *cobra.Command {
-	opts := &createOptions{IO: f.io, HubClient: f.hubClient}
+	opts := &webhooksCreateOptions{IO: f.io, HubClient: f.hubClient}
 	cmd := &cobra.Command{
 		Use:   "create --watch TYPE:NAME... (--url URL | --job-id ID)",
 		Short: "Create a webhook",
 		Example: `  hfhooks webhooks create --watch user:julien-c --watch org:HuggingFaceH4 \
     --url https://webhook.site/your-custom-url --domain repo --domain discussion --secret my-secret
   hfhooks webhooks create --watch dataset:me/data --job-id 687f911eaea852de79c4a50a`,
-		Args: cobra.NoArgs,
+		Args: exactArgs(),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return createRun(cmd.Context(), opts)
+			return runWebhooksCreate(cmd.Context(), opts)
 		},
 	}
 	cmd.Flags().StringArrayVar(&opts.Watch, "watch", nil, "what to watch, as type:name (type: dataset, model, org, space or user); repeatable")
@@ -40,7 +40,9 @@ func newWebhooksCreateCmd(f *webhooksFactory) *cobra.Command {
 	return cmd
 }
 
-func createRun(ctx context.Context, opts *createOptions) error {
+// runWebhooksCreate creates a webhook and prints it as JSON, its secrets
+// masked.
+func runWebhooksCreate(ctx context.Context, opts *webhooksCreateOptions) error {
 	switch {
 	case opts.URL != "" && opts.JobID != "":
 		return usageErrorf("give --url or --job-id, not both")
@@ -48,6 +50,11 @@ func createRun(ctx context.Context, opts *createOptions) error {
 		return usageErrorf("one of --url or --job-id is required")
 	case len(opts.Watch) == 0:
 		return usageErrorf("at least one --watch TYPE:NAME is required")
+	}
+	if opts.URL != "" {
+		if err := checkURLFlag("--url", opts.URL, webhookURLExample); err != nil {
+			return err
+		}
 	}
 	watched, err := parseWatched(opts.Watch)
 	if err != nil {
@@ -63,8 +70,8 @@ func createRun(ctx context.Context, opts *createOptions) error {
 	}
 	h, err := client.CreateWebhook(ctx, create)
 	if err != nil {
-		return cliError(err)
+		return err
 	}
-	fmt.Fprintf(opts.IO.Out, "Webhook %s created.\n", h.ID)
-	return nil
+	fmt.Fprintf(opts.IO.Out, "Webhook created: %s\n", h.ID)
+	return writeJSON(opts.IO.Out, masked(*h, false))
 }

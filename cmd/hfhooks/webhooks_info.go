@@ -11,7 +11,7 @@ import (
 )
 
 // infoOptions are the inputs of "webhooks info".
-type infoOptions struct {
+type webhooksInfoOptions struct {
 	IO        *ioStreams
 	HubClient func() (*hub.Client, error)
 	ID        string
@@ -19,33 +19,37 @@ type infoOptions struct {
 }
 
 func newWebhooksInfoCmd(f *webhooksFactory) *cobra.Command {
-	opts := &infoOptions{IO: f.io, HubClient: f.hubClient}
+	opts := &webhooksInfoOptions{IO: f.io, HubClient: f.hubClient}
 	cmd := &cobra.Command{
-		Use:   "info ID",
-		Short: "Show one webhook",
-		Long: `Show one webhook. Secrets are masked as ****, and the password and query
+		Use:        "info ID",
+		Aliases:    []string{"get"},
+		SuggestFor: []string{"view", "show"},
+		Short:      "Show one webhook, as JSON",
+		Long: `Show one webhook, as JSON (as "hf webhooks info" does), or as a table with
+--format table. Secrets are masked as ****, and the password and query
 values of its URL as xxxxx (?secret=xxxxx), unless --show-secret is given.`,
 		Args: exactArgs("ID"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.ID = args[0]
-			return infoRun(cmd.Context(), opts)
+			if err := opts.check(cmd); err != nil {
+				return err
+			}
+			return runWebhooksInfo(cmd.Context(), opts)
 		},
 	}
-	opts.add(cmd)
+	opts.add(cmd, formatJSON)
 	return cmd
 }
 
-func infoRun(ctx context.Context, opts *infoOptions) error {
-	if err := opts.check(); err != nil {
-		return err
-	}
+// runWebhooksInfo prints the webhook opts.ID in opts.Format.
+func runWebhooksInfo(ctx context.Context, opts *webhooksInfoOptions) error {
 	client, err := opts.HubClient()
 	if err != nil {
 		return err
 	}
 	h, err := client.GetWebhook(ctx, opts.ID)
 	if err != nil {
-		return cliError(err)
+		return err
 	}
 	shown := masked(*h, opts.ShowSecret)
 	switch opts.Format {

@@ -10,14 +10,14 @@ import (
 )
 
 // listOptions are the inputs of "webhooks list".
-type listOptions struct {
+type webhooksListOptions struct {
 	IO        *ioStreams
 	HubClient func() (*hub.Client, error)
 	outputFlags
 }
 
 func newWebhooksListCmd(f *webhooksFactory) *cobra.Command {
-	opts := &listOptions{IO: f.io, HubClient: f.hubClient}
+	opts := &webhooksListOptions{IO: f.io, HubClient: f.hubClient}
 	cmd := &cobra.Command{
 		Use:     "list",
 		Aliases: []string{"ls"},
@@ -25,26 +25,27 @@ func newWebhooksListCmd(f *webhooksFactory) *cobra.Command {
 		Long: `List your webhooks. Secrets are masked as ****, and the password and
 query values of webhook URLs as xxxxx (?secret=xxxxx), unless --show-secret
 is given.`,
-		Args: cobra.NoArgs,
+		Args: exactArgs(),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return listRun(cmd.Context(), opts)
+			if err := opts.check(cmd); err != nil {
+				return err
+			}
+			return runWebhooksList(cmd.Context(), opts)
 		},
 	}
-	opts.add(cmd)
+	opts.add(cmd, formatTable)
 	return cmd
 }
 
-func listRun(ctx context.Context, opts *listOptions) error {
-	if err := opts.check(); err != nil {
-		return err
-	}
+// runWebhooksList prints the token's webhooks in opts.Format.
+func runWebhooksList(ctx context.Context, opts *webhooksListOptions) error {
 	client, err := opts.HubClient()
 	if err != nil {
 		return err
 	}
 	hooks, err := client.ListWebhooks(ctx)
 	if err != nil {
-		return cliError(err)
+		return err
 	}
 	shown := make([]hub.Webhook, len(hooks))
 	for i, h := range hooks {

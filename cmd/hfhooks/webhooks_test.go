@@ -48,6 +48,11 @@ const urlSecretHooks = `[
   "domains": ["repo"], "secret": "my-secret", "disabled": false}
 ]`
 
+// allDomainsHooks is a webhook with no domains, which watches them all.
+const allDomainsHooks = `[
+ {"id": "654bbbc16f2ec14d77f109cc", "url": "https://webhook.site/a2176e82", "watched": [{"type": "user", "name": "julien-c"}], "domains": [], "disabled": false}
+]`
+
 func newFakeHub(t *testing.T, initial string) *fakeHub {
 	t.Helper()
 	var list []map[string]any
@@ -176,6 +181,12 @@ func TestWebhooksCommands(t *testing.T) {
 		{name: "list_json_empty", args: []string{"list", "--format", "json"}, initial: "[]"},
 		{name: "list_json_show_secret", args: []string{"list", "--format", "json", "--show-secret"}},
 		{name: "list_quiet", args: []string{"ls", "--format", "quiet"}},
+		{name: "list_all_domains", args: []string{"list"}, initial: allDomainsHooks},
+		{name: "info_table_all_domains", args: []string{"info", urlHookID, "--format", "table"}, initial: allDomainsHooks},
+		{name: "list_q", args: []string{"ls", "-q"}},
+		{name: "list_quiet_and_json", args: []string{"ls", "--quiet", "--format", "json"}},
+		{name: "list_typo", args: []string{"lst"}},
+		{name: "list_flag_typo", args: []string{"list", "--fromat", "json"}},
 		{name: "list_url_secret", args: []string{"list"}, initial: urlSecretHooks},
 		{name: "list_url_secret_show", args: []string{"list", "--show-secret"}, initial: urlSecretHooks},
 		{name: "list_json_url_secret", args: []string{"list", "--format", "json"}, initial: urlSecretHooks},
@@ -187,6 +198,8 @@ func TestWebhooksCommands(t *testing.T) {
 		{name: "info_show_secret", args: []string{"info", urlHookID, "--show-secret"}},
 		{name: "info_job", args: []string{"info", jobHookID}},
 		{name: "info_json", args: []string{"info", urlHookID, "--format", "json"}},
+		{name: "info_table", args: []string{"info", urlHookID, "--format", "table"}},
+		{name: "get", args: []string{"get", urlHookID, "-q"}},
 		{name: "info_quiet", args: []string{"info", urlHookID, "--format", "quiet"}},
 		{name: "info_url_secret", args: []string{"info", urlHookID}, initial: urlSecretHooks},
 		{name: "info_url_secret_show", args: []string{"info", urlHookID, "--show-secret"}, initial: urlSecretHooks},
@@ -209,6 +222,7 @@ func TestWebhooksCommands(t *testing.T) {
 		{name: "create_unknown_flag", args: []string{"create", "--wach", "user:u"}},
 		{name: "update_url_keeps_watched", args: []string{"update", urlHookID, "--url", "https://webhook.site/moved"}},
 		{name: "update_all", args: []string{"update", urlHookID, "--watch", "model:gpt2", "--domain", "discussions", "--secret", ""}},
+		{name: "update_bad_url", args: []string{"update", urlHookID, "--url", "webhook.site/x"}},
 		{name: "update_nothing", args: []string{"update", urlHookID}},
 		{name: "update_watch_bad_type", args: []string{"update", urlHookID, "--watch", "repo:x"}},
 		{name: "update_not_found", args: []string{"update", "000000000000000000000000", "--secret", "s"}},
@@ -219,6 +233,10 @@ func TestWebhooksCommands(t *testing.T) {
 		{name: "delete_y", args: []string{"delete", urlHookID, "-y"}},
 		{name: "delete_not_terminal", args: []string{"delete", urlHookID}},
 		{name: "delete_not_found", args: []string{"delete", "000000000000000000000000", "-y"}},
+		{name: "rm", args: []string{"rm", urlHookID, "-y"}},
+		{name: "rm_no_id", args: []string{"rm"}},
+		{name: "unknown_subcommand", args: []string{"remove", urlHookID}},
+		{name: "no_subcommand", args: []string{}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -272,13 +290,13 @@ func TestDeleteConfirmation(t *testing.T) {
 			isolateEnv(t)
 			fh := newFakeHub(t, sampleHooks)
 			var out, errOut bytes.Buffer
-			opts := &deleteOptions{
-				IO:         &ioStreams{In: strings.NewReader(tt.answer), Out: &out, ErrOut: &errOut},
-				HubClient:  func() (*hub.Client, error) { return hub.NewClient(hub.WithEndpoint(fh.URL), hub.WithToken(cliToken)) },
-				IsTerminal: func() bool { return true },
-				ID:         urlHookID,
+			terminal := true
+			opts := &webhooksDeleteOptions{
+				IO:        &ioStreams{In: strings.NewReader(tt.answer), Out: &out, ErrOut: &errOut, InTerminal: &terminal},
+				HubClient: func() (*hub.Client, error) { return hub.NewClient(hub.WithEndpoint(fh.URL), hub.WithToken(cliToken)) },
+				ID:        urlHookID,
 			}
-			err := deleteRun(t.Context(), opts)
+			err := runWebhooksDelete(t.Context(), opts)
 			if got, want := errOut.String(), "Delete webhook "+urlHookID+"? [y/N] "; got != want {
 				t.Errorf("prompt = %q, want %q", got, want)
 			}
@@ -288,7 +306,7 @@ func TestDeleteConfirmation(t *testing.T) {
 				t.Errorf("deleted = %t, want %t (requests: %v)", deleted, tt.wantDeleted, requests)
 			}
 			if tt.wantDeleted {
-				if err != nil || out.String() != "Webhook "+urlHookID+" deleted.\n" {
+				if err != nil || out.String() != "Webhook deleted: "+urlHookID+"\n" {
 					t.Errorf("err = %v, stdout = %q", err, out.String())
 				}
 			} else if err == nil || len(requests) != 0 {

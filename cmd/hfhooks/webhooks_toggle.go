@@ -9,7 +9,7 @@ import (
 )
 
 // toggleOptions are the inputs of "webhooks enable" and "webhooks disable".
-type toggleOptions struct {
+type webhooksToggleOptions struct {
 	IO        *ioStreams
 	HubClient func() (*hub.Client, error)
 	ID        string
@@ -19,14 +19,14 @@ type toggleOptions struct {
 // newWebhooksToggleCmd builds "webhooks enable" when enable, else
 // "webhooks disable".
 func newWebhooksToggleCmd(f *webhooksFactory, enable bool) *cobra.Command {
-	opts := &toggleOptions{IO: f.io, HubClient: f.hubClient, Enable: enable}
+	opts := &webhooksToggleOptions{IO: f.io, HubClient: f.hubClient, Enable: enable}
 	cmd := &cobra.Command{
 		Use:   "disable ID",
 		Short: "Pause the deliveries of a webhook",
 		Args:  exactArgs("ID"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.ID = args[0]
-			return toggleRun(cmd.Context(), opts)
+			return runWebhooksToggle(cmd.Context(), opts)
 		},
 	}
 	if enable {
@@ -35,7 +35,8 @@ func newWebhooksToggleCmd(f *webhooksFactory, enable bool) *cobra.Command {
 	return cmd
 }
 
-func toggleRun(ctx context.Context, opts *toggleOptions) error {
+// runWebhooksToggle enables or disables a webhook.
+func runWebhooksToggle(ctx context.Context, opts *webhooksToggleOptions) error {
 	client, err := opts.HubClient()
 	if err != nil {
 		return err
@@ -46,8 +47,8 @@ func toggleRun(ctx context.Context, opts *toggleOptions) error {
 	}
 	h, err := toggle(ctx, opts.ID)
 	if err != nil {
-		return cliError(err)
+		return err
 	}
-	fmt.Fprintf(opts.IO.Out, "Webhook %s %s.\n", h.ID, done)
+	fmt.Fprintf(opts.IO.Out, "Webhook %s: %s\n", done, h.ID)
 	return nil
 }

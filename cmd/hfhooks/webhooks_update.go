@@ -10,7 +10,7 @@ import (
 
 // updateOptions are the inputs of "webhooks update"; a nil field is left as
 // it is on the Hub.
-type updateOptions struct {
+type webhooksUpdateOptions struct {
 	IO        *ioStreams
 	HubClient func() (*hub.Client, error)
 	ID        string
@@ -21,7 +21,7 @@ type updateOptions struct {
 }
 
 func newWebhooksUpdateCmd(f *webhooksFactory) *cobra.Command {
-	opts := &updateOptions{IO: f.io, HubClient: f.hubClient}
+	opts := &webhooksUpdateOptions{IO: f.io, HubClient: f.hubClient}
 	var url, secret string
 	cmd := &cobra.Command{
 		Use:   "update ID [--url URL] [--watch TYPE:NAME]... [--domain DOMAIN]... [--secret SECRET]",
@@ -35,7 +35,7 @@ func newWebhooksUpdateCmd(f *webhooksFactory) *cobra.Command {
 			if cmd.Flags().Changed("secret") {
 				opts.Secret = &secret
 			}
-			return updateRun(cmd.Context(), opts)
+			return runWebhooksUpdate(cmd.Context(), opts)
 		},
 	}
 	cmd.Flags().StringVar(&url, "url", "", "new URL that receives the deliveries")
@@ -45,9 +45,16 @@ func newWebhooksUpdateCmd(f *webhooksFactory) *cobra.Command {
 	return cmd
 }
 
-func updateRun(ctx context.Context, opts *updateOptions) error {
+// runWebhooksUpdate changes what opts gives of a webhook and prints it as
+// JSON, its secrets masked.
+func runWebhooksUpdate(ctx context.Context, opts *webhooksUpdateOptions) error {
 	if opts.URL == nil && opts.Secret == nil && opts.Watch == nil && opts.Domains == nil {
 		return usageErrorf("nothing to update: give --url, --watch, --domain or --secret")
+	}
+	if opts.URL != nil {
+		if err := checkURLFlag("--url", *opts.URL, webhookURLExample); err != nil {
+			return err
+		}
 	}
 	update := hub.UpdateWebhookOptions{URL: opts.URL, Secret: opts.Secret}
 	if opts.Watch != nil {
@@ -66,8 +73,8 @@ func updateRun(ctx context.Context, opts *updateOptions) error {
 	}
 	h, err := client.UpdateWebhook(ctx, opts.ID, update)
 	if err != nil {
-		return cliError(err)
+		return err
 	}
-	fmt.Fprintf(opts.IO.Out, "Webhook %s updated.\n", h.ID)
-	return nil
+	fmt.Fprintf(opts.IO.Out, "Webhook updated: %s\n", h.ID)
+	return writeJSON(opts.IO.Out, masked(*h, false))
 }
