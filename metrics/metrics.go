@@ -19,7 +19,6 @@ import (
 	"context"
 	"net/http"
 	"strconv"
-	"sync"
 	"time"
 
 	"github.com/hfhooks/hfhooks"
@@ -33,23 +32,11 @@ type Metrics struct {
 	registry *prometheus.Registry
 	handler  http.Handler
 
-	deliveries      *cached[requestKey, prometheus.Counter]
-	requestDuration *cached[string, prometheus.Observer]
-	runs            *cached[runKey, prometheus.Counter]
-	runDuration     *cached[string, prometheus.Observer]
-	startDelay      *cached[string, prometheus.Observer]
-}
-
-// requestKey is the labels of one hfhooks_deliveries_total series.
-type requestKey struct {
-	endpoint string
-	status   int
-}
-
-// runKey is the labels of one hfhooks_runs_total series.
-type runKey struct {
-	endpoint string
-	outcome  hfhooks.RunOutcome
+	deliveries      *prometheus.CounterVec
+	requestDuration *prometheus.HistogramVec
+	runs            *prometheus.CounterVec
+	runDuration     *prometheus.HistogramVec
+	startDelay      *prometheus.HistogramVec
 }
 
 // durationBuckets suit handlers from a millisecond to hours, and requests.
@@ -81,16 +68,12 @@ func New() *Metrics {
 		Buckets: durationBuckets,
 	}, []string{"endpoint"})
 	m := &Metrics{
-		registry: prometheus.NewRegistry(),
-		deliveries: newCached(func(k requestKey) prometheus.Counter {
-			return deliveries.WithLabelValues(k.endpoint, strconv.Itoa(k.status))
-		}),
-		requestDuration: newCached(func(e string) prometheus.Observer { return requestDuration.WithLabelValues(e) }),
-		runs: newCached(func(k runKey) prometheus.Counter {
-			return runs.WithLabelValues(k.endpoint, string(k.outcome))
-		}),
-		runDuration: newCached(func(e string) prometheus.Observer { return runDuration.WithLabelValues(e) }),
-		startDelay:  newCached(func(e string) prometheus.Observer { return startDelay.WithLabelValues(e) }),
+		registry:        prometheus.NewRegistry(),
+		deliveries:      deliveries,
+		requestDuration: requestDuration,
+		runs:            runs,
+		runDuration:     runDuration,
+		startDelay:      startDelay,
 	}
 	m.registry.MustRegister(
 		deliveries, requestDuration, runs, runDuration, startDelay,
@@ -104,21 +87,21 @@ func New() *Metrics {
 // ObserveRequest counts a request in hfhooks_deliveries_total and observes
 // its duration in hfhooks_request_duration_seconds.
 func (m *Metrics) ObserveRequest(endpoint string, status int, took time.Duration) {
-	m.deliveries.get(requestKey{endpoint, status}).Inc()
-	m.requestDuration.get(endpoint).Observe(took.Seconds())
+	m.deliveries.WithLabelValues(endpoint, strconv.Itoa(status)).Inc()
+	m.requestDuration.WithLabelValues(endpoint).Observe(took.Seconds())
 }
 
 // ObserveRun counts a run in hfhooks_runs_total and observes its duration
 // in hfhooks_handler_duration_seconds.
 func (m *Metrics) ObserveRun(endpoint string, outcome hfhooks.RunOutcome, took time.Duration) {
-	m.runs.get(runKey{endpoint, outcome}).Inc()
-	m.runDuration.get(endpoint).Observe(took.Seconds())
+	m.runs.WithLabelValues(endpoint, string(outcome)).Inc()
+	m.runDuration.WithLabelValues(endpoint).Observe(took.Seconds())
 }
 
 // ObserveStart observes the wait before a delivery's first run in
 // hfhooks_start_delay_seconds.
 func (m *Metrics) ObserveStart(endpoint string, waited time.Duration) {
-	m.startDelay.get(endpoint).Observe(waited.Seconds())
+	m.startDelay.WithLabelValues(endpoint).Observe(waited.Seconds())
 }
 
 // CollectQueue adds the gauges of q, read from it at each scrape:
@@ -131,25 +114,6 @@ func (m *Metrics) CollectQueue(q hfhooks.QueueHealth) {
 // ServeHTTP serves the metrics in Prometheus' text format.
 func (m *Metrics) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	m.handler.ServeHTTP(w, r)
-}
-
-// cached resolves the children of a vector once per label values, so that
-// the request path does no label lookups under the vectors' locks.
-type cached[K comparable, V any] struct {
-	m     sync.Map // K → V
-	child func(K) V
-}
-
-func newCached[K comparable, V any](child func(K) V) *cached[K, V] {
-	return &cached[K, V]{child: child}
-}
-
-func (c *cached[K, V]) get(k K) V {
-	v, ok := c.m.Load(k)
-	if !ok {
-		v, _ = c.m.LoadOrStore(k, c.child(k))
-	}
-	return v.(V)
 }
 
 // scrapeTimeout bounds the queue's answers at a scrape.

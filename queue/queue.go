@@ -164,7 +164,8 @@ type Queue struct {
 	cfg   config
 	db    backend
 	retry backoff
-	exec  atomic.Pointer[hfhooks.Executor]
+	// exec runs the deliveries; set by Start before any worker runs.
+	exec hfhooks.Executor
 
 	// endpoints are the latest SetEndpoints, by name; changed signals a
 	// new set to reconcile, which runs until stopReconcile, then closes
@@ -429,7 +430,7 @@ func (q *Queue) Start(ctx context.Context, exec hfhooks.Executor) error {
 	if !q.started.CompareAndSwap(false, true) {
 		return errors.New("queue: already started")
 	}
-	q.exec.Store(&exec)
+	q.exec = exec
 	if err := q.db.start(ctx); err != nil {
 		return fmt.Errorf("queue: starting workers: %w", err)
 	}

@@ -104,16 +104,12 @@ func (w *worker) Work(ctx context.Context, job *river.Job[deliveryArgs]) error {
 		log.Error("delivery failed; giving up", "attempts", job.Attempt, "err", redact.Error(err))
 		return river.JobCancel(err)
 	}
-	exec := w.q.exec.Load()
-	if exec == nil {
-		return errors.New("queue: no executor") // cannot happen: Start sets it first
-	}
 	obs := w.q.cfg.observer
 	if obs != nil && job.Attempt == 1 {
 		obs.ObserveStart(job.Args.Endpoint, time.Since(job.CreatedAt))
 	}
 	start := time.Now()
-	v, err := (*exec).Execute(ctx, d)
+	v, err := w.q.exec.Execute(ctx, d)
 	took := time.Since(start)
 	if obs != nil {
 		obs.ObserveRun(job.Args.Endpoint, outcomeOf(err, job), took)
