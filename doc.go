@@ -40,8 +40,8 @@
 // swaps the whole set, as a reload of hooks.yaml does. Besides the
 // endpoints, a Server serves a landing page, /api/deliveries, the
 // delivery inspector (/deliveries/{id} and /api/deliveries/{id}, a
-// [DeliveryDetail] with each [Attempt]), /healthz and, with [WithMetrics],
-// /metrics; [WithAccess] says who may see the page and
+// [DeliveryDetail] with each [Attempt]), /healthz, /readyz and, with
+// [WithMetrics], /metrics; [WithAccess] says who may see the page and
 // the APIs. [WithObserver] reports each request and handler run to an
 // [Observer], such as package metrics' Prometheus collectors.
 //
@@ -51,13 +51,15 @@
 // delivery whose handler fails is lost unless the Hub sends it again. With
 // [WithQueue], each accepted delivery is committed to a [Queue] before the
 // answer, and the queue's workers run the handlers, with retries: package
-// queue implements it on River, with SQLite or PostgreSQL.
+// queue implements it on River, with SQLite or PostgreSQL. A [GiveUpFunc]
+// given to the queue is told of each delivery it gives up on ([GiveUp]).
 //
 // # For queue implementers
 //
 // A queue of your own implements [Queue] and, optionally, [QueueHistory]
 // (the page and /api/deliveries list its deliveries, show one, and re-run
-// failed ones) and [QueueHealth] (GET /healthz asks it). It runs deliveries with
+// failed ones) and [QueueHealth] (GET /healthz and GET /readyz ask it, with
+// [QueueStats]). It runs deliveries with
 // an [Executor], which a Server is ([Server.Execute]), and exchanges
 // [Receipt], [EndpointSettings], [DeliveryRecord], [HistoryQuery],
 // [HistoryPage] and [DeliveryDetail] with the Server; [OutputOf] reads what a handler's result

@@ -5,7 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync/atomic"
+	"sync"
 )
 
 // history stores the deliveries shown on the landing page and at
@@ -26,11 +26,11 @@ type history interface {
 // default page size of GET /api/deliveries.
 const historySize = 200
 
-// ring is a fixed-size, lock-free history: writers claim a slot with an
-// atomic counter, so recording never waits on a lock.
+// ring is a fixed-size history: the newest record overwrites the oldest.
 type ring struct {
-	next  atomic.Uint64
-	slots []atomic.Pointer[DeliveryRecord]
+	mu    sync.Mutex
+	next  uint64 // slot of the next record, modulo len(slots)
+	slots []*DeliveryRecord
 }
 
 // newMemoryHistory returns a history that keeps the last size records in
@@ -40,24 +40,28 @@ func newMemoryHistory(size int) history {
 	if size < 1 {
 		size = 1
 	}
-	return &ring{slots: make([]atomic.Pointer[DeliveryRecord], size)}
+	return &ring{slots: make([]*DeliveryRecord, size)}
 }
 
 func (r *ring) Record(_ context.Context, rec DeliveryRecord) error {
-	i := r.next.Add(1) - 1
-	r.slots[i%uint64(len(r.slots))].Store(&rec)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.slots[r.next%uint64(len(r.slots))] = &rec
+	r.next++
 	return nil
 }
 
 func (r *ring) List(_ context.Context, q HistoryQuery) (HistoryPage, error) {
-	last := r.next.Load()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	last := r.next
 	size := uint64(len(r.slots))
 	count := min(last, size)
 	limit := max(q.Limit, 1)
 	var page HistoryPage
 	started := q.Before == ""
 	for i := uint64(0); i < count; i++ {
-		rec := r.slots[(last-1-i)%size].Load()
+		rec := r.slots[(last-1-i)%size]
 		switch {
 		case rec == nil:
 			continue
@@ -76,10 +80,12 @@ func (r *ring) List(_ context.Context, q HistoryQuery) (HistoryPage, error) {
 }
 
 func (r *ring) Get(_ context.Context, id string) (DeliveryDetail, error) {
-	last := r.next.Load()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	last := r.next
 	size := uint64(len(r.slots))
 	for i := uint64(0); i < min(last, size); i++ {
-		if rec := r.slots[(last-1-i)%size].Load(); rec != nil && rec.ID == id {
+		if rec := r.slots[(last-1-i)%size]; rec != nil && rec.ID == id {
 			return detailOf(*rec), nil
 		}
 	}

@@ -50,6 +50,7 @@ func (s *Server) routesMux() *http.ServeMux {
 		mux.HandleFunc("GET /{$}", s.servePage)
 	}
 	mux.HandleFunc("GET /healthz", s.serveHealth)
+	mux.HandleFunc("GET /readyz", s.serveReady)
 	if s.cfg.metrics != nil {
 		mux.Handle("GET /metrics", s.cfg.metrics)
 	}

@@ -68,13 +68,31 @@ type Executor interface {
 }
 
 // QueueHealth is implemented by a Queue that can tell whether it can take
-// deliveries (optional). When the server's queue implements it, GET
-// /healthz answers 503 {"status":"unavailable","error":...} while Health
-// returns an error.
+// deliveries, and count them (optional). When the server's queue
+// implements it, GET /healthz answers 503 {"status":"unavailable","error":...}
+// while Health returns an error, and GET /readyz reports Health and Stats
+// (see Server).
 type QueueHealth interface {
 	// Health returns an error saying why the queue cannot take deliveries,
 	// or nil.
 	Health(ctx context.Context) error
+	// Stats counts the deliveries waiting and running.
+	Stats(ctx context.Context) (QueueStats, error)
+}
+
+// QueueStats are the counts of a queue's deliveries that are not done.
+type QueueStats struct {
+	// Queued is how many wait for a worker: new deliveries, and retries
+	// that are due.
+	Queued int
+	// Scheduled is how many wait for the time of their next attempt.
+	Scheduled int
+	// Running is how many a handler is running.
+	Running int
+	// OldestAge is how long the oldest queued delivery has been due: since
+	// it was accepted, or since its retry was due. Zero when none is
+	// queued.
+	OldestAge time.Duration
 }
 
 // ErrUnknownEndpoint is returned by Execute for a delivery to an endpoint

@@ -1,7 +1,6 @@
 package hfhooks
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -196,6 +195,7 @@ type EndpointSpec struct {
 //	POST /api/test         the landing page's form that sends a sample event (operators)
 //	GET  /metrics          the metrics handler, with WithMetrics (operators)
 //	GET  /healthz          a liveness check (everyone)
+//	GET  /readyz           a readiness check, with the queue's counts (everyone)
 //	/signin, /oauth/huggingface/{login,callback,logout}  signing in (everyone)
 //
 // The operators' routes need a signed-in operator or the operator token,
@@ -489,26 +489,15 @@ func deliveries(n int) string {
 
 // writeJSON writes v as a JSON response with status code.
 func writeJSON(w http.ResponseWriter, code int, v any) {
-	buf := jsonBuffers.Get().(*bytes.Buffer)
-	defer func() {
-		if buf.Cap() <= 64<<10 { // let a rare huge answer's buffer go
-			jsonBuffers.Put(buf)
-		}
-	}()
-	buf.Reset()
-	if err := json.NewEncoder(buf).Encode(v); err != nil {
+	b, err := json.Marshal(v)
+	if err != nil {
 		code = http.StatusInternalServerError
-		buf.Reset()
-		_ = json.NewEncoder(buf).Encode(errorBody{Error: "encoding the handler's result: " + err.Error()})
+		b, _ = json.Marshal(errorBody{Error: "encoding the handler's result: " + err.Error()})
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(code)
-	_, _ = w.Write(buf.Bytes())
+	_, _ = w.Write(append(b, '\n'))
 }
-
-// jsonBuffers are the buffers writeJSON encodes into, reused across
-// requests.
-var jsonBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
 // newID returns 12 random hex digits.
 func newID() string {

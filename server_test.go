@@ -450,6 +450,8 @@ func (o *recordingObserver) ObserveRun(endpoint string, outcome RunOutcome, took
 	o.runs <- fmt.Sprintf("%s %s", endpoint, outcome)
 }
 
+func (o *recordingObserver) ObserveStart(string, time.Duration) {}
+
 func TestObserver(t *testing.T) {
 	obs := &recordingObserver{runs: make(chan string, 10)}
 	metrics := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, "some_metric 1\n") })

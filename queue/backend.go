@@ -33,8 +33,13 @@ type backend interface {
 	// get returns the delivery job id, or an error wrapping
 	// hfhooks.ErrDeliveryNotFound.
 	get(ctx context.Context, id int64) (*rivertype.JobRow, error)
+	// giveUp finalizes a running delivery with fail and queues its
+	// give-up, in one transaction (see WithGiveUp).
+	giveUp(ctx context.Context, fail *riverdriver.JobSetStateIfRunningParams, args giveUpArgs) error
 	// check reports whether a transaction can be committed now.
 	check(ctx context.Context) error
+	// stats counts the deliveries waiting and running (see Queue.Stats).
+	stats(ctx context.Context) (hfhooks.QueueStats, error)
 	start(ctx context.Context) error
 	// addQueue has this process work the River queue name, with workers;
 	// removeQueue stops it, waiting for its running jobs until ctx ends.
@@ -57,6 +62,8 @@ type sqlTx interface {
 // transactions are TTx.
 type riverBackend[TTx any] struct {
 	client *river.Client[TTx]
+	driver riverdriver.Driver[TTx]
+	schema string
 	// reader, if set, is the client of history reads; else client.
 	reader *river.Client[TTx]
 	// fetchPoll, if set, is how often River looks for jobs; else 1 s.
@@ -75,6 +82,10 @@ func newRiverBackend[TTx any](ctx context.Context, q *Queue, driver riverdriver.
 	if err := river.AddWorkerSafely(workers, &worker{q: q}); err != nil {
 		return err
 	}
+	if err := river.AddWorkerSafely(workers, &giveUpWorker{q: q}); err != nil {
+		return err
+	}
+	b.driver, b.schema = driver, schema
 	riverLog := slog.New(debugHandler{q.cfg.logger.Handler()})
 	migrator, err := rivermigrate.New(driver, &rivermigrate.Config{Schema: schema, Logger: riverLog})
 	if err != nil {
@@ -96,6 +107,10 @@ func newRiverBackend[TTx any](ctx context.Context, q *Queue, driver riverdriver.
 	}); err != nil {
 		return fmt.Errorf("creating the deduplication table: %w", err)
 	}
+	queues := map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: q.cfg.workers}}
+	if q.cfg.giveUp != nil {
+		queues[giveUpQueue] = river.QueueConfig{MaxWorkers: q.cfg.workers}
+	}
 	b.client, err = river.NewClient(driver, &river.Config{
 		Logger:               riverLog,
 		MaxAttempts:          q.cfg.maxAttempts,
@@ -103,8 +118,9 @@ func newRiverBackend[TTx any](ctx context.Context, q *Queue, driver riverdriver.
 		RescueStuckJobsAfter: q.cfg.attemptTimeout + rescueMargin,
 		RetryPolicy:          q.retry,
 		// Deliveries go to their endpoint's queue, added by Queue.reconcile;
-		// the default queue holds those queued before endpoint queues were.
-		Queues:            map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: q.cfg.workers}},
+		// the default queue holds those queued before endpoint queues were;
+		// give-ups have a queue of their own.
+		Queues:            queues,
 		FetchCooldown:     10 * time.Millisecond,
 		FetchPollInterval: cmp.Or(b.fetchPoll, time.Second),
 		Schema:            schema,

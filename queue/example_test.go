@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 
 	"github.com/hfhooks/hfhooks"
+	"github.com/hfhooks/hfhooks/metrics"
 	"github.com/hfhooks/hfhooks/queue"
 )
 
@@ -43,4 +44,46 @@ func ExampleOpen() {
 	fmt.Println(srv.Endpoints())
 
 	// Output: [trigger_training]
+}
+
+// One metrics.Metrics observes the server and the queue, and reads the
+// queue's gauges at each scrape of /metrics.
+func ExampleWithObserver() {
+	ctx := context.Background()
+	// docs:begin metrics
+	m := metrics.New()
+	q, err := queue.Open(ctx, "sqlite:hfhooks.db", queue.WithObserver(m))
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer q.Close()
+	m.CollectQueue(q) // the queue's gauges, read at each scrape
+	srv := hfhooks.NewServer(hfhooks.WithQueue(q), hfhooks.WithObserver(m), hfhooks.WithMetrics(m))
+	// docs:end
+	if err := srv.Run(ctx); err != nil {
+		log.Print(err)
+	}
+}
+
+// alert stands for a way to tell someone.
+func alert(ctx context.Context, format string, args ...any) error {
+	slog.ErrorContext(ctx, fmt.Sprintf(format, args...))
+	return nil
+}
+
+// A queue that tells someone when it gives up on a delivery.
+func ExampleWithGiveUp() {
+	ctx := context.Background()
+	// docs:begin give-up
+	q, err := queue.Open(ctx, "sqlite:hfhooks.db", queue.WithGiveUp(
+		func(ctx context.Context, g *hfhooks.GiveUp) error {
+			return alert(ctx, "delivery %s to %s failed after %d attempts: %s",
+				g.Delivery.ID, g.Delivery.Endpoint, g.Attempts, g.Error)
+		}))
+	// or: queue.WithGiveUp(action.ForwardOnGiveUp(action.Target{URL: alertsURL}))
+	// docs:end
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer q.Close()
 }

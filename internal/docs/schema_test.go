@@ -315,6 +315,14 @@ var probes = []probe{
 	{"hooks[].forward", "hooks: [{name: a, forward: {url: 'http://127.0.0.1/x', zzz: 1}}]"},
 	{"hooks[].comment", "hooks: [{name: a, filter: {scopes: [discussion]}, comment: {text: hi, token: hf_x, zzz: 1}}]"},
 	{"hooks[].notify", "hooks: [{name: a, notify: {slack: 'https://hooks.slack.com/x', text: hi, zzz: 1}}]"},
+	{"onGiveUp", "onGiveUp: {run: {command: [sh]}, zzz: 1}\nhooks: [{name: a, run: {command: [sh]}}]"},
+	{"onGiveUp.run", "onGiveUp: {run: {command: [sh], zzz: 1}}\nhooks: [{name: a, run: {command: [sh]}}]"},
+	{"onGiveUp.forward", "onGiveUp: {forward: {url: 'http://127.0.0.1/x', zzz: 1}}\nhooks: [{name: a, run: {command: [sh]}}]"},
+	{"onGiveUp.notify", "onGiveUp: {notify: {slack: 'https://hooks.slack.com/x', text: hi, zzz: 1}}\nhooks: [{name: a, run: {command: [sh]}}]"},
+	{"hooks[].onGiveUp", "hooks: [{name: a, run: {command: [sh]}, onGiveUp: {run: {command: [sh]}, zzz: 1}}]"},
+	{"hooks[].onGiveUp.run", "hooks: [{name: a, run: {command: [sh]}, onGiveUp: {run: {command: [sh], zzz: 1}}}]"},
+	{"hooks[].onGiveUp.forward", "hooks: [{name: a, run: {command: [sh]}, onGiveUp: {forward: {url: 'http://127.0.0.1/x', zzz: 1}}}]"},
+	{"hooks[].onGiveUp.notify", "hooks: [{name: a, run: {command: [sh]}, onGiveUp: {notify: {slack: 'https://hooks.slack.com/x', text: hi, zzz: 1}}}]"},
 }
 
 // knownKeys matches internal/config's message for an unknown key.
