@@ -102,7 +102,7 @@ func TestAccessMatrix(t *testing.T) {
 		t.Fatal(err)
 	}
 	type route struct{ method, path, secret string }
-	operatorRoutes := []route{{"GET", "/", ""}, {"GET", "/api/deliveries", ""}, {"POST", "/api/deliveries/1/retry", ""}, {"POST", "/api/test", ""}, {"GET", "/metrics", ""}}
+	operatorRoutes := []route{{"GET", "/", ""}, {"GET", "/api/deliveries", ""}, {"GET", "/api/deliveries/1", ""}, {"GET", "/deliveries/1", ""}, {"POST", "/api/deliveries/1/retry", ""}, {"POST", "/api/test", ""}, {"GET", "/metrics", ""}}
 
 	for _, mode := range []string{"space", "loopback"} {
 		t.Run(mode, func(t *testing.T) {
@@ -169,8 +169,10 @@ func TestAccessMatrix(t *testing.T) {
 				if resp, _ := do(route{"POST", "/webhooks/x", ""}); resp.StatusCode != http.StatusUnauthorized {
 					t.Errorf("%s: POST /webhooks/x without the secret = %s, want 401", p.name, resp.Status)
 				}
-				if resp, _ := do(route{"GET", "/healthz", ""}); resp.StatusCode != http.StatusOK {
-					t.Errorf("%s: GET /healthz = %s, want 200", p.name, resp.Status)
+				for _, path := range []string{"/healthz", "/readyz"} {
+					if resp, _ := do(route{"GET", path, ""}); resp.StatusCode != http.StatusOK {
+						t.Errorf("%s: GET %s = %s, want 200", p.name, path, resp.Status)
+					}
 				}
 			}
 		})
@@ -281,6 +283,7 @@ func TestAccessModes(t *testing.T) {
 		{"off: no API", []hfhooks.Option{hfhooks.WithAccess(hfhooks.AccessOff)}, "/api/deliveries", http.StatusNotFound, ""},
 		{"off: no sign-in", []hfhooks.Option{hfhooks.WithAccess(hfhooks.AccessOff), hfhooks.WithOperatorToken(opToken)}, "/signin", http.StatusNotFound, ""},
 		{"off: health", []hfhooks.Option{hfhooks.WithAccess(hfhooks.AccessOff)}, "/healthz", http.StatusOK, "ok"},
+		{"off: readiness", []hfhooks.Option{hfhooks.WithAccess(hfhooks.AccessOff)}, "/readyz", http.StatusOK, "ready"},
 		{"bad mode", []hfhooks.Option{hfhooks.WithAccess("open")}, "/", http.StatusServiceUnavailable, "access mode"},
 		{"bad operator", []hfhooks.Option{hfhooks.WithOperators("a b")}, "/api/deliveries", http.StatusServiceUnavailable, "org:NAME"},
 	} {

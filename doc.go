@@ -36,10 +36,12 @@
 // [NewServer] takes options ([WithSecret], [WithUI], [WithLogger], ...).
 // [Server.AddEndpoint] registers an endpoint, with options of its own
 // ([EndpointFilter] with a [Filter], [EndpointSecret], [EndpointTimeout],
-// [EndpointConcurrency]), checked at registration; [Server.ReplaceEndpoints]
+// [EndpointConcurrency], [EndpointDescription]), checked at registration; [Server.ReplaceEndpoints]
 // swaps the whole set, as a reload of hooks.yaml does. Besides the
-// endpoints, a Server serves a landing page, /api/deliveries, /healthz and,
-// with [WithMetrics], /metrics; [WithAccess] says who may see the page and
+// endpoints, a Server serves a landing page, /api/deliveries, the
+// delivery inspector (/deliveries/{id} and /api/deliveries/{id}, a
+// [DeliveryDetail] with each [Attempt]), /healthz, /readyz and, with
+// [WithMetrics], /metrics; [WithAccess] says who may see the page and
 // the APIs. [WithObserver] reports each request and handler run to an
 // [Observer], such as package metrics' Prometheus collectors.
 //
@@ -49,16 +51,18 @@
 // delivery whose handler fails is lost unless the Hub sends it again. With
 // [WithQueue], each accepted delivery is committed to a [Queue] before the
 // answer, and the queue's workers run the handlers, with retries: package
-// queue implements it on River, with SQLite or PostgreSQL.
+// queue implements it on River, with SQLite or PostgreSQL. A [GiveUpFunc]
+// given to the queue is told of each delivery it gives up on ([GiveUp]).
 //
 // # For queue implementers
 //
 // A queue of your own implements [Queue] and, optionally, [QueueHistory]
-// (the page and /api/deliveries list its deliveries, and re-run failed
-// ones) and [QueueHealth] (GET /healthz asks it). It runs deliveries with
+// (the page and /api/deliveries list its deliveries, show one, and re-run
+// failed ones) and [QueueHealth] (GET /healthz and GET /readyz ask it, with
+// [QueueStats]). It runs deliveries with
 // an [Executor], which a Server is ([Server.Execute]), and exchanges
-// [Receipt], [EndpointSettings], [DeliveryRecord], [HistoryQuery] and
-// [HistoryPage] with the Server; [OutputOf] reads what a handler's result
+// [Receipt], [EndpointSettings], [DeliveryRecord], [HistoryQuery],
+// [HistoryPage] and [DeliveryDetail] with the Server; [OutputOf] reads what a handler's result
 // carries for the record. They are in queue.go.
 //
 // # Testing

@@ -2,8 +2,10 @@ package hfhooks
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"strings"
-	"sync/atomic"
+	"sync"
 )
 
 // history stores the deliveries shown on the landing page and at
@@ -15,17 +17,20 @@ type history interface {
 	Record(ctx context.Context, rec DeliveryRecord) error
 	// List returns a page of the records that q selects.
 	List(ctx context.Context, q HistoryQuery) (HistoryPage, error)
+	// Get returns the delivery id, or an error wrapping
+	// ErrDeliveryNotFound.
+	Get(ctx context.Context, id string) (DeliveryDetail, error)
 }
 
 // historySize is how many requests the in-memory history keeps, and the
 // default page size of GET /api/deliveries.
 const historySize = 200
 
-// ring is a fixed-size, lock-free history: writers claim a slot with an
-// atomic counter, so recording never waits on a lock.
+// ring is a fixed-size history: the newest record overwrites the oldest.
 type ring struct {
-	next  atomic.Uint64
-	slots []atomic.Pointer[DeliveryRecord]
+	mu    sync.Mutex
+	next  uint64 // slot of the next record, modulo len(slots)
+	slots []*DeliveryRecord
 }
 
 // newMemoryHistory returns a history that keeps the last size records in
@@ -35,24 +40,28 @@ func newMemoryHistory(size int) history {
 	if size < 1 {
 		size = 1
 	}
-	return &ring{slots: make([]atomic.Pointer[DeliveryRecord], size)}
+	return &ring{slots: make([]*DeliveryRecord, size)}
 }
 
 func (r *ring) Record(_ context.Context, rec DeliveryRecord) error {
-	i := r.next.Add(1) - 1
-	r.slots[i%uint64(len(r.slots))].Store(&rec)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.slots[r.next%uint64(len(r.slots))] = &rec
+	r.next++
 	return nil
 }
 
 func (r *ring) List(_ context.Context, q HistoryQuery) (HistoryPage, error) {
-	last := r.next.Load()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	last := r.next
 	size := uint64(len(r.slots))
 	count := min(last, size)
 	limit := max(q.Limit, 1)
 	var page HistoryPage
 	started := q.Before == ""
 	for i := uint64(0); i < count; i++ {
-		rec := r.slots[(last-1-i)%size].Load()
+		rec := r.slots[(last-1-i)%size]
 		switch {
 		case rec == nil:
 			continue
@@ -68,6 +77,19 @@ func (r *ring) List(_ context.Context, q HistoryQuery) (HistoryPage, error) {
 		page.Deliveries = append(page.Deliveries, *rec)
 	}
 	return page, nil
+}
+
+func (r *ring) Get(_ context.Context, id string) (DeliveryDetail, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	last := r.next
+	size := uint64(len(r.slots))
+	for i := uint64(0); i < min(last, size); i++ {
+		if rec := r.slots[(last-1-i)%size]; rec != nil && rec.ID == id {
+			return detailOf(*rec), nil
+		}
+	}
+	return DeliveryDetail{}, fmt.Errorf("delivery %q: %w", id, ErrDeliveryNotFound)
 }
 
 // mergedHistory is the history of a server in durable mode: rejected
@@ -122,6 +144,15 @@ func (m mergedHistory) List(ctx context.Context, q HistoryQuery) (HistoryPage, e
 		page.Next = qNext + cursorSep + memNext
 	}
 	return page, nil
+}
+
+// Get looks id up in memory first: a request that did not reach the queue.
+func (m mergedHistory) Get(ctx context.Context, id string) (DeliveryDetail, error) {
+	d, err := m.mem.Get(ctx, id)
+	if errors.Is(err, ErrDeliveryNotFound) {
+		return m.queue.Get(ctx, id)
+	}
+	return d, err
 }
 
 // listUnlessDone lists one source of a merged history from its cursor.

@@ -19,6 +19,10 @@ type Observer interface {
 	// when it returns: in sync mode by the Server, in durable mode by the
 	// queue, which alone knows whether a failed run is retried.
 	ObserveRun(endpoint string, outcome RunOutcome, took time.Duration)
+	// ObserveStart is called by a queue when the handler of a delivery
+	// starts for the first time, with the time since the delivery was
+	// acknowledged (committed to the queue).
+	ObserveStart(endpoint string, waited time.Duration)
 }
 
 // RunOutcome is how one run of a handler ended.
@@ -53,3 +57,4 @@ type nopObserver struct{}
 
 func (nopObserver) ObserveRequest(string, int, time.Duration)    {}
 func (nopObserver) ObserveRun(string, RunOutcome, time.Duration) {}
+func (nopObserver) ObserveStart(string, time.Duration)           {}

@@ -20,18 +20,19 @@ import (
 	"github.com/hfhooks/hfhooks/internal/web"
 )
 
-//go:embed templates/index.html
+//go:embed templates/*.html
 var templatesFS embed.FS
 
-var pageTemplate = template.Must(template.New("index.html").Funcs(web.Funcs()).Funcs(template.FuncMap{
-	"ok": func(code int) bool { return code >= 200 && code < 300 },
+var pageTemplates = template.Must(template.New("").Funcs(web.Funcs()).Funcs(template.FuncMap{
 	"states": func(durable bool) []DeliveryState {
 		if durable {
 			return []DeliveryState{StateQueued, StateRunning, StateRetrying, StateSucceeded, StateFailed, StateRejected, StateIgnored}
 		}
 		return []DeliveryState{StateSucceeded, StateFailed, StateRejected, StateIgnored}
 	},
-}).ParseFS(templatesFS, "templates/index.html"))
+	"stateClass": stateClass,
+	"plural":     plural,
+}).ParseFS(templatesFS, "templates/*.html"))
 
 // pageDeliveries is how many recent deliveries the landing page shows.
 const pageDeliveries = 50
@@ -49,10 +50,13 @@ func (s *Server) routesMux() *http.ServeMux {
 		mux.HandleFunc("GET /{$}", s.servePage)
 	}
 	mux.HandleFunc("GET /healthz", s.serveHealth)
+	mux.HandleFunc("GET /readyz", s.serveReady)
 	if s.cfg.metrics != nil {
 		mux.Handle("GET /metrics", s.cfg.metrics)
 	}
 	mux.HandleFunc("GET /api/deliveries", s.serveDeliveries)
+	mux.HandleFunc("GET /api/deliveries/{id}", s.serveDelivery)
+	mux.HandleFunc("GET /deliveries/{id}", s.serveDeliveryPage)
 	mux.HandleFunc("POST /api/test", s.serveTest)
 	mux.HandleFunc("POST /api/deliveries/{id}/retry", s.serveRetry)
 	return mux
@@ -154,13 +158,18 @@ type pageData struct {
 	Flash      string
 	FlashOK    bool
 	Prefix     string
+	// Metrics is true when /metrics is served.
+	Metrics bool
 	// SignedInAs names who signed in: a Hub user, or the operator token.
 	SignedInAs string
 }
 
+// pageEndpoint is a row of the page's table of endpoints.
 type pageEndpoint struct {
-	Name string
-	URL  string
+	Name   string
+	URL    string
+	Filter string // the deliveries the endpoint acts on
+	Action string // what it does (EndpointDescription)
 }
 
 func (s *Server) servePage(w http.ResponseWriter, r *http.Request) {
@@ -185,27 +194,64 @@ func (s *Server) servePage(w http.ResponseWriter, r *http.Request) {
 		Next:       page.Next,
 		Kinds:      sample.Kinds(),
 		Prefix:     prefix,
+		Metrics:    s.cfg.metrics != nil,
+		SignedInAs: signedInAs(r),
 	}
-	if op, ok := signin.OperatorOf(r.Context()); ok && !op.Local {
-		data.SignedInAs = op.User
-		if op.Token {
-			data.SignedInAs = "the operator token"
-		}
-	}
+	routes := *s.routes.Load()
 	for _, name := range s.Endpoints() {
-		data.Endpoints = append(data.Endpoints, pageEndpoint{Name: name, URL: base + "/webhooks/" + name})
+		ep := routes[name]
+		data.Endpoints = append(data.Endpoints, pageEndpoint{Name: name, URL: base + "/webhooks/" + name, Filter: ep.filter.summary(), Action: ep.description})
 	}
 	if q := r.URL.Query(); q.Has("sent") {
 		data.Flash, data.FlashOK = q.Get("sent"), q.Get("ok") == "1"
 	}
+	render(w, "index.html", data)
+}
+
+// render writes the page of the template name with data.
+func render(w http.ResponseWriter, name string, data any) {
 	var buf bytes.Buffer
-	if err := pageTemplate.Execute(&buf, data); err != nil {
+	if err := pageTemplates.ExecuteTemplate(&buf, name, data); err != nil {
 		http.Error(w, "rendering page: "+err.Error(), http.StatusInternalServerError)
 		return
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Content-Security-Policy", pageCSP)
 	_, _ = buf.WriteTo(w)
+}
+
+// signedInAs names who signed in for r, as the pages show it: a Hub user,
+// or the operator token; "" in local development.
+func signedInAs(r *http.Request) string {
+	op, ok := signin.OperatorOf(r.Context())
+	switch {
+	case !ok || op.Local:
+		return ""
+	case op.Token:
+		return "the operator token"
+	}
+	return op.User
+}
+
+// stateClass is the style class of a state's badge: ok, bad, or none for
+// a state that is not final or not a failure.
+func stateClass(s DeliveryState) string {
+	switch s {
+	case StateSucceeded:
+		return "ok"
+	case StateFailed, StateRejected:
+		return "bad"
+	}
+	return ""
+}
+
+// plural returns "1 endpoint is" or "2 endpoints are": n, the noun and
+// its verb agreeing.
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun + " is"
+	}
+	return strconv.Itoa(n) + " " + noun + "s are"
 }
 
 // inProgress reports whether rec's state can still change by itself.

@@ -3,6 +3,7 @@ package hfhooks_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -69,12 +70,11 @@ func latest(t *testing.T, base string) hfhooks.DeliveryRecord {
 }
 
 // waitForRow waits until the page lists delivery id with the status code
-// and state.
+// and state, in one outcome: "accepted 202 → failed".
 func waitForRow(tab *browsertest.Tab, id string, status int, state hfhooks.DeliveryState) {
-	row := "#delivery-" + id
-	tab.WaitFor(fmt.Sprintf("delivery %s to show %d %s", id, status, state), fmt.Sprintf(
-		`document.querySelector(%q)?.innerText.trim() === %q && document.querySelector(%q)?.innerText.trim().startsWith(%q)`,
-		row+" td.status", fmt.Sprint(status), row+" td.state", string(state)))
+	want := fmt.Sprintf("%s %d → %s", strings.ToLower(http.StatusText(status)), status, state)
+	tab.WaitFor(fmt.Sprintf("delivery %s to show %q", id, want), fmt.Sprintf(
+		`document.querySelector(%q)?.innerText.trim().startsWith(%q)`, "#delivery-"+id+" td.outcome", want))
 }
 
 // noSecret fails the test when the page, as shown or as served, holds the
@@ -191,4 +191,61 @@ func TestPageInBrowserDurable(t *testing.T) {
 	if rec := latest(t, base); rec.ID != failed.ID || rec.Attempts != 3 {
 		t.Errorf("after the re-run: %+v, want delivery %s with 3 attempts", rec, failed.ID)
 	}
+}
+
+func TestDeliveryInspectorInBrowser(t *testing.T) {
+	var broken atomic.Bool
+	broken.Store(true)
+	srv, base := pageReceiver(t, &broken)
+	// A handler whose error is one long word, as a URL or a stack trace
+	// may be: the deliveries table must still fit the window.
+	long := strings.Repeat("traceback-without-spaces/", 20)
+	if err := srv.AddEndpoint("long-error", func(context.Context, *hfhooks.Delivery) (any, error) {
+		return nil, errors.New(long)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"long-error", "retrain"} {
+		resp, err := hubtest.Send(t.Context(), base+"/webhooks/"+name, pageSecret, hubtest.Event{Kind: "repo.content", Repo: "dataset:acme/product-reviews"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	failed := latest(t, base)
+
+	tab := browsertest.Open(t, base+"/")
+	waitForRow(tab, failed.ID, http.StatusBadGateway, hfhooks.StateFailed)
+	// Neither the page nor, on a laptop, the deliveries table is wider than
+	// the window (on a phone the table stacks into cards).
+	for _, v := range []browsertest.Viewport{browsertest.Phone, browsertest.Laptop} {
+		tab.SetViewport(v)
+		if w := browsertest.Eval[int64](tab, `document.documentElement.scrollWidth`); w > v.Width {
+			t.Errorf("at %s width (%d px) the page is %d px wide", v.Name, v.Width, w)
+		}
+		if over := browsertest.Eval[string](tab, `[...document.querySelectorAll(".table")].filter(el => el.scrollWidth > el.clientWidth).map(el => el.scrollWidth + " > " + el.clientWidth).join(", ")`); over != "" {
+			t.Errorf("at %s width the deliveries table scrolls sideways: %s", v.Name, over)
+		}
+	}
+
+	// The row's link opens the inspector.
+	tab.Load(chromedp.Click(chromedp.CSS("#delivery-" + failed.ID + " a")))
+	if h := tab.Text("h1"); h != "Delivery "+failed.ID {
+		t.Errorf("inspector heading = %q", h)
+	}
+	if got := tab.Text("#outcome"); !strings.HasPrefix(got, "bad gateway 502 → failed") {
+		t.Errorf("outcome = %q", got)
+	}
+	if got := tab.Text("#attempt-1"); !strings.Contains(got, "502 → failed") || !strings.Contains(got, "training cluster unreachable") {
+		t.Errorf("attempt 1 = %q", got)
+	}
+	if got := tab.Text("#payload-json"); !strings.Contains(got, `"name": "acme/product-reviews"`) {
+		t.Errorf("payload = %q", got)
+	}
+	resend := tab.Text("#resend-command")
+	if !strings.HasPrefix(resend, "curl -X POST '"+base+"/webhooks/retrain'") || !strings.Contains(resend, `"X-Webhook-Secret: $WEBHOOK_SECRET"`) {
+		t.Errorf("send-again command = %q", resend)
+	}
+	tab.CheckLayout("inspector")
+	noSecret(t, tab)
 }

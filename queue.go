@@ -2,9 +2,12 @@ package hfhooks
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/hfhooks/hfhooks/internal/redact"
 )
 
 // For queue implementers (see the package documentation): what a durable
@@ -65,13 +68,31 @@ type Executor interface {
 }
 
 // QueueHealth is implemented by a Queue that can tell whether it can take
-// deliveries (optional). When the server's queue implements it, GET
-// /healthz answers 503 {"status":"unavailable","error":...} while Health
-// returns an error.
+// deliveries, and count them (optional). When the server's queue
+// implements it, GET /healthz answers 503 {"status":"unavailable","error":...}
+// while Health returns an error, and GET /readyz reports Health and Stats
+// (see Server).
 type QueueHealth interface {
 	// Health returns an error saying why the queue cannot take deliveries,
 	// or nil.
 	Health(ctx context.Context) error
+	// Stats counts the deliveries waiting and running.
+	Stats(ctx context.Context) (QueueStats, error)
+}
+
+// QueueStats are the counts of a queue's deliveries that are not done.
+type QueueStats struct {
+	// Queued is how many wait for a worker: new deliveries, and retries
+	// that are due.
+	Queued int
+	// Scheduled is how many wait for the time of their next attempt.
+	Scheduled int
+	// Running is how many a handler is running.
+	Running int
+	// OldestAge is how long the oldest queued delivery has been due: since
+	// it was accepted, or since its retry was due. Zero when none is
+	// queued.
+	OldestAge time.Duration
 }
 
 // ErrUnknownEndpoint is returned by Execute for a delivery to an endpoint
@@ -116,6 +137,50 @@ type DeliveryRecord struct {
 	// delivery this one repeats: it was ignored, not run.
 	DuplicateOf string `json:"duplicateOf,omitempty"`
 }
+
+// DeliveryDetail is one delivery as GET /api/deliveries/{id} shows it: its
+// record, the payload the Hub sent, and each run of the handler.
+type DeliveryDetail struct {
+	Delivery DeliveryRecord `json:"delivery"`
+	// Payload is the body of the request, when it is kept: in sync mode the
+	// bodies of the last 50 requests of up to 256 KiB each, in durable mode
+	// that of every queued delivery. A queue's Get gives it as received;
+	// the Server shows it with URL query values masked, and a body that is
+	// not JSON as a JSON string.
+	Payload json.RawMessage `json:"payload,omitempty"`
+	// Attempts are the runs of the endpoint's handler, oldest first: none
+	// for a request that was rejected or ignored.
+	Attempts []Attempt `json:"attempts"`
+}
+
+// Attempt is one run of an endpoint's handler for a delivery.
+type Attempt struct {
+	// Number counts the runs from 1.
+	Number int `json:"number"`
+	// State is running, succeeded or failed (for a failed attempt of a
+	// delivery that is retried too).
+	State DeliveryState `json:"state"`
+	// StatusCode, in sync mode, is the status the request was answered
+	// with (202 for a handler that outlived the response deadline); in
+	// durable mode, where the queue answered, it is 0.
+	StatusCode int `json:"statusCode,omitempty"`
+	// Ended is when the run ended; zero while it runs.
+	Ended time.Time `json:"ended,omitzero"`
+	// Duration is how long the run took; zero when the queue does not know
+	// it (a failed run before the last: the queue keeps only its error).
+	Duration time.Duration `json:"durationNs,omitempty"`
+	Error    string        `json:"error,omitempty"`
+	// Output is what the run printed (see Outputter). The queue keeps the
+	// output of the last run only.
+	Output string `json:"output,omitempty"`
+}
+
+// Bounds of the payloads kept in memory (sync mode, and requests that did
+// not reach the queue in durable mode).
+const (
+	keptPayloads   = 50
+	maxKeptPayload = 256 << 10
+)
 
 // DeliveryState is where a delivery stands.
 type DeliveryState string
@@ -167,18 +232,21 @@ const MaxPageSize = 500
 
 // QueueHistory is implemented by a Queue that can list its deliveries and
 // run a failed one again (optional). In durable mode the server reads it
-// for GET /api/deliveries and the landing page, and serves
-// POST /api/deliveries/{id}/retry with Retry.
+// for GET /api/deliveries, GET /api/deliveries/{id} and the landing page,
+// and serves POST /api/deliveries/{id}/retry with Retry.
 type QueueHistory interface {
 	// List returns a page of the queued deliveries that q selects.
 	List(ctx context.Context, q HistoryQuery) (HistoryPage, error)
+	// Get returns the queued delivery id with its payload, as received,
+	// and its attempts, or an error wrapping ErrDeliveryNotFound.
+	Get(ctx context.Context, id string) (DeliveryDetail, error)
 	// Retry makes the failed delivery id run again, at once: one more
 	// attempt. It returns an error wrapping ErrDeliveryNotFound for an unknown id
 	// and ErrNotFailed for a delivery that has not failed.
 	Retry(ctx context.Context, id string) error
 }
 
-// Errors of QueueHistory.Retry.
+// Errors of QueueHistory.Get and QueueHistory.Retry.
 var (
 	ErrDeliveryNotFound = errors.New("no such delivery")
 	ErrNotFailed        = errors.New("delivery has not failed")
@@ -189,7 +257,8 @@ var (
 const maxOutput = 8 << 10
 
 // OutputOf returns the output carried by a handler's result or error, with
-// its end kept when it is longer than maxOutput (8 KiB).
+// URL passwords and query values masked (a command may print a URL with a
+// token), and its end kept when it is longer than maxOutput (8 KiB).
 func OutputOf(v any, err error) string {
 	var o Outputter
 	switch {
@@ -202,7 +271,7 @@ func OutputOf(v any, err error) string {
 	if o == nil {
 		return ""
 	}
-	out := o.DeliveryOutput()
+	out := redact.String(o.DeliveryOutput())
 	if len(out) > maxOutput {
 		out = "…" + out[len(out)-maxOutput:]
 	}

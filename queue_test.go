@@ -65,6 +65,17 @@ func (f *fakeQueue) List(_ context.Context, q HistoryQuery) (HistoryPage, error)
 	return page, nil
 }
 
+func (f *fakeQueue) Get(_ context.Context, id string) (DeliveryDetail, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, rec := range f.queued {
+		if rec.ID == id {
+			return DeliveryDetail{Delivery: rec, Attempts: []Attempt{}}, nil
+		}
+	}
+	return DeliveryDetail{}, fmt.Errorf("fake: %s: %w", id, ErrDeliveryNotFound)
+}
+
 func (f *fakeQueue) Retry(_ context.Context, id string) error {
 	return fmt.Errorf("fake: %s: %w", id, ErrNotFailed)
 }
@@ -188,10 +199,14 @@ func TestEnqueueTimeout(t *testing.T) {
 // healthQueue is a fakeQueue that implements QueueHealth.
 type healthQueue struct {
 	fakeQueue
-	err error
+	err      error
+	stats    QueueStats
+	statsErr error
 }
 
 func (h *healthQueue) Health(context.Context) error { return h.err }
+
+func (h *healthQueue) Stats(context.Context) (QueueStats, error) { return h.stats, h.statsErr }
 
 func TestHealthz(t *testing.T) {
 	tests := []struct {
@@ -217,6 +232,39 @@ func TestHealthz(t *testing.T) {
 			body, _ := io.ReadAll(resp.Body)
 			if resp.StatusCode != tt.code || strings.TrimSpace(string(body)) != tt.want {
 				t.Errorf("GET /healthz = %d %s; want %d %s", resp.StatusCode, body, tt.code, tt.want)
+			}
+		})
+	}
+}
+
+func TestReadyz(t *testing.T) {
+	stats := QueueStats{Queued: 3, Scheduled: 2, Running: 1, OldestAge: 1500 * time.Millisecond}
+	tests := []struct {
+		name string
+		opts []Option
+		code int
+		want string
+	}{
+		{name: "sync", code: 200, want: `{"status":"ready"}`},
+		{name: "queue without health", opts: []Option{WithQueue(&fakeQueue{})}, code: 200, want: `{"status":"ready"}`},
+		{name: "healthy queue", opts: []Option{WithQueue(&healthQueue{stats: stats})}, code: 200,
+			want: `{"status":"ready","queue":{"canCommit":true,"queued":3,"scheduled":2,"running":1,"oldestAgeSeconds":1.5}}`},
+		{name: "queue that cannot commit", opts: []Option{WithQueue(&healthQueue{err: errors.New("queue: /secret/path is locked"), stats: stats})}, code: 503,
+			want: `{"status":"unavailable","queue":{"canCommit":false,"queued":3,"scheduled":2,"running":1,"oldestAgeSeconds":1.5}}`},
+		{name: "queue that cannot count", opts: []Option{WithQueue(&healthQueue{statsErr: errors.New("queue: /secret/path: I/O error")})}, code: 503,
+			want: `{"status":"unavailable","queue":{"canCommit":true,"queued":0,"scheduled":0,"running":0,"oldestAgeSeconds":0}}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ts := newTestServer(t, tt.opts...)
+			resp, err := http.Get(ts.URL + "/readyz")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			body, _ := io.ReadAll(resp.Body)
+			if resp.StatusCode != tt.code || strings.TrimSpace(string(body)) != tt.want {
+				t.Errorf("GET /readyz = %d %s; want %d %s", resp.StatusCode, body, tt.code, tt.want)
 			}
 		})
 	}

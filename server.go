@@ -1,7 +1,6 @@
 package hfhooks
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -95,6 +94,8 @@ type endpoint struct {
 	// slots, in sync mode with a concurrency, holds a token per running
 	// handler.
 	slots chan struct{}
+	// description says what the endpoint does (EndpointDescription).
+	description string
 	// errs are the options' complaints about their values.
 	errs []error
 }
@@ -188,10 +189,13 @@ type EndpointSpec struct {
 //	POST /webhooks/<name>  the endpoints' handlers (the webhook secret)
 //	GET  /                 the landing page, or the custom UI (operators)
 //	GET  /api/deliveries   the recent deliveries, as JSON (operators)
+//	GET  /api/deliveries/{id}  one delivery with its payload and attempts (operators)
+//	GET  /deliveries/{id}  the same, as a page (operators)
 //	POST /api/deliveries/{id}/retry  re-runs a failed delivery (operators)
 //	POST /api/test         the landing page's form that sends a sample event (operators)
 //	GET  /metrics          the metrics handler, with WithMetrics (operators)
 //	GET  /healthz          a liveness check (everyone)
+//	GET  /readyz           a readiness check, with the queue's counts (everyone)
 //	/signin, /oauth/huggingface/{login,callback,logout}  signing in (everyone)
 //
 // The operators' routes need a signed-in operator or the operator token,
@@ -216,6 +220,9 @@ type Server struct {
 	// queueHistory, in durable mode with a queue that keeps a history
 	// (QueueHistory), lists and re-runs the queued deliveries.
 	queueHistory QueueHistory
+	// payloads keeps the bodies of the last requests the history holds in
+	// memory, for the delivery inspector.
+	payloads payloads
 
 	regMu  sync.Mutex                           // serializes registrations
 	routes atomic.Pointer[map[string]*endpoint] // copy-on-write: lock-free reads
@@ -482,26 +489,15 @@ func deliveries(n int) string {
 
 // writeJSON writes v as a JSON response with status code.
 func writeJSON(w http.ResponseWriter, code int, v any) {
-	buf := jsonBuffers.Get().(*bytes.Buffer)
-	defer func() {
-		if buf.Cap() <= 64<<10 { // let a rare huge answer's buffer go
-			jsonBuffers.Put(buf)
-		}
-	}()
-	buf.Reset()
-	if err := json.NewEncoder(buf).Encode(v); err != nil {
+	b, err := json.Marshal(v)
+	if err != nil {
 		code = http.StatusInternalServerError
-		buf.Reset()
-		_ = json.NewEncoder(buf).Encode(errorBody{Error: "encoding the handler's result: " + err.Error()})
+		b, _ = json.Marshal(errorBody{Error: "encoding the handler's result: " + err.Error()})
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(code)
-	_, _ = w.Write(buf.Bytes())
+	_, _ = w.Write(append(b, '\n'))
 }
-
-// jsonBuffers are the buffers writeJSON encodes into, reused across
-// requests.
-var jsonBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
 // newID returns 12 random hex digits.
 func newID() string {

@@ -450,6 +450,8 @@ func (o *recordingObserver) ObserveRun(endpoint string, outcome RunOutcome, took
 	o.runs <- fmt.Sprintf("%s %s", endpoint, outcome)
 }
 
+func (o *recordingObserver) ObserveStart(string, time.Duration) {}
+
 func TestObserver(t *testing.T) {
 	obs := &recordingObserver{runs: make(chan string, 10)}
 	metrics := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, "some_metric 1\n") })
@@ -538,7 +540,7 @@ func TestLandingPage(t *testing.T) {
 	if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") {
 		t.Fatalf("%d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
 	}
-	for _, want := range []string{ts.URL + "/webhooks/trigger_training", "1 webhook(s) are registered", "Secret: <span class=\"ok\">set", "huggingface.co/settings/webhooks", "repo.content", `name="secret"`} {
+	for _, want := range []string{ts.URL + "/webhooks/trigger_training", "1 endpoint is registered", "Secret: <span class=\"ok\">set", "huggingface.co/settings/webhooks", "repo.content", `name="secret"`} {
 		if !strings.Contains(string(page), want) {
 			t.Errorf("page lacks %q", want)
 		}

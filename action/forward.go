@@ -3,6 +3,7 @@ package action
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -137,6 +138,38 @@ func (p *poster) fail(err error) error {
 		err = ue.Err
 	}
 	return redact.Error(fmt.Errorf("%s: %w", p.what, err))
+}
+
+// GiveUpEnvelope is the JSON body that ForwardOnGiveUp POSTs.
+type GiveUpEnvelope struct {
+	// Endpoint is the endpoint the delivery was for.
+	Endpoint string `json:"endpoint"`
+	// DeliveryID is the delivery's id in the receiver's history.
+	DeliveryID string `json:"deliveryId"`
+	// Attempts is how many times its handler was started.
+	Attempts int `json:"attempts"`
+	// Error is the handler's last error (secrets redacted).
+	Error string `json:"error"`
+	// Payload is the delivery's payload (JSON, compacted).
+	Payload json.RawMessage `json:"payload"`
+}
+
+// ForwardOnGiveUp returns a GiveUpFunc that POSTs a GiveUpEnvelope for a
+// delivery a queue gave up on to t.URL, with t's headers and secret, as
+// Forward does for a delivery:
+//
+//	{"endpoint":"retrain","deliveryId":"42","attempts":10,"error":"...","payload":{...}}
+func ForwardOnGiveUp(t Target) hfhooks.GiveUpFunc {
+	send := Forward(t)
+	return func(ctx context.Context, g *hfhooks.GiveUp) error {
+		d := g.Delivery
+		body, err := json.Marshal(GiveUpEnvelope{Endpoint: d.Endpoint, DeliveryID: d.ID, Attempts: g.Attempts, Error: g.Error, Payload: d.Body})
+		if err != nil {
+			return fmt.Errorf("forward: encoding the give-up: %w", err)
+		}
+		_, err = send(ctx, &hfhooks.Delivery{ID: d.ID, Endpoint: d.Endpoint, Payload: d.Payload, Body: body, ReceivedAt: d.ReceivedAt})
+		return err
+	}
 }
 
 // excerpt quotes the start of an answer, at most maxErrorBody bytes, with

@@ -55,13 +55,54 @@ type Message struct {
 // the answer), so that a durable queue retries. A blank text posts
 // nothing: the result's Status is then "skipped".
 func Notify(m Message) hfhooks.HandlerFunc {
+	send := m.sender()
+	return func(ctx context.Context, d *hfhooks.Delivery) (any, error) {
+		res, err := send(ctx, d.Payload)
+		if err != nil {
+			return nil, err
+		}
+		return res, nil
+	}
+}
+
+// GiveUpData is what the text of NotifyOnGiveUp is rendered on: the
+// payload's fields, as for a delivery ({{.Repo.Name}}), and the give-up's.
+type GiveUpData struct {
+	*hfhooks.Payload
+	// Endpoint is the endpoint the delivery was for: {{.Endpoint}}.
+	Endpoint string
+	// DeliveryID is the delivery's id: {{.DeliveryID}}.
+	DeliveryID string
+	// Attempts is how many times its handler was started: {{.Attempts}}.
+	Attempts int
+	// Error is the handler's last error, secrets redacted: {{.Error}}.
+	Error string
+}
+
+// NotifyOnGiveUp returns a GiveUpFunc that posts m.Text, rendered on a
+// GiveUpData, for a delivery a queue gave up on, as Notify does for a
+// delivery:
+//
+//	{{.Endpoint}} gave up on {{.Repo.Name}} after {{.Attempts}} attempts: {{.Error}}
+func NotifyOnGiveUp(m Message) hfhooks.GiveUpFunc {
+	send := m.sender()
+	return func(ctx context.Context, g *hfhooks.GiveUp) error {
+		d := g.Delivery
+		_, err := send(ctx, GiveUpData{Payload: d.Payload, Endpoint: d.Endpoint, DeliveryID: d.ID, Attempts: g.Attempts, Error: g.Error})
+		return err
+	}
+}
+
+// sender returns the function that renders m.Text on data and posts it; a
+// blank text posts nothing, and the result's Status is "skipped".
+func (m Message) sender() func(ctx context.Context, data any) (*ForwardResult, error) {
 	key := "text"
 	if m.Platform == Discord {
 		key = "content"
 	}
 	p := newPoster(fmt.Sprintf("notify %s %s", m.Platform, redact.Origin(m.URL)), m.URL, http.Header{}, m.Client, m.Timeout)
-	return func(ctx context.Context, d *hfhooks.Delivery) (any, error) {
-		text, err := render(m.Text, d.Payload)
+	return func(ctx context.Context, data any) (*ForwardResult, error) {
+		text, err := render(m.Text, data)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", p.what, err)
 		}
@@ -72,11 +113,7 @@ func Notify(m Message) hfhooks.HandlerFunc {
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", p.what, err)
 		}
-		res, err := p.post(ctx, body)
-		if err != nil {
-			return nil, err
-		}
-		return res, nil
+		return p.post(ctx, body)
 	}
 }
 

@@ -143,12 +143,33 @@ var errTimeout = errors.New("timed out")
 // command's whole process group.
 func Run(cmd Command) hfhooks.HandlerFunc {
 	return func(ctx context.Context, d *hfhooks.Delivery) (any, error) {
-		return cmd.run(ctx, d)
+		return cmd.run(ctx, d, nil)
 	}
 }
 
-// run starts the command once and waits for it.
-func (c *Command) run(ctx context.Context, d *hfhooks.Delivery) (*RunResult, error) {
+// RunOnGiveUp returns a GiveUpFunc that starts cmd for a delivery a queue
+// gave up on, as Run does for the delivery, with three more environment
+// variables:
+//
+//	WEBHOOK_ENDPOINT  the endpoint the delivery was for, such as "retrain"
+//	WEBHOOK_ATTEMPTS  how many times its handler was started
+//	WEBHOOK_ERROR     the handler's last error (secrets redacted)
+//
+// A non-zero exit is an error, which the queue logs.
+func RunOnGiveUp(cmd Command) hfhooks.GiveUpFunc {
+	return func(ctx context.Context, g *hfhooks.GiveUp) error {
+		_, err := cmd.run(ctx, g.Delivery, []string{
+			"WEBHOOK_ENDPOINT=" + g.Delivery.Endpoint,
+			"WEBHOOK_ATTEMPTS=" + strconv.Itoa(g.Attempts),
+			"WEBHOOK_ERROR=" + g.Error,
+		})
+		return err
+	}
+}
+
+// run starts the command once and waits for it. extra are environment
+// variables set after the delivery's.
+func (c *Command) run(ctx context.Context, d *hfhooks.Delivery, extra []string) (*RunResult, error) {
 	if len(c.Args) == 0 {
 		return nil, &RunError{ExitCode: -1, Err: errors.New("empty command")}
 	}
@@ -172,7 +193,7 @@ func (c *Command) run(ctx context.Context, d *hfhooks.Delivery) (*RunResult, err
 	out := &tailBuffer{max: limit}
 	x := exec.CommandContext(ctx, c.Args[0], c.Args[1:]...)
 	x.Dir = c.Dir
-	x.Env = c.environ(d, payload.Name())
+	x.Env = append(c.environ(d, payload.Name()), extra...)
 	x.Stdin = payload
 	x.Stdout, x.Stderr = out, out
 	x.WaitDelay = waitDelay

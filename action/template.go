@@ -6,8 +6,6 @@ import (
 	"strings"
 	"text/template"
 	"unicode/utf8"
-
-	"github.com/hfhooks/hfhooks"
 )
 
 // ParseTemplate parses text as the text of a comment or a message: a Go
@@ -52,10 +50,11 @@ func toJSON(v any) (string, error) {
 	return strings.TrimSuffix(b.String(), "\n"), nil
 }
 
-// render executes t on p.
-func render(t *template.Template, p *hfhooks.Payload) (string, error) {
+// render executes t on data: a delivery's *hfhooks.Payload, or a
+// GiveUpData.
+func render(t *template.Template, data any) (string, error) {
 	var b strings.Builder
-	if err := t.Execute(&b, p); err != nil {
+	if err := t.Execute(&b, data); err != nil {
 		return "", fmt.Errorf("rendering the text: %w", err)
 	}
 	return b.String(), nil

@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/hfhooks/hfhooks"
-	"github.com/hfhooks/hfhooks/internal/redact"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver"
 	"github.com/riverqueue/river/rivermigrate"
@@ -31,8 +30,16 @@ type backend interface {
 	sweep(ctx context.Context, before time.Time) error
 	list(ctx context.Context, states []rivertype.JobState, limit int, before int64) (hfhooks.HistoryPage, error)
 	retry(ctx context.Context, id int64) error
+	// get returns the delivery job id, or an error wrapping
+	// hfhooks.ErrDeliveryNotFound.
+	get(ctx context.Context, id int64) (*rivertype.JobRow, error)
+	// giveUp finalizes a running delivery with fail and queues its
+	// give-up, in one transaction (see WithGiveUp).
+	giveUp(ctx context.Context, fail *riverdriver.JobSetStateIfRunningParams, args giveUpArgs) error
 	// check reports whether a transaction can be committed now.
 	check(ctx context.Context) error
+	// stats counts the deliveries waiting and running (see Queue.Stats).
+	stats(ctx context.Context) (hfhooks.QueueStats, error)
 	start(ctx context.Context) error
 	// addQueue has this process work the River queue name, with workers;
 	// removeQueue stops it, waiting for its running jobs until ctx ends.
@@ -55,6 +62,8 @@ type sqlTx interface {
 // transactions are TTx.
 type riverBackend[TTx any] struct {
 	client *river.Client[TTx]
+	driver riverdriver.Driver[TTx]
+	schema string
 	// reader, if set, is the client of history reads; else client.
 	reader *river.Client[TTx]
 	// fetchPoll, if set, is how often River looks for jobs; else 1 s.
@@ -73,6 +82,10 @@ func newRiverBackend[TTx any](ctx context.Context, q *Queue, driver riverdriver.
 	if err := river.AddWorkerSafely(workers, &worker{q: q}); err != nil {
 		return err
 	}
+	if err := river.AddWorkerSafely(workers, &giveUpWorker{q: q}); err != nil {
+		return err
+	}
+	b.driver, b.schema = driver, schema
 	riverLog := slog.New(debugHandler{q.cfg.logger.Handler()})
 	migrator, err := rivermigrate.New(driver, &rivermigrate.Config{Schema: schema, Logger: riverLog})
 	if err != nil {
@@ -94,6 +107,10 @@ func newRiverBackend[TTx any](ctx context.Context, q *Queue, driver riverdriver.
 	}); err != nil {
 		return fmt.Errorf("creating the deduplication table: %w", err)
 	}
+	queues := map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: q.cfg.workers}}
+	if q.cfg.giveUp != nil {
+		queues[giveUpQueue] = river.QueueConfig{MaxWorkers: q.cfg.workers}
+	}
 	b.client, err = river.NewClient(driver, &river.Config{
 		Logger:               riverLog,
 		MaxAttempts:          q.cfg.maxAttempts,
@@ -101,8 +118,9 @@ func newRiverBackend[TTx any](ctx context.Context, q *Queue, driver riverdriver.
 		RescueStuckJobsAfter: q.cfg.attemptTimeout + rescueMargin,
 		RetryPolicy:          q.retry,
 		// Deliveries go to their endpoint's queue, added by Queue.reconcile;
-		// the default queue holds those queued before endpoint queues were.
-		Queues:            map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: q.cfg.workers}},
+		// the default queue holds those queued before endpoint queues were;
+		// give-ups have a queue of their own.
+		Queues:            queues,
 		FetchCooldown:     10 * time.Millisecond,
 		FetchPollInterval: cmp.Or(b.fetchPoll, time.Second),
 		Schema:            schema,
@@ -311,13 +329,11 @@ func (b *riverBackend[TTx]) list(ctx context.Context, states []rivertype.JobStat
 }
 
 func (b *riverBackend[TTx]) retry(ctx context.Context, id int64) error {
-	job, err := b.client.JobGet(ctx, id)
-	switch {
-	case errors.Is(err, river.ErrNotFound) || (err == nil && job.Kind != deliveryArgs{}.Kind()):
-		return fmt.Errorf("queue: delivery %d: %w", id, hfhooks.ErrDeliveryNotFound)
-	case err != nil:
-		return fmt.Errorf("queue: delivery %d: %w", id, err)
-	case stateOf(job.State) != hfhooks.StateFailed:
+	job, err := b.get(ctx, id)
+	if err != nil {
+		return err
+	}
+	if stateOf(job.State) != hfhooks.StateFailed {
 		return fmt.Errorf("queue: delivery %d is %s: %w", id, stateOf(job.State), hfhooks.ErrNotFailed)
 	}
 	if _, err := b.client.JobRetry(ctx, id); err != nil {
@@ -372,8 +388,7 @@ func statesOf(s hfhooks.DeliveryState) []rivertype.JobState {
 
 // record is the history record of a delivery job.
 func record(job *rivertype.JobRow) hfhooks.DeliveryRecord {
-	var a deliveryArgs
-	_ = json.Unmarshal(job.EncodedArgs, &a) // a job of this kind always has these args
+	a := argsOf(job)
 	rec := hfhooks.DeliveryRecord{
 		ID:         strconv.FormatInt(job.ID, 10),
 		Time:       a.ReceivedAt,
@@ -393,9 +408,14 @@ func record(job *rivertype.JobRow) hfhooks.DeliveryRecord {
 		_ = json.Unmarshal(out, &rec.Output) // recorded by the worker as a JSON string
 	}
 	if n := len(job.Errors); n > 0 {
-		// A permanent failure is recorded through river.JobCancel, which
-		// prefixes its error.
-		rec.Error = redact.String(strings.TrimPrefix(job.Errors[n-1].Error, "JobCancelError: "))
+		rec.Error = attemptError(job.Errors[n-1])
 	}
 	return rec
+}
+
+// argsOf decodes the arguments of a delivery job.
+func argsOf(job *rivertype.JobRow) deliveryArgs {
+	var a deliveryArgs
+	_ = json.Unmarshal(job.EncodedArgs, &a) // a job of this kind always has these args
+	return a
 }

@@ -54,7 +54,15 @@
 //
 // The queue logs one line per attempt's outcome: "delivery succeeded" at
 // info, "delivery failed; will retry" at warn and "delivery failed; giving
-// up" at error. River's own lines are logged at debug.
+// up" at error; and, with a give-up hook (WithGiveUp), one line per run of
+// the hook: "give-up hook ran" at info or "give-up hook failed" at error.
+// River's own lines are logged at debug.
+//
+// # Monitoring
+//
+// Stats counts the deliveries waiting and running, for a receiver's
+// /readyz and for package metrics; WithObserver reports each attempt's
+// outcome and each delivery's wait before its first start.
 package queue
 
 import (
@@ -99,6 +107,8 @@ type config struct {
 	logger         *slog.Logger
 	schema         string
 	commitBudget   time.Duration // CommitBudget; shorter in tests
+	giveUp         hfhooks.GiveUpFunc
+	observer       hfhooks.Observer
 }
 
 // WithMaxAttempts sets how many times a delivery's handler is run before the
@@ -133,6 +143,13 @@ func WithWorkers(n int) Option { return func(c *config) { c.workers = n } }
 // WithLogger sets the logger of the queue and of River (slog.Default()).
 func WithLogger(l *slog.Logger) Option { return func(c *config) { c.logger = l } }
 
+// WithObserver makes the queue report each run of a handler, with its
+// outcome (succeeded, retried, failed for a client error, or gave up on the
+// last attempt), and the time from each delivery's acknowledgement to its
+// first start, to o: give it the server's Observer (hfhooks.WithObserver),
+// such as package metrics' collectors. By default nothing is observed.
+func WithObserver(o hfhooks.Observer) Option { return func(c *config) { c.observer = o } }
+
 // WithSchema sets the PostgreSQL schema of the queue's tables; it is created
 // if missing. It is ignored for SQLite.
 func WithSchema(name string) Option { return func(c *config) { c.schema = name } }
@@ -147,7 +164,8 @@ type Queue struct {
 	cfg   config
 	db    backend
 	retry backoff
-	exec  atomic.Pointer[hfhooks.Executor]
+	// exec runs the deliveries; set by Start before any worker runs.
+	exec hfhooks.Executor
 
 	// endpoints are the latest SetEndpoints, by name; changed signals a
 	// new set to reconcile, which runs until stopReconcile, then closes
@@ -201,6 +219,7 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*Queue, error) {
 	}
 	q := &Queue{
 		cfg:        cfg,
+		retry:      backoff{base: cfg.backoffBase, limit: cfg.backoffCap},
 		requests:   make(chan *request, maxBatch),
 		closing:    make(chan struct{}),
 		stopped:    make(chan struct{}),
@@ -411,7 +430,7 @@ func (q *Queue) Start(ctx context.Context, exec hfhooks.Executor) error {
 	if !q.started.CompareAndSwap(false, true) {
 		return errors.New("queue: already started")
 	}
-	q.exec.Store(&exec)
+	q.exec = exec
 	if err := q.db.start(ctx); err != nil {
 		return fmt.Errorf("queue: starting workers: %w", err)
 	}

@@ -425,7 +425,7 @@ func TestDuplicateDelivery(t *testing.T) {
 		if len(ignored) != 1 || ignored[0].DuplicateOf != first.ID || ignored[0].ID == first.ID || ignored[0].StatusCode != http.StatusOK {
 			t.Errorf("ignored deliveries %+v, want the repeat, a duplicate of %s", ignored, first.ID)
 		}
-		if page := get(t, d.url+"/"); !strings.Contains(page, `duplicate of <a href="#delivery-`+first.ID+`">#`+first.ID+`</a>`) {
+		if page := get(t, d.url+"/"); !strings.Contains(page, `duplicate of <a href="/deliveries/`+first.ID+`">#`+first.ID+`</a>`) {
 			t.Errorf("the page does not show the duplicate of %s:\n%s", first.ID, page)
 		}
 

@@ -3,6 +3,7 @@ package queue
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -17,6 +18,7 @@ import (
 	"github.com/gofrs/flock"
 	"github.com/hfhooks/hfhooks"
 	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver"
 	"github.com/riverqueue/river/riverdriver/riversqlite"
 	"github.com/riverqueue/river/rivertype"
 	"modernc.org/sqlite"
@@ -166,7 +168,7 @@ func openSQLiteLocked(ctx context.Context, path string, q *Queue) (*sqliteBacken
 		db.Close()
 		return nil, fmt.Errorf("queue: opening %s: %w", path, err)
 	}
-	if err := b.requeueOrphans(ctx, db, q); err != nil {
+	if err := b.requeueOrphans(ctx, q); err != nil {
 		db.Close()
 		return nil, err
 	}
@@ -283,31 +285,52 @@ const orphanError = "interrupted: the process running it stopped (crash or kill)
 
 // requeueOrphans makes the jobs left running by a dead process available
 // again, or failed if they used all their attempts, as River's rescuer would
-// do, but at once, in one statement.
-func (b *sqliteBackend) requeueOrphans(ctx context.Context, db *sql.DB, q *Queue) error {
+// do, but at once, in one statement; with a give-up hook (WithGiveUp), it
+// queues the give-ups of the deliveries that failed so, in the same
+// transaction.
+func (b *sqliteBackend) requeueOrphans(ctx context.Context, q *Queue) error {
 	now := time.Now().UTC()
 	at := now.Format(sqliteTime)
-	rows, err := db.QueryContext(ctx, `UPDATE river_job SET
-		state = CASE WHEN attempt < max_attempts THEN 'available' ELSE 'discarded' END,
-		scheduled_at = ?,
-		finalized_at = CASE WHEN attempt < max_attempts THEN NULL ELSE ? END,
-		errors = jsonb(json_insert(json(coalesce(errors, jsonb('[]'))), '$[#]',
-			json_object('at', ?, 'attempt', attempt, 'error', ?, 'trace', '')))
-		WHERE state = 'running'
-		RETURNING state`, at, at, now.Format(time.RFC3339Nano), orphanError)
-	if err != nil {
-		return fmt.Errorf("queue: requeueing the deliveries of a crash in %s: %w", b.path, err)
-	}
-	defer rows.Close()
-	requeued, failed := 0, 0
-	err = eachRow(rows, func(scan func(...any) error) error {
-		var state string
-		err := scan(&state)
-		if state == "available" {
-			requeued++
-		} else {
-			failed++
+	var requeued, failed int
+	var giveUps []river.InsertManyParams
+	err := b.inTx(ctx, func(tx *sql.Tx, stx sqlTx) error {
+		requeued, failed, giveUps = 0, 0, nil
+		err := stx.query(ctx, `UPDATE river_job SET
+			state = CASE WHEN attempt < max_attempts THEN 'available' ELSE 'discarded' END,
+			scheduled_at = ?,
+			finalized_at = CASE WHEN attempt < max_attempts THEN NULL ELSE ? END,
+			errors = jsonb(json_insert(json(coalesce(errors, jsonb('[]'))), '$[#]',
+				json_object('at', ?, 'attempt', attempt, 'error', ?, 'trace', '')))
+			WHERE state = 'running'
+			RETURNING id, kind, attempt, state, json(args)`,
+			[]any{at, at, now.Format(time.RFC3339Nano), orphanError},
+			func(scan func(...any) error) error {
+				var id int64
+				var attempt int
+				var kind, state string
+				var args []byte
+				if err := scan(&id, &kind, &attempt, &state, &args); err != nil || kind != (deliveryArgs{}).Kind() {
+					return err // a give-up interrupted by a crash is not run again
+				}
+				if state == "available" {
+					requeued++
+					return nil
+				}
+				failed++
+				var a deliveryArgs
+				if q.cfg.giveUp == nil || json.Unmarshal(args, &a) != nil {
+					return nil
+				}
+				giveUps = append(giveUps, river.InsertManyParams{
+					Args:       giveUpArgs{Delivery: a, DeliveryID: id, Attempts: attempt, Error: orphanError},
+					InsertOpts: giveUpOpts,
+				})
+				return nil
+			})
+		if err != nil || len(giveUps) == 0 {
+			return err
 		}
+		_, err = b.client.InsertManyTx(ctx, tx, giveUps)
 		return err
 	})
 	if err != nil {
@@ -354,6 +377,15 @@ func (b *sqliteBackend) insert(ctx context.Context, reqs []*request, now time.Ti
 	default: // the checkpointer is already due
 	}
 	return r, nil
+}
+
+// giveUp records a give-up, then wakes the workers of give-ups.
+func (b *sqliteBackend) giveUp(ctx context.Context, fail *riverdriver.JobSetStateIfRunningParams, args giveUpArgs) error {
+	if err := b.riverBackend.giveUp(ctx, fail, args); err != nil {
+		return err
+	}
+	b.wake.wake(giveUpQueue)
+	return nil
 }
 
 func (b *sqliteBackend) check(ctx context.Context) error {

@@ -161,7 +161,8 @@ func TestSQLiteLockedFailsFastThenRecovers(t *testing.T) {
 // TestSQLiteOrphansRunAtOnce leaves a job running in the file, as a process
 // killed under it does: the next Open makes it available at once (River's
 // rescuer would wait for the attempt timeout and its own interval), and logs
-// it; a job that had used its attempts is kept as failed.
+// it; a job that had used its attempts is kept as failed, and its give-up
+// hook runs.
 func TestSQLiteOrphansRunAtOnce(t *testing.T) {
 	t.Parallel()
 	path := filepath.Join(t.TempDir(), "hfhooks.db")
@@ -185,7 +186,8 @@ func TestSQLiteOrphansRunAtOnce(t *testing.T) {
 	var mu sync.Mutex
 	logger := slog.New(slog.NewTextHandler(lockedWriter{&mu, &logs}, nil))
 	ran := make(chan string, 2)
-	q = openSQLiteFile(t, path, WithLogger(logger), WithAttemptTimeout(time.Hour))
+	hook, gaveUp := giveUps(nil)
+	q = openSQLiteFile(t, path, WithLogger(logger), WithAttemptTimeout(time.Hour), WithGiveUp(hook))
 	d := startDurable(t, q, map[string]hfhooks.HandlerFunc{"hook": func(_ context.Context, d *hfhooks.Delivery) (any, error) {
 		ran <- d.ID
 		return nil, nil
@@ -201,6 +203,14 @@ func TestSQLiteOrphansRunAtOnce(t *testing.T) {
 	}
 	if last := page.Deliveries[0]; last.State != hfhooks.StateFailed || last.Error != orphanError {
 		t.Errorf("the delivery interrupted in its last attempt = %+v, want failed with %q", last, orphanError)
+	}
+	select {
+	case g := <-gaveUp:
+		if g.Delivery.ID != page.Deliveries[0].ID || g.Attempts != 3 || g.Error != orphanError {
+			t.Errorf("give-up = %+v, %d attempts, %q; want delivery %s", g.Delivery, g.Attempts, g.Error, page.Deliveries[0].ID)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the give-up hook of the interrupted delivery did not run")
 	}
 	mu.Lock()
 	defer mu.Unlock()

@@ -104,14 +104,18 @@ func (w *worker) Work(ctx context.Context, job *river.Job[deliveryArgs]) error {
 		log.Error("delivery failed; giving up", "attempts", job.Attempt, "err", redact.Error(err))
 		return river.JobCancel(err)
 	}
-	exec := w.q.exec.Load()
-	if exec == nil {
-		return errors.New("queue: no executor") // cannot happen: Start sets it first
+	obs := w.q.cfg.observer
+	if obs != nil && job.Attempt == 1 {
+		obs.ObserveStart(job.Args.Endpoint, time.Since(job.CreatedAt))
 	}
 	start := time.Now()
-	v, err := (*exec).Execute(ctx, d)
+	v, err := w.q.exec.Execute(ctx, d)
 	took := time.Since(start)
-	if out := hfhooks.OutputOf(v, err); out != "" {
+	if obs != nil {
+		obs.ObserveRun(job.Args.Endpoint, outcomeOf(err, job), took)
+	}
+	out := hfhooks.OutputOf(v, err)
+	if out != "" {
 		if rerr := river.RecordOutput(ctx, out); rerr != nil {
 			log.Warn("recording a delivery's output", "err", rerr)
 		}
@@ -122,14 +126,29 @@ func (w *worker) Work(ctx context.Context, job *river.Job[deliveryArgs]) error {
 		return nil
 	case permanent(err):
 		log.Error("delivery failed; giving up", "attempts", job.Attempt, "err", redact.Error(err))
+		w.giveUp(ctx, job, rivertype.JobStateCancelled, out, err)
 		return river.JobCancel(err)
 	case job.Attempt >= job.MaxAttempts:
 		log.Error("delivery failed; giving up", "attempts", job.Attempt, "err", redact.Error(err))
+		w.giveUp(ctx, job, rivertype.JobStateDiscarded, out, err)
 	default:
 		log.Warn("delivery failed; will retry", "attempt", job.Attempt, "max_attempts", job.MaxAttempts,
 			"err", redact.Error(err), "next_retry", w.q.retry.NextRetry(job.JobRow).Round(time.Millisecond))
 	}
 	return err
+}
+
+// outcomeOf is the outcome of an attempt of job that returned err.
+func outcomeOf(err error, job *river.Job[deliveryArgs]) hfhooks.RunOutcome {
+	switch {
+	case err == nil:
+		return hfhooks.RunSucceeded
+	case permanent(err):
+		return hfhooks.RunFailed
+	case job.Attempt >= job.MaxAttempts:
+		return hfhooks.RunGaveUp
+	}
+	return hfhooks.RunRetried
 }
 
 // permanent reports whether err says that retrying cannot help.

@@ -95,6 +95,7 @@ func newRootCmd(s *ioStreams) *cobra.Command {
 		newHubCmd(s),
 		newRelayCmd(s),
 		newListenCmd(s),
+		newDeliveriesCmd(s),
 		newVersionCmd(s),
 	)
 	root.InitDefaultCompletionCmd()

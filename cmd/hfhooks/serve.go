@@ -9,6 +9,7 @@ import (
 	"os/signal"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -113,7 +114,7 @@ hf_oauth: true in its README metadata; the Space's owner by default, others
 with --allow NAME or --allow org:NAME), or with the operator token
 (HFHOOKS_UI_TOKEN, or --ui-token), which scripts and Prometheus send as
 "Authorization: Bearer TOKEN". --ui public opens them to everyone, --ui off
-serves only the endpoints and /healthz.
+serves only the endpoints, /healthz and /readyz.
 
 The server listens on 127.0.0.1:7860, or 0.0.0.0:7860 on a Space (SPACE_ID
 set), unless --addr says otherwise. It stops gracefully on SIGINT or SIGTERM,
@@ -214,21 +215,33 @@ func runServe(ctx context.Context, opts *serveOptions) error {
 		hfhooks.WithOperatorToken(opts.uiToken),
 		hfhooks.WithSessionKey(opts.sessionKey),
 	}
+	// current is the config in service, which reloads replace.
+	var current atomic.Pointer[config.Config]
+	current.Store(cfg)
 	if opts.queue != "none" {
 		window := opts.dedupWindow
 		if cfg != nil && !opts.dedupSet {
 			window = cfg.DedupWindow
 		}
-		q, err := queue.Open(ctx, opts.queue,
+		qOpts := []queue.Option{
 			queue.WithMaxAttempts(opts.maxAttempts),
 			queue.WithAttemptTimeout(opts.attemptTimeout),
 			queue.WithBackoff(opts.retryBackoff, queue.DefaultBackoffCap),
 			queue.WithDedupWindow(window),
-			queue.WithLogger(logger))
+			queue.WithLogger(logger),
+			queue.WithObserver(m),
+		}
+		if cfg != nil {
+			qOpts = append(qOpts, queue.WithGiveUp(func(ctx context.Context, g *hfhooks.GiveUp) error {
+				return current.Load().GiveUp(ctx, g)
+			}))
+		}
+		q, err := queue.Open(ctx, opts.queue, qOpts...)
 		if err != nil {
 			return err
 		}
 		defer q.Close()
+		m.CollectQueue(q)
 		srvOpts = append(srvOpts, hfhooks.WithQueue(q))
 	}
 	srv := hfhooks.NewServer(srvOpts...)
@@ -241,7 +254,7 @@ func runServe(ctx context.Context, opts *serveOptions) error {
 		defer signal.Stop(sig)
 		ctx, cancel := context.WithCancel(ctx)
 		defer cancel()
-		go reloadOnSignal(ctx, opts.config, sig, srv, logger)
+		go reloadOnSignal(ctx, opts.config, sig, srv, &current, logger)
 	} else if err := srv.AddEndpoint(inboxEndpoint, inbox); err != nil {
 		return err
 	}
@@ -277,7 +290,7 @@ func endpointsOf(cfg *config.Config, logger *slog.Logger) []hfhooks.EndpointSpec
 			r.Logger = logger.With("endpoint", h.Name)
 			h.Handler = action.Comment(r)
 		}
-		opts := []hfhooks.EndpointOption{hfhooks.EndpointFilter(h.Filter)}
+		opts := []hfhooks.EndpointOption{hfhooks.EndpointFilter(h.Filter), hfhooks.EndpointDescription(describeHook(h))}
 		if h.Secret != "" {
 			opts = append(opts, hfhooks.EndpointSecret(h.Secret))
 		}
@@ -292,6 +305,25 @@ func endpointsOf(cfg *config.Config, logger *slog.Logger) []hfhooks.EndpointSpec
 	return hooks
 }
 
+// describeHook says what a hook does, for the landing page: its command as
+// written in the file, or where it posts with the URL's path hidden (a
+// chat's incoming webhook carries its secret there).
+func describeHook(h config.Hook) string {
+	switch {
+	case h.Run != nil:
+		return "run: " + redact.String(strings.Join(h.Run.Args, " "))
+	case h.Forward != nil:
+		return "forward: " + redact.Origin(h.Forward.URL)
+	case h.Comment != nil && h.Comment.Status != "":
+		return "comment on the discussion, and set it " + string(h.Comment.Status)
+	case h.Comment != nil:
+		return "comment on the discussion"
+	case h.Notify != nil:
+		return "notify: " + redact.Origin(h.Notify.URL) + " (" + string(h.Notify.Platform) + ")"
+	}
+	return ""
+}
+
 // hookNames lists the names of the config's hooks, comma-separated.
 func hookNames(cfg *config.Config) string {
 	names := make([]string, len(cfg.Hooks))
@@ -302,10 +334,10 @@ func hookNames(cfg *config.Config) string {
 }
 
 // reloadOnSignal reloads the config file at path each time a signal comes
-// on sig, until ctx ends. A file that fails validation is refused, and the
-// hooks in service stay; deliveries in flight finish with the hooks they
-// started on.
-func reloadOnSignal(ctx context.Context, path string, sig <-chan os.Signal, srv *hfhooks.Server, logger *slog.Logger) {
+// on sig, until ctx ends, and stores it in current. A file that fails
+// validation is refused, and the hooks in service stay; deliveries in
+// flight finish with the hooks they started on.
+func reloadOnSignal(ctx context.Context, path string, sig <-chan os.Signal, srv *hfhooks.Server, current *atomic.Pointer[config.Config], logger *slog.Logger) {
 	for {
 		select {
 		case <-ctx.Done():
@@ -320,6 +352,7 @@ func reloadOnSignal(ctx context.Context, path string, sig <-chan os.Signal, srv 
 			logger.Error("reload refused; the current hooks stay", "config", path, "err", redact.Error(err))
 			continue
 		}
+		current.Store(cfg)
 		logger.Info("reloaded", "config", path, "hooks", hookNames(cfg))
 	}
 }

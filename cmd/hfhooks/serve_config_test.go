@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -198,6 +199,29 @@ hooks:
 	if strings.Contains(logs.String(), "file-secret") || strings.Contains(logs.String(), "bot-secret") {
 		t.Error("a secret appears in the logs")
 	}
+
+	// The page's table of endpoints shows each hook's filter and action:
+	// a forward by its host only, since its path may be a secret.
+	resp, err = http.Get(base + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	page := string(b)
+	for _, want := range []string{
+		`<td class="filter" data-label="Acts on">scopes: repo.content; repoTypes: dataset; refs: refs/heads/main</td>`,
+		`<code>run: sh -c echo &#34;$WEBHOOK_REPO_ID`,
+		`<code>forward: ` + target.URL + `/xxxxx</code>`,
+		`<td class="filter" data-label="Acts on">every delivery</td>`,
+	} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the page lacks %s", want)
+		}
+	}
+	if strings.Contains(page, target.URL+"/hook") {
+		t.Error("the page shows the forward target's path")
+	}
 }
 
 // TestServeConfigReload runs "hfhooks serve --config" as a process and
@@ -263,5 +287,55 @@ hooks:
 	case <-p.exited:
 		t.Fatalf("SIGHUP stopped the process:\n%s", p.stderr)
 	default:
+	}
+}
+
+// TestServeConfigOnGiveUp: a hook that gives up runs its onGiveUp once,
+// with the delivery's environment, its endpoint, attempts and last error;
+// a hook without one uses the file's, a forward of the envelope.
+func TestServeConfigOnGiveUp(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	alerts := make(chan []byte, 4)
+	target := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		alerts <- b
+	}))
+	defer target.Close()
+	writeConfig(t, dir, `
+secret: file-secret
+onGiveUp:
+  forward: {url: "`+target.URL+`/alerts"}
+hooks:
+  - name: train
+    run: {command: [sh, -c, 'echo "out of memory"; exit 3']}
+    onGiveUp:
+      run: {command: [sh, -c, 'echo "$WEBHOOK_ENDPOINT $WEBHOOK_ATTEMPTS $WEBHOOK_ERROR $WEBHOOK_REPO_ID" >> gave-up.txt']}
+  - name: mirror
+    forward: {url: "http://127.0.0.1:1/down"}
+`)
+	base, _, _ := startServe(t, "--config", "hooks.yaml", "--queue", "sqlite:"+filepath.Join(dir, "q.db"), "--max-attempts", "2", "--retry-backoff", "10ms")
+	for _, hook := range []string{"train", "mirror"} {
+		if code, out := trigger(t, "repo.content", "--url", base+"/webhooks/"+hook, "--secret", "file-secret", "--repo", "model:acme/bert"); code != exitOK {
+			t.Fatalf("%s: exit %d %s", hook, code, out)
+		}
+	}
+	eventually(t, "the train hook's onGiveUp", func() bool { return readFile("gave-up.txt") != "" })
+	if got := readFile("gave-up.txt"); got != "train 2 sh: exited with code 3 acme/bert\n" {
+		t.Errorf("onGiveUp run wrote %q", got)
+	}
+	select {
+	case b := <-alerts:
+		var env struct {
+			Endpoint, DeliveryID, Error string
+			Attempts                    int
+			Payload                     struct{ Repo struct{ Name string } }
+		}
+		if err := json.Unmarshal(b, &env); err != nil || env.Endpoint != "mirror" || env.Attempts != 2 || env.DeliveryID == "" ||
+			!strings.Contains(env.Error, "127.0.0.1:1") || env.Payload.Repo.Name != "acme/bert" {
+			t.Errorf("envelope %s (%v)", b, err)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("the file's onGiveUp did not forward")
 	}
 }

@@ -79,10 +79,15 @@ type outputFlags struct {
 // add registers the output flags on cmd, with format the default of
 // --format.
 func (o *outputFlags) add(cmd *cobra.Command, format string) {
+	o.addFormat(cmd, format)
+	cmd.Flags().BoolVar(&o.ShowSecret, "show-secret", false, "print secrets, and the password and query values of webhook URLs, instead of masking them")
+}
+
+// addFormat adds --format, with format as its default, and -q/--quiet.
+func (o *outputFlags) addFormat(cmd *cobra.Command, format string) {
 	cmd.Flags().StringVar(&o.Format, "format", format, "output format: table, json or quiet (ids only)")
 	_ = cmd.RegisterFlagCompletionFunc("format", cobra.FixedCompletions([]string{formatTable, formatJSON, formatQuiet}, cobra.ShellCompDirectiveNoFileComp))
 	cmd.Flags().BoolVarP(&o.Quiet, "quiet", "q", false, "print ids only (--format quiet)")
-	cmd.Flags().BoolVar(&o.ShowSecret, "show-secret", false, "print secrets, and the password and query values of webhook URLs, instead of masking them")
 }
 
 // check rejects an unknown format, or --quiet with another format, as a

@@ -27,6 +27,9 @@ type templateKey struct {
 	key  string // "comment.text", "notify.text"
 	node *yaml.Node
 	tpl  *template.Template
+	// giveUp is true for the template of an onGiveUp, executed on an
+	// action.GiveUpData rather than on the payload.
+	giveUp bool
 }
 
 // reply decodes a comment action. It returns the text's template, to be
@@ -174,19 +177,19 @@ func (d *decoder) templateError(n *yaml.Node, key string, err error, event strin
 	if event != "" {
 		msg += " (on a sample " + event + " event)"
 	}
-	d.errs = append(d.errs, &Error{File: d.file, Line: line, Hook: d.hook, Key: key, Err: errors.New(msg)})
+	d.errs = append(d.errs, &Error{File: d.file, Line: line, Hook: d.hook, Key: d.within + key, Err: errors.New(msg)})
 }
 
 // checkTemplates executes each template on a sample of every kind of event
-// f can let through, so that a misspelt field, or one the event does not
+// f can let through (key is the action's key), so that a misspelt field, or one the event does not
 // have, is an error before anything starts. The repos and refs of f are
 // left out: they do not change what a payload holds. With needDiscussion,
 // an event without a discussion is an error too.
-func (d *decoder) checkTemplates(f hfhooks.Filter, action *yaml.Node, needDiscussion bool, templates ...*templateKey) {
+func (d *decoder) checkTemplates(f hfhooks.Filter, key *yaml.Node, needDiscussion bool, templates ...*templateKey) {
 	f.Repos, f.Refs = nil, nil
 	events, err := samples()
 	if err != nil {
-		d.errorf(action, "", "building the sample events to check the templates on: %w", err)
+		d.errorf(key, "", "building the sample events to check the templates on: %w", err)
 		return
 	}
 	reported := map[string]bool{}
@@ -196,13 +199,17 @@ func (d *decoder) checkTemplates(f hfhooks.Filter, action *yaml.Node, needDiscus
 		}
 		if needDiscussion && ev.payload.Discussion == nil && !reported["discussion"] {
 			reported["discussion"] = true
-			d.errorf(action, "comment", "the filter lets %s events through, which have no discussion to comment on: add filter.scopes: [discussion]", ev.kind)
+			d.errorf(key, "comment", "the filter lets %s events through, which have no discussion to comment on: add filter.scopes: [discussion]", ev.kind)
 		}
 		for _, t := range templates {
 			if t == nil || reported[t.key] {
 				continue
 			}
-			if err := t.tpl.Execute(io.Discard, ev.payload); err != nil {
+			var data any = ev.payload
+			if t.giveUp {
+				data = action.GiveUpData{Payload: ev.payload, Endpoint: "hook", DeliveryID: "1", Attempts: 1, Error: "exited with code 1"}
+			}
+			if err := t.tpl.Execute(io.Discard, data); err != nil {
 				reported[t.key] = true
 				d.templateError(t.node, t.key, err, ev.name)
 			}

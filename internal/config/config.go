@@ -9,6 +9,7 @@ package config
 
 import (
 	"cmp"
+	"context"
 	"errors"
 	"fmt"
 	"maps"
@@ -45,6 +46,30 @@ type Config struct {
 	// webhook id and body) is not run. Zero, the default, runs every
 	// delivery.
 	DedupWindow time.Duration
+	// OnGiveUp is the file's onGiveUp, for hooks without their own; nil
+	// when not set.
+	OnGiveUp *GiveUpAction
+}
+
+// Action is what a hook, or an onGiveUp, does: exactly one field is set.
+type Action struct {
+	// Run is the command, when the action is run.
+	Run *action.Command
+	// Forward is the target, when the action is forward.
+	Forward *action.Target
+	// Comment is the reply, when the action is comment (not in an
+	// onGiveUp).
+	Comment *action.Reply
+	// Notify is the message, when the action is notify.
+	Notify *action.Message
+}
+
+// GiveUpAction is an onGiveUp: an action run once for each delivery that a
+// durable queue gives up on.
+type GiveUpAction struct {
+	Action
+	// Handler carries out the action.
+	Handler hfhooks.GiveUpFunc
 }
 
 // Hook is one hook of the file, served at /webhooks/<Name>.
@@ -57,14 +82,11 @@ type Hook struct {
 	// Filter selects the deliveries the hook acts on; the others are to be
 	// answered 200 {"status":"ignored"}.
 	Filter hfhooks.Filter
-	// Run is the hook's command, when its action is run.
-	Run *action.Command
-	// Forward is the hook's target, when its action is forward.
-	Forward *action.Target
-	// Comment is the hook's reply, when its action is comment.
-	Comment *action.Reply
-	// Notify is the hook's message, when its action is notify.
-	Notify *action.Message
+	// Action is the hook's action.
+	Action
+	// OnGiveUp is the hook's onGiveUp, else the file's; nil when neither
+	// is set.
+	OnGiveUp *GiveUpAction
 	// Timeout bounds one run of the action: run.timeout, forward.timeout or
 	// notify.timeout (action.DefaultForwardTimeout when not set, and for a
 	// comment). Zero (a command without a timeout) leaves it to the queue's
@@ -151,8 +173,26 @@ func Parse(name string, data []byte) (*Config, error) {
 			h.Handler = action.Notify(*h.Notify)
 			h.Timeout = cmp.Or(h.Notify.Timeout, action.DefaultForwardTimeout)
 		}
+		if h.OnGiveUp == nil {
+			h.OnGiveUp = cfg.OnGiveUp
+		}
 	}
 	return cfg, nil
+}
+
+// GiveUp runs the onGiveUp of the hook that g's delivery was for (its own,
+// else the file's), or the file's for a hook that is no longer in the file;
+// it does nothing when there is none. It is the give-up hook of the queue
+// (queue.WithGiveUp) of "hfhooks serve --config".
+func (c *Config) GiveUp(ctx context.Context, g *hfhooks.GiveUp) error {
+	on := c.OnGiveUp
+	if i := slices.IndexFunc(c.Hooks, func(h Hook) bool { return h.Name == g.Delivery.Endpoint }); i >= 0 {
+		on = c.Hooks[i].OnGiveUp
+	}
+	if on == nil {
+		return nil
+	}
+	return on.Handler(ctx, g)
 }
 
 // decoder walks the YAML nodes of a file and collects its problems.
@@ -160,11 +200,13 @@ type decoder struct {
 	file string
 	dir  string // the file's directory, base of relative paths
 	hook string // the hook being decoded, for Error.Hook
-	errs []*Error
+	// within prefixes Error.Key: "onGiveUp." while an onGiveUp is decoded.
+	within string
+	errs   []*Error
 }
 
 func (d *decoder) errorf(n *yaml.Node, key, format string, args ...any) {
-	d.errs = append(d.errs, &Error{File: d.file, Line: n.Line, Hook: d.hook, Key: key, Err: fmt.Errorf(format, args...)})
+	d.errs = append(d.errs, &Error{File: d.file, Line: n.Line, Hook: d.hook, Key: strings.TrimSuffix(d.within+key, "."), Err: fmt.Errorf(format, args...)})
 }
 
 // yamlError matches the position in the parser's errors.
@@ -186,10 +228,11 @@ func (d *decoder) config(data []byte) *Config {
 		return nil
 	}
 	cfg := &Config{}
-	var secret, hooks *yaml.Node
+	var secret, hooks, onGiveUp *yaml.Node
 	d.fields(doc.Content[0], "", map[string]func(*yaml.Node){
 		"secret":      func(n *yaml.Node) { secret = n },
 		"hooks":       func(n *yaml.Node) { hooks = n },
+		"onGiveUp":    func(n *yaml.Node) { onGiveUp = n },
 		"dedupWindow": func(n *yaml.Node) { cfg.DedupWindow = d.window(n, "dedupWindow") },
 		"allow": func(n *yaml.Node) {
 			for _, item := range d.list(n, "allow", func(string) {}) {
@@ -204,6 +247,9 @@ func (d *decoder) config(data []byte) *Config {
 	// The file's secret first: hooks without one of their own use it.
 	if secret != nil {
 		cfg.Secret, _ = d.expanded(secret, "secret")
+	}
+	if onGiveUp != nil {
+		cfg.OnGiveUp = d.onGiveUp(onGiveUp, cfg.Secret, hfhooks.Filter{})
 	}
 	if hooks == nil {
 		d.errorf(doc.Content[0], "hooks", "missing: list the hooks")
@@ -239,20 +285,8 @@ func (d *decoder) decodeHook(i int, n *yaml.Node, fileSecret string) Hook {
 	n = resolve(n)
 	h := Hook{Line: n.Line}
 	d.hook = "hook " + strconv.Itoa(i+1)
-	var passSecret *yaml.Node
-	var first *yaml.Node  // the key of the first action
-	var text *templateKey // the template of a comment or notify
-	var needDiscussion bool
-	setAction := func(key string, decode func(*yaml.Node)) func(*yaml.Node) {
-		return func(v *yaml.Node) {
-			if first != nil {
-				d.errorf(v, key, "a hook has one action, and this one already has %s (line %d)", first.Value, first.Line)
-				return
-			}
-			first, _ = lookup(n, key)
-			decode(v)
-		}
-	}
+	var st actionState
+	var onGiveUp *yaml.Node
 	// The name first, so that errors name the hook.
 	_, nameNode := lookup(n, "name")
 	if nameNode != nil {
@@ -265,43 +299,113 @@ func (d *decoder) decodeHook(i int, n *yaml.Node, fileSecret string) Hook {
 			}
 		}
 	}
-	ok := d.fields(n, "", map[string]func(*yaml.Node){
-		"name":   func(*yaml.Node) {}, // decoded above
-		"secret": func(v *yaml.Node) { h.Secret, _ = d.expanded(v, "secret") },
-		"filter": func(v *yaml.Node) { h.Filter = d.filter(v) },
-		"run": setAction("run", func(v *yaml.Node) {
-			h.Run, passSecret = d.command(v, &h)
-		}),
-		"forward": setAction("forward", func(v *yaml.Node) { h.Forward = d.target(v) }),
-		// The bots' actions: their templates are checked below, once the
-		// filter is known.
-		"comment": setAction("comment", func(v *yaml.Node) {
-			h.Comment, text = d.reply(v)
-			needDiscussion = true
-		}),
-		"notify": setAction("notify", func(v *yaml.Node) { h.Notify, text = d.message(v) }),
-	})
-	if !ok {
+	fields := d.actions(n, &h.Action, &st)
+	fields["name"] = func(*yaml.Node) {} // decoded above
+	fields["secret"] = func(v *yaml.Node) { h.Secret, _ = d.expanded(v, "secret") }
+	fields["filter"] = func(v *yaml.Node) { h.Filter = d.filter(v) }
+	fields["onGiveUp"] = func(v *yaml.Node) { onGiveUp = v }
+	if !d.fields(n, "", fields) {
 		return Hook{}
 	}
 	if nameNode == nil {
 		d.errorf(n, "name", "missing: every hook needs a name, which gives its path /webhooks/<name>")
 	}
-	if first == nil {
-		d.errorf(n, "", "no action: add run, forward, comment or notify")
-	} else if text != nil || needDiscussion {
-		d.checkTemplates(h.Filter, first, needDiscussion, text)
-	}
 	if h.Secret == "" {
 		h.Secret = fileSecret
 	}
-	if passSecret != nil && h.Run != nil {
-		if h.Secret == "" {
-			d.errorf(passSecret, "run.passSecret", "there is no secret to pass: set secret on the hook or at the top of the file")
-		}
-		h.Run.Secret = h.Secret
+	h.Concurrency = st.concurrency
+	st.check(d, n, &h.Action, h.Secret, h.Filter, "run, forward, comment or notify")
+	if onGiveUp != nil {
+		h.OnGiveUp = d.onGiveUp(onGiveUp, h.Secret, h.Filter)
 	}
 	return h
+}
+
+// actionState is what decoding the action of a mapping finds besides the
+// action itself.
+type actionState struct {
+	first          *yaml.Node   // the key of the action
+	passSecret     *yaml.Node   // run.passSecret, when it is true
+	concurrency    int          // run.concurrency
+	text           *templateKey // the template of a comment or notify
+	needDiscussion bool         // a comment needs a discussion to comment on
+}
+
+// actions returns the decoders of the action keys of mapping n (run,
+// forward, comment, notify) into a, and what else they find into st. A
+// mapping has one action.
+func (d *decoder) actions(n *yaml.Node, a *Action, st *actionState) map[string]func(*yaml.Node) {
+	one := func(key string, decode func(*yaml.Node)) func(*yaml.Node) {
+		return func(v *yaml.Node) {
+			if st.first != nil {
+				d.errorf(v, key, "a hook has one action, and this one already has %s (line %d)", st.first.Value, st.first.Line)
+				return
+			}
+			st.first, _ = lookup(n, key)
+			decode(v)
+		}
+	}
+	return map[string]func(*yaml.Node){
+		"run":     one("run", func(v *yaml.Node) { a.Run, st.passSecret = d.command(v, &st.concurrency) }),
+		"forward": one("forward", func(v *yaml.Node) { a.Forward = d.target(v) }),
+		// The bots' actions: their templates are checked by check, once
+		// the filter is known.
+		"comment": one("comment", func(v *yaml.Node) {
+			a.Comment, st.text = d.reply(v)
+			st.needDiscussion = true
+		}),
+		"notify": one("notify", func(v *yaml.Node) { a.Notify, st.text = d.message(v) }),
+	}
+}
+
+// check reports a mapping n without an action (choices names the actions
+// it may have), checks the templates of a on samples of the events f lets
+// through, and passes secret to a command that asked for it.
+func (st *actionState) check(d *decoder, n *yaml.Node, a *Action, secret string, f hfhooks.Filter, choices string) {
+	if st.first == nil {
+		d.errorf(n, "", "no action: add %s", choices)
+	} else if st.text != nil || st.needDiscussion {
+		d.checkTemplates(f, st.first, st.needDiscussion, st.text)
+	}
+	if st.passSecret != nil && a.Run != nil {
+		if secret == "" {
+			d.errorf(st.passSecret, "run.passSecret", "there is no secret to pass: set secret on the hook or at the top of the file")
+		}
+		a.Run.Secret = secret
+	}
+}
+
+// onGiveUp decodes an onGiveUp: one action, run, forward or notify, to
+// which run.passSecret gives secret, and whose template is checked on
+// samples of the events f lets through.
+func (d *decoder) onGiveUp(n *yaml.Node, secret string, f hfhooks.Filter) *GiveUpAction {
+	d.within = "onGiveUp."
+	defer func() { d.within = "" }()
+	g := &GiveUpAction{}
+	var st actionState
+	fields := d.actions(resolve(n), &g.Action, &st)
+	delete(fields, "comment") // a give-up may have no discussion to comment on
+	if !d.fields(n, "", fields) {
+		return nil
+	}
+	if st.text != nil {
+		st.text.giveUp = true
+	}
+	st.check(d, resolve(n), &g.Action, secret, f, "run, forward or notify")
+	if st.concurrency > 0 {
+		_, run := lookup(resolve(n), "run")
+		_, c := lookup(resolve(run), "concurrency")
+		d.errorf(c, "run.concurrency", "not used by onGiveUp: the queue runs give-ups with its own workers")
+	}
+	switch {
+	case g.Run != nil:
+		g.Handler = action.RunOnGiveUp(*g.Run)
+	case g.Forward != nil:
+		g.Handler = action.ForwardOnGiveUp(*g.Forward)
+	case g.Notify != nil:
+		g.Handler = action.NotifyOnGiveUp(*g.Notify)
+	}
+	return g
 }
 
 // filter decodes a hook's filter.
@@ -346,9 +450,9 @@ func convert[T ~string](values []string) []T {
 	return out
 }
 
-// command decodes a run action, and its concurrency into h. passSecret is
-// the node of passSecret when it is true.
-func (d *decoder) command(n *yaml.Node, h *Hook) (cmd *action.Command, passSecret *yaml.Node) {
+// command decodes a run action, and its concurrency into concurrency.
+// passSecret is the node of passSecret when it is true.
+func (d *decoder) command(n *yaml.Node, concurrency *int) (cmd *action.Command, passSecret *yaml.Node) {
 	cmd = &action.Command{}
 	var command, dir *yaml.Node
 	ok := d.fields(n, "run.", map[string]func(*yaml.Node){
@@ -366,7 +470,7 @@ func (d *decoder) command(n *yaml.Node, h *Hook) (cmd *action.Command, passSecre
 		},
 		"env":         func(v *yaml.Node) { cmd.Env = d.stringMap(v, "run.env", nil) },
 		"timeout":     func(v *yaml.Node) { cmd.Timeout = d.duration(v, "run.timeout") },
-		"concurrency": func(v *yaml.Node) { h.Concurrency = d.count(v, "run.concurrency") },
+		"concurrency": func(v *yaml.Node) { *concurrency = d.count(v, "run.concurrency") },
 		"maxOutput":   func(v *yaml.Node) { cmd.MaxOutput = d.count(v, "run.maxOutput") },
 		"passSecret": func(v *yaml.Node) {
 			var pass bool

@@ -84,27 +84,22 @@ func describe(t *testing.T, cfg *Config, err error) []byte {
 		Notify      *message        `json:",omitempty"`
 		Timeout     time.Duration
 		Concurrency int
+		OnGiveUp    *giveUp `json:",omitempty"`
 	}
 	out := struct {
 		Secret      string
 		Allow       []string `json:",omitempty"`
 		DedupWindow time.Duration
+		OnGiveUp    *giveUp `json:",omitempty"`
 		Hooks       []hook
-	}{Secret: cfg.Secret, Allow: cfg.Allow, DedupWindow: cfg.DedupWindow}
+	}{Secret: cfg.Secret, Allow: cfg.Allow, DedupWindow: cfg.DedupWindow, OnGiveUp: giveUpAction(t, wd, cfg.OnGiveUp)}
 	for _, h := range cfg.Hooks {
 		if h.Handler == nil {
 			t.Errorf("hook %q has no handler", h.Name)
 		}
-		if h.Run != nil {
-			run := *h.Run
-			rel, rerr := filepath.Rel(wd, run.Dir)
-			if rerr != nil {
-				t.Fatal(rerr)
-			}
-			run.Dir = "<wd>/" + filepath.ToSlash(rel)
-			h.Run = &run
-		}
-		out.Hooks = append(out.Hooks, hook{h.Name, h.Secret, h.Line, h.Filter, h.Run, h.Forward, describeReply(h.Comment), describeMessage(h.Notify), h.Timeout, h.Concurrency})
+		h.Run = relative(t, wd, h.Run)
+		out.Hooks = append(out.Hooks, hook{h.Name, h.Secret, h.Line, h.Filter, h.Run, h.Forward, describeReply(h.Comment), describeMessage(h.Notify),
+			h.Timeout, h.Concurrency, giveUpAction(t, wd, h.OnGiveUp)})
 	}
 	var b bytes.Buffer
 	enc := json.NewEncoder(&b)
@@ -114,6 +109,39 @@ func describe(t *testing.T, cfg *Config, err error) []byte {
 		t.Fatal(err)
 	}
 	return b.Bytes()
+}
+
+// relative returns run with its directory relative to wd, as <wd>/DIR.
+func relative(t *testing.T, wd string, run *action.Command) *action.Command {
+	if run == nil {
+		return nil
+	}
+	r := *run
+	rel, err := filepath.Rel(wd, r.Dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Dir = "<wd>/" + filepath.ToSlash(rel)
+	return &r
+}
+
+// giveUpAction returns what describe shows of g, with relative directories,
+// checking that g has a handler.
+func giveUpAction(t *testing.T, wd string, g *GiveUpAction) *giveUp {
+	if g == nil {
+		return nil
+	}
+	if g.Handler == nil {
+		t.Error("an onGiveUp has no handler")
+	}
+	return &giveUp{Run: relative(t, wd, g.Run), Forward: g.Forward, Notify: describeMessage(g.Notify)}
+}
+
+// giveUp is what describe shows of an onGiveUp.
+type giveUp struct {
+	Run     *action.Command `json:",omitempty"`
+	Forward *action.Target  `json:",omitempty"`
+	Notify  *message        `json:",omitempty"`
 }
 
 // TestGolden loads each testdata/*.yaml and compares every error message,

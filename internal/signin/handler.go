@@ -26,11 +26,12 @@ const pageCSP = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; 
 
 // Handler returns next behind the gate. The Hub's door (POST
 // /webhooks/<name>) must not be routed through it: the caller serves those
-// routes before. Everyone may use /healthz and the sign-in routes; every
+// routes before. Everyone may use /healthz, /readyz and the sign-in routes; every
 // other route is for operators, or not served at all in mode Off.
 func (g *Gate) Handler(next http.Handler) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("GET /healthz", next)
+	mux.Handle("GET /readyz", next)
 	if g.cfg.Mode == Off {
 		mux.HandleFunc("/", http.NotFound)
 	} else {

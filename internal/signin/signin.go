@@ -43,7 +43,7 @@ const (
 	Private Mode = "private"
 	// Public lets everyone in, on purpose.
 	Public Mode = "public"
-	// Off serves no operator route at all: only the endpoints and /healthz.
+	// Off serves no operator route at all: only the endpoints, /healthz and /readyz.
 	Off Mode = "off"
 )
 
@@ -200,7 +200,7 @@ func (g *Gate) CanSignIn() bool { return g.oidc != nil || g.cfg.Token != "" }
 func (g *Gate) Summary(listenURL string) string {
 	switch g.cfg.Mode {
 	case Off:
-		return "Page and API: off (--ui off); only the endpoints and /healthz are served."
+		return "Page and API: off (--ui off); only the endpoints, /healthz and /readyz are served."
 	case Public:
 		return "Page and API: PUBLIC (--ui public): anyone who can reach this server sees the deliveries and can re-run them."
 	}
