@@ -388,6 +388,17 @@ func (b *sqliteBackend) giveUp(ctx context.Context, fail *riverdriver.JobSetStat
 	return nil
 }
 
+// retry commits a re-run synced, as an intake commit (the operator is told
+// it is queued), and wakes the workers.
+func (b *sqliteBackend) retry(ctx context.Context, id int64) error {
+	job, err := b.rerun(withSyncedCommit(ctx), id)
+	if err != nil {
+		return err
+	}
+	b.wake.wakeAt(job)
+	return nil
+}
+
 func (b *sqliteBackend) check(ctx context.Context) error {
 	if err := b.riverBackend.check(ctx); err != nil {
 		return b.unavailable(ctx, 0, err)
