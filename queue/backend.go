@@ -329,17 +329,28 @@ func (b *riverBackend[TTx]) list(ctx context.Context, states []rivertype.JobStat
 }
 
 func (b *riverBackend[TTx]) retry(ctx context.Context, id int64) error {
+	_, err := b.rerun(ctx, id)
+	return err
+}
+
+// rerun makes the failed delivery id available again, in a transaction of
+// its own, and returns its job.
+func (b *riverBackend[TTx]) rerun(ctx context.Context, id int64) (*rivertype.JobRow, error) {
 	job, err := b.get(ctx, id)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if stateOf(job.State) != hfhooks.StateFailed {
-		return fmt.Errorf("queue: delivery %d is %s: %w", id, stateOf(job.State), hfhooks.ErrNotFailed)
+		return nil, fmt.Errorf("queue: delivery %d is %s: %w", id, stateOf(job.State), hfhooks.ErrNotFailed)
 	}
-	if _, err := b.client.JobRetry(ctx, id); err != nil {
-		return fmt.Errorf("queue: re-running delivery %d: %w", id, err)
+	err = b.inTx(ctx, func(tx TTx, _ sqlTx) error {
+		job, err = b.client.JobRetryTx(ctx, tx, id)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("queue: re-running delivery %d: %w", id, err)
 	}
-	return nil
+	return job, nil
 }
 
 func (b *riverBackend[TTx]) check(ctx context.Context) error {

@@ -30,18 +30,23 @@ import (
 var ErrLocked = errors.New("queue: the SQLite file is in use")
 
 // sqlitePragmas configure every writer connection: write-ahead logging, so
-// that readers never wait for the writer; synchronous=FULL, so that a commit
-// (and so an acknowledged delivery) is on disk before it returns and survives
-// a power loss, not only a process crash (group commit pays that disk sync
-// once per batch); and foreign keys. The busy timeout is set from the commit
-// budget (see busyTimeout).
+// that readers never wait for the writer; synchronous=NORMAL, so that
+// River's own writes (fetching jobs, completing them, scheduling retries)
+// commit without a disk sync; and foreign keys. The commit of acknowledged
+// deliveries is synced all the same: it runs with synchronous=FULL
+// (withSyncedCommit), so that it is on disk before it returns and survives a
+// power loss, not only a process crash (group commit pays that disk sync
+// once per batch). Syncing the write-ahead log also syncs every commit
+// before it; a fetch or a completion lost to a power cut, the only loss
+// NORMAL allows, makes a delivery run again, as at-least-once allows. The
+// busy timeout is set from the commit budget (see busyTimeout).
 //
 // The writer does not checkpoint the WAL into the database file as it
 // commits: while history reads hold snapshots, a checkpoint on every commit
 // (SQLite's default past 1000 pages) stalls intake. The checkpointer does it
 // in the background; the automatic checkpoint stays, at a size the
 // checkpointer keeps the WAL far below, as a safety net.
-var sqlitePragmas = []string{"journal_mode(WAL)", "synchronous(FULL)", "foreign_keys(ON)", "wal_autocheckpoint(20000)"}
+var sqlitePragmas = []string{"journal_mode(WAL)", "synchronous(NORMAL)", "foreign_keys(ON)", "wal_autocheckpoint(20000)"}
 
 // sqliteFetchPoll is how often River looks for jobs on SQLite. It finds
 // them without: the queue wakes its workers when it commits deliveries,
@@ -358,7 +363,7 @@ func (b *sqliteBackend) list(ctx context.Context, states []rivertype.JobState, l
 }
 
 func (b *sqliteBackend) insert(ctx context.Context, reqs []*request, now time.Time, window time.Duration) ([]hfhooks.Receipt, error) {
-	r, err := b.riverBackend.insert(ctx, reqs, now, window)
+	r, err := b.riverBackend.insert(withSyncedCommit(ctx), reqs, now, window)
 	if err != nil {
 		return nil, b.unavailable(ctx, len(reqs), err)
 	}
@@ -380,6 +385,17 @@ func (b *sqliteBackend) giveUp(ctx context.Context, fail *riverdriver.JobSetStat
 		return err
 	}
 	b.wake.wake(giveUpQueue)
+	return nil
+}
+
+// retry commits a re-run synced, as an intake commit (the operator is told
+// it is queued), and wakes the workers.
+func (b *sqliteBackend) retry(ctx context.Context, id int64) error {
+	job, err := b.rerun(withSyncedCommit(ctx), id)
+	if err != nil {
+		return err
+	}
+	b.wake.wakeAt(job)
 	return nil
 }
 

@@ -161,8 +161,55 @@ func (c *stmtCacheConn) PrepareContext(ctx context.Context, query string) (drive
 
 func (c *stmtCacheConn) Begin() (driver.Tx, error) { return c.conn.Begin() }
 
+// BeginTx begins a transaction; one begun with a context from
+// withSyncedCommit has its commit synced to disk (see sqlitePragmas).
 func (c *stmtCacheConn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.Tx, error) {
-	return c.conn.(driver.ConnBeginTx).BeginTx(ctx, opts)
+	if ctx.Value(syncedCommitKey{}) == nil {
+		return c.conn.(driver.ConnBeginTx).BeginTx(ctx, opts)
+	}
+	// SQLite refuses to change the setting inside a transaction.
+	if _, err := c.conn.(driver.ExecerContext).ExecContext(ctx, "PRAGMA synchronous = FULL", nil); err != nil {
+		return nil, err
+	}
+	tx, err := c.conn.(driver.ConnBeginTx).BeginTx(ctx, opts)
+	if err != nil {
+		c.relax()
+		return nil, err
+	}
+	return &syncedTx{Tx: tx, conn: c}, nil
+}
+
+// relax sets the connection back to its default, synchronous=NORMAL. Should
+// that fail, it stays at FULL: slower, never less safe.
+func (c *stmtCacheConn) relax() {
+	_, _ = c.conn.(driver.ExecerContext).ExecContext(context.Background(), "PRAGMA synchronous = NORMAL", nil)
+}
+
+// syncedCommitKey marks a context whose transaction commits synced.
+type syncedCommitKey struct{}
+
+// withSyncedCommit returns ctx marked so that the SQLite transaction begun
+// with it syncs its commit to disk, through a power loss: the commit of
+// acknowledged deliveries.
+func withSyncedCommit(ctx context.Context) context.Context {
+	return context.WithValue(ctx, syncedCommitKey{}, true)
+}
+
+// syncedTx is a transaction committed with synchronous=FULL, after which its
+// connection goes back to NORMAL.
+type syncedTx struct {
+	driver.Tx
+	conn *stmtCacheConn
+}
+
+func (t *syncedTx) Commit() error {
+	defer t.conn.relax()
+	return t.Tx.Commit()
+}
+
+func (t *syncedTx) Rollback() error {
+	defer t.conn.relax()
+	return t.Tx.Rollback()
 }
 
 func (c *stmtCacheConn) Ping(ctx context.Context) error { return c.conn.(driver.Pinger).Ping(ctx) }

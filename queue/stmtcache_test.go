@@ -144,3 +144,57 @@ func TestStmtCacheBoundAndFailures(t *testing.T) {
 		t.Fatalf("%q after a failure: %v", insert, err)
 	}
 }
+
+// TestSyncedCommit: a transaction begun with withSyncedCommit runs with
+// synchronous=FULL, and its connection goes back to the queue's NORMAL after
+// its commit or rollback; other transactions run with NORMAL.
+func TestSyncedCommit(t *testing.T) {
+	t.Parallel()
+	c, err := newStmtCacheConnector("file:" + filepath.Join(t.TempDir(), "sync.db") + "?_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := sql.OpenDB(c)
+	db.SetMaxOpenConns(1)
+	t.Cleanup(func() { db.Close() })
+	const normal, full = 1, 2
+	level := func(q interface {
+		QueryRowContext(context.Context, string, ...any) *sql.Row
+	}) int {
+		t.Helper()
+		var n int
+		if err := q.QueryRowContext(context.Background(), "PRAGMA synchronous").Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	for _, tt := range []struct {
+		name   string
+		ctx    context.Context
+		commit bool
+		want   int
+	}{
+		{"plain", context.Background(), true, normal},
+		{"synced, committed", withSyncedCommit(context.Background()), true, full},
+		{"synced, rolled back", withSyncedCommit(context.Background()), false, full},
+	} {
+		tx, err := db.BeginTx(tt.ctx, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := level(tx); got != tt.want {
+			t.Errorf("%s: synchronous = %d inside the transaction, want %d", tt.name, got, tt.want)
+		}
+		if tt.commit {
+			err = tx.Commit()
+		} else {
+			err = tx.Rollback()
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := level(db); got != normal {
+			t.Errorf("%s: synchronous = %d after the transaction, want %d", tt.name, got, normal)
+		}
+	}
+}

@@ -17,8 +17,9 @@ import (
 // table every 50 ms, which was most of an idle server's CPU; on SQLite the
 // queue is the only user of its file, so it knows when jobs become available
 // and wakes River's workers itself, through the wakeListener: when it
-// commits deliveries (sqliteBackend.insert), and when River makes a job
-// available, a retry due soon or a re-run (wakeExecutor). River then needs to
+// commits deliveries (sqliteBackend.insert) or a re-run
+// (sqliteBackend.retry), and when River makes a retry due soon available
+// (wakeExecutor). River then needs to
 // poll for jobs only rarely (sqliteFetchPoll).
 type wakeDriver struct {
 	*riversqlite.Driver
@@ -42,8 +43,7 @@ func (d wakeDriver) GetListener(*riverdriver.GetListenenerParams) riverdriver.Li
 
 // wakeExecutor is River's executor, waking the workers of the jobs that
 // River makes available: the completer sets a failed attempt due within the
-// scheduler's interval straight to available, with the time of the retry,
-// and a re-run is available at once.
+// scheduler's interval straight to available, with the time of the retry.
 type wakeExecutor struct {
 	riverdriver.Executor
 	listener *wakeListener
@@ -63,14 +63,6 @@ func (e wakeExecutor) JobSetStateIfRunningMany(ctx context.Context, params *rive
 		e.listener.wakeAt(job)
 	}
 	return append(completed, jobs...), err
-}
-
-func (e wakeExecutor) JobRetry(ctx context.Context, params *riverdriver.JobRetryParams) (*rivertype.JobRow, error) {
-	job, err := e.Executor.JobRetry(ctx, params)
-	if err == nil {
-		e.listener.wakeAt(job)
-	}
-	return job, err
 }
 
 // insertTopic is the topic of River's notifications of inserted jobs, for
