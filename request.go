@@ -311,7 +311,7 @@ func (s *Server) logDelivery(rec DeliveryRecord) {
 	if !s.log.Enabled(ctx, level) {
 		return // build no attributes for a line that is not written
 	}
-	attrs := []any{"endpoint", rec.Endpoint, "status", rec.StatusCode, "id", rec.ID, "duration", rec.Duration.Round(time.Microsecond)}
+	attrs := []any{"endpoint", rec.Endpoint, "status", rec.StatusCode, "delivery", rec.ID, "duration", rec.Duration.Round(time.Microsecond)}
 	if rec.Scope != "" {
 		attrs = append(attrs, "scope", rec.Scope, "action", rec.Action, "repo", string(rec.RepoType)+":"+rec.RepoName)
 	}

@@ -947,10 +947,10 @@ level=ERROR msg="delivery refused" endpoint=fail status=503 scope=discussion act
 	for _, level := range []slog.Level{slog.LevelInfo, slog.LevelWarn} {
 		t.Run(level.String(), func(t *testing.T) {
 			logs := &syncBuffer{}
-			// The lines without their time, duration and random id.
+			// The lines without their time, duration and random delivery id.
 			logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: level, ReplaceAttr: func(_ []string, a slog.Attr) slog.Attr {
 				switch a.Key {
-				case slog.TimeKey, "duration", "id":
+				case slog.TimeKey, "duration", "delivery":
 					return slog.Attr{}
 				}
 				return a
