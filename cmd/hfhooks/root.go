@@ -157,7 +157,11 @@ func exactArgs(names ...string) cobra.PositionalArgs {
 		case len(names) == 0 && len(args) > 0:
 			return usageErrorf("%s takes no arguments (got %q)", cmd.CommandPath(), args)
 		case len(args) != len(names):
-			return usageErrorf("%s takes %d argument(s): %s (got %d)", cmd.CommandPath(), len(names), strings.Join(names, " "), len(args))
+			noun := "arguments"
+			if len(names) == 1 {
+				noun = "argument"
+			}
+			return usageErrorf("%s takes %d %s: %s (got %d)", cmd.CommandPath(), len(names), noun, strings.Join(names, " "), len(args))
 		}
 		return nil
 	}
