@@ -18,6 +18,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/hfhooks/hfhooks/internal/ratelimit"
 )
 
 // Limits and timeouts of the relay's own I/O.
@@ -44,7 +46,7 @@ type Server struct {
 	cfg     config
 	log     *slog.Logger
 	mux     *http.ServeMux
-	creates *limiter // nil when creation is not rate-limited
+	creates *ratelimit.Limiter // nil when creation is not rate-limited
 
 	mu       sync.Mutex
 	channels map[string]*channel
@@ -104,7 +106,7 @@ func NewServer(opts ...Option) (*Server, error) {
 	}
 	s := &Server{cfg: cfg, log: cfg.logger, channels: map[string]*channel{}, closed: make(chan struct{})}
 	if cfg.createBurst > 0 {
-		s.creates = newLimiter(cfg.createBurst, cfg.createEvery)
+		s.creates = ratelimit.New(cfg.createBurst, cfg.createEvery)
 	}
 	if err := s.load(); err != nil {
 		return nil, err
@@ -262,7 +264,7 @@ func (s *Server) serveCreate(w http.ResponseWriter, r *http.Request) {
 	}
 	now := time.Now()
 	if s.creates != nil {
-		if wait, ok := s.creates.take(clientAddr(r, s.cfg.trustedProxies), now); !ok {
+		if wait, ok := s.creates.Take(ratelimit.ClientAddr(r, s.cfg.trustedProxies), now); !ok {
 			secs := int(math.Ceil(wait.Seconds()))
 			w.Header().Set("Retry-After", strconv.Itoa(secs))
 			writeError(w, http.StatusTooManyRequests, fmt.Sprintf("too many channels created from this address: the relay allows %d, then one every %s; try again in %d s", s.cfg.createBurst, s.cfg.createEvery, secs))

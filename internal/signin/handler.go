@@ -7,7 +7,9 @@ import (
 	"encoding/json"
 	"html/template"
 	"net/http"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/hfhooks/hfhooks/internal/web"
 )
@@ -73,8 +75,13 @@ func (g *Gate) operatorsOnly(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), operatorKey{}, v.op)))
 			return
 		}
-		if v.status == http.StatusUnauthorized {
+		switch v.status {
+		case http.StatusUnauthorized:
 			w.Header().Set("WWW-Authenticate", `Bearer realm="hfhooks"`)
+		case http.StatusTooManyRequests:
+			setRetryAfter(w, v.retryAfter)
+			writeJSON(w, v.status, map[string]string{"error": v.reason})
+			return
 		}
 		if wantsPage(r) {
 			g.renderPage(w, r, v.status, pageData{User: v.user, Denied: v.status == http.StatusForbidden})
@@ -116,7 +123,12 @@ func (g *Gate) tokenSignIn(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, 4<<10)
-	if !g.tokenOK(r.PostFormValue("token")) {
+	switch ok, wait := g.checkToken(r, r.PostFormValue("token")); {
+	case wait > 0:
+		setRetryAfter(w, wait)
+		g.renderPage(w, r, http.StatusTooManyRequests, pageData{Error: tooManyGuesses(wait)})
+		return
+	case !ok:
 		g.cfg.Logger.Warn("sign-in with a wrong operator token", "remote", r.RemoteAddr)
 		g.renderPage(w, r, http.StatusUnauthorized, pageData{Error: "That is not the operator token."})
 		return
@@ -127,6 +139,11 @@ func (g *Gate) tokenSignIn(w http.ResponseWriter, r *http.Request) {
 	}
 	g.cfg.Logger.Info("signed in with the operator token", "remote", r.RemoteAddr)
 	http.Redirect(w, r, safeNext(r.PostFormValue("next"), prefix), http.StatusSeeOther)
+}
+
+// setRetryAfter says, in whole seconds, when to try again.
+func setRetryAfter(w http.ResponseWriter, wait time.Duration) {
+	w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
 }
 
 // logout ends the session.

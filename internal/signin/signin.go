@@ -29,6 +29,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/hfhooks/hfhooks/internal/ratelimit"
 )
 
 // Mode says who may use the operator routes.
@@ -111,7 +113,17 @@ type Gate struct {
 	keySource   string // where the session key came from, for the start-up line
 	oidc        *provider
 	crossOrigin *http.CrossOriginProtection
+	guesses     *ratelimit.Limiter // wrong operator tokens, per client address
 }
+
+// Wrong operator tokens from one client address: maxGuesses, then one more
+// each guessEvery. A token as the docs ask for (32 random bytes) is out of
+// reach either way; the limit keeps a short one from being guessed, and the
+// log from filling with guesses.
+const (
+	maxGuesses = 10
+	guessEvery = time.Minute
+)
 
 // New checks cfg and builds its Gate.
 func New(cfg Config) (*Gate, error) {
@@ -130,7 +142,7 @@ func New(cfg Config) (*Gate, error) {
 	if cfg.Base == nil {
 		return nil, errors.New("signin: Config.Base is required")
 	}
-	g := &Gate{cfg: cfg, crossOrigin: http.NewCrossOriginProtection()}
+	g := &Gate{cfg: cfg, crossOrigin: http.NewCrossOriginProtection(), guesses: ratelimit.New(maxGuesses, guessEvery)}
 	for _, op := range cfg.Operators {
 		if err := CheckOperator(op); err != nil {
 			return nil, err
@@ -325,6 +337,8 @@ type verdict struct {
 	status  int    // 401 or 403 when not allowed
 	reason  string // why not, for the answer
 	user    string // the signed-in user who is not allowed
+	// retryAfter is when to try again, with status 429.
+	retryAfter time.Duration
 }
 
 // check decides whether r comes from an operator.
@@ -334,8 +348,14 @@ func (g *Gate) check(r *http.Request) verdict {
 	}
 	if auth := r.Header.Get("Authorization"); auth != "" {
 		tok, ok := strings.CutPrefix(auth, "Bearer ")
-		if ok && g.tokenOK(tok) {
+		if !ok {
+			return verdict{status: http.StatusUnauthorized, reason: "the Authorization header does not carry the operator token"}
+		}
+		switch ok, wait := g.checkToken(r, tok); {
+		case ok:
 			return verdict{allowed: true, op: Operator{Token: true}}
+		case wait > 0:
+			return verdict{status: http.StatusTooManyRequests, retryAfter: wait, reason: tooManyGuesses(wait)}
 		}
 		return verdict{status: http.StatusUnauthorized, reason: "the Authorization header does not carry the operator token"}
 	}
@@ -356,6 +376,33 @@ func (g *Gate) check(r *http.Request) verdict {
 		return verdict{allowed: true, op: Operator{Local: true}}
 	}
 	return verdict{status: http.StatusUnauthorized, reason: "sign in to see this receiver's deliveries"}
+}
+
+// checkToken reports whether tok, sent by r as the operator token, is it.
+// Past maxGuesses wrong ones from r's address, tok is not compared: wait
+// says when the address may guess again.
+func (g *Gate) checkToken(r *http.Request, tok string) (ok bool, wait time.Duration) {
+	trusted := 0
+	if g.cfg.OnSpace {
+		trusted = 1 // the Space's proxy appends the client to X-Forwarded-For
+	}
+	addr, now := ratelimit.ClientAddr(r, trusted), time.Now()
+	if wait := g.guesses.Wait(addr, now); wait > 0 {
+		return false, wait
+	}
+	if g.tokenOK(tok) {
+		return true, 0
+	}
+	g.guesses.Take(addr, now)
+	if wait := g.guesses.Wait(addr, now); wait > 0 {
+		g.cfg.Logger.Warn("wrong operator tokens: further guesses from this address are refused for a while", "address", addr, "retry_after", wait.Round(time.Second))
+	}
+	return false, 0
+}
+
+// tooManyGuesses is the answer to an address past its wrong tokens.
+func tooManyGuesses(wait time.Duration) string {
+	return fmt.Sprintf("Too many wrong operator tokens from your address: try again in %d s.", int(wait.Seconds())+1)
 }
 
 // tokenOK compares tok with the operator token in constant time.

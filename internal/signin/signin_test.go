@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -208,6 +209,66 @@ func TestWarning(t *testing.T) {
 		got := newTestGate(t, tc.cfg).Warning(tc.listen)
 		if (tc.want == "") != (got == "") || !strings.Contains(got, tc.want) {
 			t.Errorf("%s: warning %q, want one with %q", tc.name, got, tc.want)
+		}
+	}
+}
+
+// TestWrongTokensAreLimited: after maxGuesses wrong operator tokens from one
+// address, by the form or by Bearer, that address gets 429 with Retry-After
+// and its tokens are not even compared, the right one included; another
+// address is not held up. On a Space the address is the one the proxy adds
+// to X-Forwarded-For.
+func TestWrongTokensAreLimited(t *testing.T) {
+	t.Parallel()
+	const token = "the-operator-token"
+	for _, onSpace := range []bool{false, true} {
+		g := newTestGate(t, Config{Mode: Private, Token: token, OnSpace: onSpace})
+		h := g.Handler(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNoContent) }))
+		from := func(r *http.Request, client string) *http.Request {
+			if onSpace {
+				r.RemoteAddr = "10.0.0.1:1234" // the Space's proxy
+				r.Header.Set("X-Forwarded-For", client)
+			} else {
+				r.RemoteAddr = client + ":1234"
+			}
+			return r
+		}
+		form := func(client, tok string) *httptest.ResponseRecorder {
+			r := httptest.NewRequest(http.MethodPost, SignInPath, strings.NewReader(url.Values{"token": {tok}}.Encode()))
+			r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, from(r, client))
+			return rec
+		}
+		bearer := func(client, tok string) *httptest.ResponseRecorder {
+			r := httptest.NewRequest(http.MethodGet, "/api/deliveries", nil)
+			r.Header.Set("Authorization", "Bearer "+tok)
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, from(r, client))
+			return rec
+		}
+		for i := range maxGuesses {
+			send := form
+			if i%2 == 1 {
+				send = bearer
+			}
+			if rec := send("198.51.100.7", "wrong"); rec.Code != http.StatusUnauthorized {
+				t.Fatalf("space=%v: wrong token %d: %d, want 401", onSpace, i+1, rec.Code)
+			}
+		}
+		for name, send := range map[string]func(string, string) *httptest.ResponseRecorder{"form": form, "bearer": bearer} {
+			rec := send("198.51.100.7", token)
+			if rec.Code != http.StatusTooManyRequests || rec.Header().Get("Retry-After") == "" ||
+				!strings.Contains(rec.Body.String(), "Too many wrong operator tokens from your address") {
+				t.Errorf("space=%v: %s after %d wrong tokens: %d %q (Retry-After %q), want 429 naming the limit",
+					onSpace, name, maxGuesses, rec.Code, rec.Body.String(), rec.Header().Get("Retry-After"))
+			}
+		}
+		if rec := bearer("203.0.113.9", token); rec.Code != http.StatusNoContent {
+			t.Errorf("space=%v: the right token from another address: %d, want 204", onSpace, rec.Code)
+		}
+		if rec := form("203.0.113.9", token); rec.Code != http.StatusSeeOther {
+			t.Errorf("space=%v: the form from another address: %d, want 303", onSpace, rec.Code)
 		}
 	}
 }
