@@ -304,7 +304,7 @@ func createTemporary(ctx context.Context, s *ioStreams, client *hub.Client, ch r
 func (w *temporaryWebhook) retarget(ctx context.Context, s *ioStreams, ch relay.Channel) {
 	url := relay.TemporaryWebhookURL(ch.URL + w.path)
 	if _, err := w.client.UpdateWebhook(ctx, w.id, hub.UpdateWebhookOptions{URL: &url}); err != nil {
-		fmt.Fprintf(s.ErrOut, "Could not point webhook %s at the new channel: %v\nDo it with: hfhooks webhooks update %s --url %s\n", w.id, redact.Error(err), w.id, ch.URL+w.path)
+		fmt.Fprintf(s.ErrOut, "Could not point webhook %s at the new channel: %v\nDo it with: hfhooks webhooks update %s --url '%s'\n", w.id, redact.Error(err), w.id, url)
 		return
 	}
 	fmt.Fprintf(s.Out, "Updated webhook %s: it delivers to the new channel.\n", w.id)
