@@ -305,6 +305,8 @@ func TestListenUsageErrors(t *testing.T) {
 		{"relay_extra_arg", []string{"relay", "extra"}},
 		{"relay_negative_expiry", []string{"relay", "--unclaimed-expiry", "-1m"}},
 		{"relay_buffer_under_body", []string{"relay", "--max-buffered-bytes", "1000", "--max-body-bytes", "2000"}},
+		{"relay_zero_channels", []string{"relay", "--max-channels", "0"}},
+		{"relay_zero_create_every", []string{"relay", "--create-every", "0"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
