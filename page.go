@@ -329,22 +329,18 @@ func (s *Server) publicBase(r *http.Request) (base, prefix string) {
 // healthTimeout bounds a queue's health check.
 const healthTimeout = 5 * time.Second
 
-// healthBody is the JSON body of GET /healthz.
-type healthBody struct {
-	Status string `json:"status"`
-	Error  string `json:"error,omitempty"`
-}
-
-// serveHealth answers GET /healthz: 200 {"status":"ok"}, or 503 when the
-// queue says it is unavailable (see QueueHealth).
+// serveHealth answers GET /healthz: 200 {"status":"ok"}, or 503
+// {"status":"unavailable"} when the queue says it is unavailable (see
+// QueueHealth). Everyone may read it, so the cause goes to the log only.
 func (s *Server) serveHealth(w http.ResponseWriter, r *http.Request) {
 	if qh, ok := s.cfg.queue.(QueueHealth); ok {
 		ctx, cancel := context.WithTimeout(r.Context(), healthTimeout)
 		defer cancel()
 		if err := qh.Health(ctx); err != nil {
-			writeJSON(w, http.StatusServiceUnavailable, healthBody{Status: "unavailable", Error: redact.String(err.Error())})
+			s.log.Warn("not healthy: the queue cannot take deliveries", "err", redact.Error(err))
+			writeJSON(w, http.StatusServiceUnavailable, statusBody{Status: "unavailable"})
 			return
 		}
 	}
-	writeJSON(w, http.StatusOK, healthBody{Status: "ok"})
+	writeJSON(w, http.StatusOK, statusBody{Status: "ok"})
 }

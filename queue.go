@@ -69,9 +69,9 @@ type Executor interface {
 
 // QueueHealth is implemented by a Queue that can tell whether it can take
 // deliveries, and count them (optional). When the server's queue
-// implements it, GET /healthz answers 503 {"status":"unavailable","error":...}
-// while Health returns an error, and GET /readyz reports Health and Stats
-// (see Server).
+// implements it, GET /healthz answers 503 {"status":"unavailable"} while
+// Health returns an error, and GET /readyz reports Health and Stats (see
+// Server); the errors go to the log, since everyone may read both.
 type QueueHealth interface {
 	// Health returns an error saying why the queue cannot take deliveries,
 	// or nil.
