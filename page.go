@@ -26,7 +26,7 @@ var templatesFS embed.FS
 var pageTemplates = template.Must(template.New("").Funcs(web.Funcs()).Funcs(template.FuncMap{
 	"states": func(durable bool) []DeliveryState {
 		if durable {
-			return []DeliveryState{StateQueued, StateRunning, StateRetrying, StateSucceeded, StateFailed, StateRejected, StateIgnored}
+			return deliveryStates
 		}
 		return []DeliveryState{StateSucceeded, StateFailed, StateRejected, StateIgnored}
 	},
@@ -86,7 +86,7 @@ func historyQuery(r *http.Request, limit int) (HistoryQuery, error) {
 	v := r.URL.Query()
 	q := HistoryQuery{State: DeliveryState(v.Get("state")), Limit: limit, Before: v.Get("before")}
 	if q.State != "" && !q.State.Valid() {
-		return q, fmt.Errorf("state must be one of queued, running, succeeded, retrying, failed, rejected; got %q", q.State)
+		return q, fmt.Errorf("state must be one of %s; got %q", stateNames(), q.State)
 	}
 	if l := v.Get("limit"); l != "" {
 		n, err := strconv.Atoi(l)
@@ -99,6 +99,15 @@ func historyQuery(r *http.Request, limit int) (HistoryQuery, error) {
 		q.Limit = n
 	}
 	return q, nil
+}
+
+// stateNames lists the states for a message: "queued, running, ..., ignored".
+func stateNames() string {
+	names := make([]string, len(deliveryStates))
+	for i, st := range deliveryStates {
+		names[i] = string(st)
+	}
+	return strings.Join(names, ", ")
 }
 
 // serveRetry handles POST /api/deliveries/{id}/retry: the failed delivery

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/hfhooks/hfhooks/internal/redact"
@@ -201,14 +202,11 @@ const (
 	StateIgnored   DeliveryState = "ignored"   // valid, but the endpoint's filter left it out, or it repeats a delivery (DuplicateOf)
 )
 
+// deliveryStates are the states above, in the order the page shows them.
+var deliveryStates = []DeliveryState{StateQueued, StateRunning, StateRetrying, StateSucceeded, StateFailed, StateRejected, StateIgnored}
+
 // Valid reports whether s is one of the states above.
-func (s DeliveryState) Valid() bool {
-	switch s {
-	case StateQueued, StateRunning, StateSucceeded, StateRetrying, StateFailed, StateRejected, StateIgnored:
-		return true
-	}
-	return false
-}
+func (s DeliveryState) Valid() bool { return slices.Contains(deliveryStates, s) }
 
 // HistoryQuery selects deliveries, newest first.
 type HistoryQuery struct {

@@ -284,3 +284,14 @@ func TestDeliveriesPageSizeIsCapped(t *testing.T) {
 		t.Errorf("limit=501: %d %v; want 400 %q", code, out, want)
 	}
 }
+
+// TestDeliveriesBadState: an unknown state is a 400 that names every state,
+// ignored included.
+func TestDeliveriesBadState(t *testing.T) {
+	ts := newTestServer(t)
+	code, out, _ := post(t, "GET", ts.URL+"/api/deliveries?state=done", nil, nil)
+	want := `state must be one of queued, running, retrying, succeeded, failed, rejected, ignored; got "done"`
+	if code != http.StatusBadRequest || out["error"] != want {
+		t.Errorf("state=done: %d %v; want 400 %q", code, out, want)
+	}
+}
