@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"html/template"
+	"maps"
 	"net/http"
 	"net/url"
 	"slices"
@@ -206,8 +207,8 @@ func (s *Server) servePage(w http.ResponseWriter, r *http.Request) {
 		Metrics:    s.cfg.metrics != nil,
 		SignedInAs: signedInAs(r),
 	}
-	routes := *s.routes.Load()
-	for _, name := range s.Endpoints() {
+	routes := *s.routes.Load() // one set, though ReplaceEndpoints may swap it meanwhile
+	for _, name := range slices.Sorted(maps.Keys(routes)) {
 		ep := routes[name]
 		data.Endpoints = append(data.Endpoints, pageEndpoint{Name: name, URL: base + "/webhooks/" + name, Filter: ep.filter.summary(), Action: ep.description})
 	}
