@@ -215,6 +215,8 @@ type HistoryQuery struct {
 	// Limit is the most deliveries returned (at least 1).
 	Limit int
 	// Before is the Next of the previous page; empty starts at the newest.
+	// A QueueHistory gets a delivery's ID in it: its page starts with the
+	// delivery after that one.
 	Before string
 }
 
@@ -222,6 +224,9 @@ type HistoryQuery struct {
 type HistoryPage struct {
 	Deliveries []DeliveryRecord `json:"deliveries"`
 	// Next, when not empty, is the HistoryQuery.Before of the next page.
+	// A QueueHistory sets it to the ID of the page's last delivery: the
+	// Server merges the queue's pages with the requests it keeps in memory,
+	// and resumes the queue's list from the last delivery it showed.
 	Next string `json:"next,omitempty"`
 }
 
