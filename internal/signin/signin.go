@@ -26,6 +26,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"slices"
 	"strings"
 	"time"
@@ -397,14 +398,28 @@ func (g *Gate) checkToken(r *http.Request, tok string) (ok bool, wait time.Durat
 }
 
 // clientAddr is the address r came from, as the wrong tokens are counted
-// and the log names it: on a Space, the client's, which the Space's proxy
-// appends to X-Forwarded-For, not the proxy's.
+// and the log names it: the client's, which a proxy appends to
+// X-Forwarded-For, when the connection comes from one: on a Space, or from
+// a loopback or private address (a reverse proxy of the operator's own,
+// which clients on the internet cannot connect from); else the
+// connection's, and the header, which anyone can send, is ignored.
 func (g *Gate) clientAddr(r *http.Request) string {
 	trusted := 0
-	if g.cfg.OnSpace {
+	if g.cfg.OnSpace || fromProxy(r) {
 		trusted = 1
 	}
 	return ratelimit.ClientAddr(r, trusted)
+}
+
+// fromProxy reports whether r's connection comes from a loopback or private
+// address.
+func fromProxy(r *http.Request) bool {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return false
+	}
+	a, err := netip.ParseAddr(host)
+	return err == nil && (a.IsLoopback() || a.IsPrivate())
 }
 
 // tooManyGuesses is the answer to an address past its wrong tokens.

@@ -3,6 +3,7 @@ package signin
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
@@ -218,20 +219,33 @@ func TestWarning(t *testing.T) {
 // TestWrongTokensAreLimited: after maxGuesses wrong operator tokens from one
 // address, by the form or by Bearer, that address gets 429 with Retry-After
 // and its tokens are not even compared, the right one included; another
-// address is not held up. On a Space the address is the one the proxy adds
-// to X-Forwarded-For.
+// address is not held up. Behind a proxy (a Space's, or one of the
+// operator's own on a private address) the address is the one the proxy
+// adds to X-Forwarded-For; from the internet the header is ignored.
 func TestWrongTokensAreLimited(t *testing.T) {
 	t.Parallel()
 	const token = "the-operator-token"
-	for _, onSpace := range []bool{false, true} {
-		g := newTestGate(t, Config{Mode: Private, Token: token, OnSpace: onSpace})
+	for _, setup := range []struct {
+		name    string
+		onSpace bool
+		proxy   string // the connection's address when a proxy is in front
+	}{
+		{"direct", false, ""},
+		{"space", true, "10.0.0.1"},
+		{"own proxy", false, "127.0.0.1"},
+	} {
+		g := newTestGate(t, Config{Mode: Private, Token: token, OnSpace: setup.onSpace})
 		h := g.Handler(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNoContent) }))
+		var n int
 		from := func(r *http.Request, client string) *http.Request {
-			if onSpace {
-				r.RemoteAddr = "10.0.0.1:1234" // the Space's proxy
+			if setup.proxy != "" {
+				r.RemoteAddr = setup.proxy + ":1234"
 				r.Header.Set("X-Forwarded-For", client)
 			} else {
+				// A client on the internet may send the header: it is ignored.
+				n++
 				r.RemoteAddr = client + ":1234"
+				r.Header.Set("X-Forwarded-For", fmt.Sprintf("192.0.2.%d", n))
 			}
 			return r
 		}
@@ -255,22 +269,22 @@ func TestWrongTokensAreLimited(t *testing.T) {
 				send = bearer
 			}
 			if rec := send("198.51.100.7", "wrong"); rec.Code != http.StatusUnauthorized {
-				t.Fatalf("space=%v: wrong token %d: %d, want 401", onSpace, i+1, rec.Code)
+				t.Fatalf("%s: wrong token %d: %d, want 401", setup.name, i+1, rec.Code)
 			}
 		}
 		for name, send := range map[string]func(string, string) *httptest.ResponseRecorder{"form": form, "bearer": bearer} {
 			rec := send("198.51.100.7", token)
 			if rec.Code != http.StatusTooManyRequests || rec.Header().Get("Retry-After") == "" ||
 				!strings.Contains(rec.Body.String(), "Too many wrong operator tokens from your address") {
-				t.Errorf("space=%v: %s after %d wrong tokens: %d %q (Retry-After %q), want 429 naming the limit",
-					onSpace, name, maxGuesses, rec.Code, rec.Body.String(), rec.Header().Get("Retry-After"))
+				t.Errorf("%s: %s after %d wrong tokens: %d %q (Retry-After %q), want 429 naming the limit",
+					setup.name, name, maxGuesses, rec.Code, rec.Body.String(), rec.Header().Get("Retry-After"))
 			}
 		}
 		if rec := bearer("203.0.113.9", token); rec.Code != http.StatusNoContent {
-			t.Errorf("space=%v: the right token from another address: %d, want 204", onSpace, rec.Code)
+			t.Errorf("%s: the right token from another address: %d, want 204", setup.name, rec.Code)
 		}
 		if rec := form("203.0.113.9", token); rec.Code != http.StatusSeeOther {
-			t.Errorf("space=%v: the form from another address: %d, want 303", onSpace, rec.Code)
+			t.Errorf("%s: the form from another address: %d, want 303", setup.name, rec.Code)
 		}
 	}
 }
