@@ -10,7 +10,8 @@ import (
 
 // Access says who may use a Server's page, /api/* and /metrics: the
 // operators' door. The Hub's door, POST /webhooks/<name>, is always checked
-// with the webhook secret alone, and /healthz is open to everyone.
+// with the webhook secret alone, and /healthz and /readyz are open to
+// everyone.
 type Access string
 
 // The access modes.
@@ -25,8 +26,8 @@ const (
 	// AccessPublic lets everyone see the deliveries and re-run them. It
 	// is logged as a warning at start.
 	AccessPublic Access = "public"
-	// AccessOff serves no page, /api/* or /metrics: only the endpoints and
-	// /healthz.
+	// AccessOff serves no page, /api/* or /metrics: only the endpoints,
+	// /healthz and /readyz.
 	AccessOff Access = "off"
 )
 

@@ -81,8 +81,8 @@ func WithAddr(addr string) Option {
 }
 
 // WithUI replaces the landing page at / with h, as huggingface_hub's
-// WebhooksServer(ui=...) does. The endpoints, /api/*, /healthz and /metrics
-// (WithMetrics) are still served by the Server. h is behind the operators'
+// WebhooksServer(ui=...) does. The endpoints, /api/*, /deliveries/{id},
+// /healthz, /readyz and /metrics (WithMetrics) are still served by the Server. h is behind the operators'
 // door, as the landing page is (see WithAccess): on a Space, only signed-in
 // operators reach it, unless the access is AccessPublic.
 func WithUI(h http.Handler) Option {

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"html/template"
+	"maps"
 	"net/http"
 	"net/url"
 	"slices"
@@ -26,7 +27,7 @@ var templatesFS embed.FS
 var pageTemplates = template.Must(template.New("").Funcs(web.Funcs()).Funcs(template.FuncMap{
 	"states": func(durable bool) []DeliveryState {
 		if durable {
-			return []DeliveryState{StateQueued, StateRunning, StateRetrying, StateSucceeded, StateFailed, StateRejected, StateIgnored}
+			return deliveryStates
 		}
 		return []DeliveryState{StateSucceeded, StateFailed, StateRejected, StateIgnored}
 	},
@@ -86,7 +87,7 @@ func historyQuery(r *http.Request, limit int) (HistoryQuery, error) {
 	v := r.URL.Query()
 	q := HistoryQuery{State: DeliveryState(v.Get("state")), Limit: limit, Before: v.Get("before")}
 	if q.State != "" && !q.State.Valid() {
-		return q, fmt.Errorf("state must be one of queued, running, succeeded, retrying, failed, rejected; got %q", q.State)
+		return q, fmt.Errorf("state must be one of %s; got %q", stateNames(), q.State)
 	}
 	if l := v.Get("limit"); l != "" {
 		n, err := strconv.Atoi(l)
@@ -99,6 +100,15 @@ func historyQuery(r *http.Request, limit int) (HistoryQuery, error) {
 		q.Limit = n
 	}
 	return q, nil
+}
+
+// stateNames lists the states for a message: "queued, running, ..., ignored".
+func stateNames() string {
+	names := make([]string, len(deliveryStates))
+	for i, st := range deliveryStates {
+		names[i] = string(st)
+	}
+	return strings.Join(names, ", ")
 }
 
 // serveRetry handles POST /api/deliveries/{id}/retry: the failed delivery
@@ -197,8 +207,8 @@ func (s *Server) servePage(w http.ResponseWriter, r *http.Request) {
 		Metrics:    s.cfg.metrics != nil,
 		SignedInAs: signedInAs(r),
 	}
-	routes := *s.routes.Load()
-	for _, name := range s.Endpoints() {
+	routes := *s.routes.Load() // one set, though ReplaceEndpoints may swap it meanwhile
+	for _, name := range slices.Sorted(maps.Keys(routes)) {
 		ep := routes[name]
 		data.Endpoints = append(data.Endpoints, pageEndpoint{Name: name, URL: base + "/webhooks/" + name, Filter: ep.filter.summary(), Action: ep.description})
 	}
@@ -329,22 +339,18 @@ func (s *Server) publicBase(r *http.Request) (base, prefix string) {
 // healthTimeout bounds a queue's health check.
 const healthTimeout = 5 * time.Second
 
-// healthBody is the JSON body of GET /healthz.
-type healthBody struct {
-	Status string `json:"status"`
-	Error  string `json:"error,omitempty"`
-}
-
-// serveHealth answers GET /healthz: 200 {"status":"ok"}, or 503 when the
-// queue says it is unavailable (see QueueHealth).
+// serveHealth answers GET /healthz: 200 {"status":"ok"}, or 503
+// {"status":"unavailable"} when the queue says it is unavailable (see
+// QueueHealth). Everyone may read it, so the cause goes to the log only.
 func (s *Server) serveHealth(w http.ResponseWriter, r *http.Request) {
 	if qh, ok := s.cfg.queue.(QueueHealth); ok {
 		ctx, cancel := context.WithTimeout(r.Context(), healthTimeout)
 		defer cancel()
 		if err := qh.Health(ctx); err != nil {
-			writeJSON(w, http.StatusServiceUnavailable, healthBody{Status: "unavailable", Error: redact.String(err.Error())})
+			s.log.Warn("not healthy: the queue cannot take deliveries", "err", redact.Error(err))
+			writeJSON(w, http.StatusServiceUnavailable, statusBody{Status: "unavailable"})
 			return
 		}
 	}
-	writeJSON(w, http.StatusOK, healthBody{Status: "ok"})
+	writeJSON(w, http.StatusOK, statusBody{Status: "ok"})
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/hfhooks/hfhooks/internal/redact"
@@ -69,9 +70,9 @@ type Executor interface {
 
 // QueueHealth is implemented by a Queue that can tell whether it can take
 // deliveries, and count them (optional). When the server's queue
-// implements it, GET /healthz answers 503 {"status":"unavailable","error":...}
-// while Health returns an error, and GET /readyz reports Health and Stats
-// (see Server).
+// implements it, GET /healthz answers 503 {"status":"unavailable"} while
+// Health returns an error, and GET /readyz reports Health and Stats (see
+// Server); the errors go to the log, since everyone may read both.
 type QueueHealth interface {
 	// Health returns an error saying why the queue cannot take deliveries,
 	// or nil.
@@ -201,14 +202,11 @@ const (
 	StateIgnored   DeliveryState = "ignored"   // valid, but the endpoint's filter left it out, or it repeats a delivery (DuplicateOf)
 )
 
+// deliveryStates are the states above, in the order the page shows them.
+var deliveryStates = []DeliveryState{StateQueued, StateRunning, StateRetrying, StateSucceeded, StateFailed, StateRejected, StateIgnored}
+
 // Valid reports whether s is one of the states above.
-func (s DeliveryState) Valid() bool {
-	switch s {
-	case StateQueued, StateRunning, StateSucceeded, StateRetrying, StateFailed, StateRejected, StateIgnored:
-		return true
-	}
-	return false
-}
+func (s DeliveryState) Valid() bool { return slices.Contains(deliveryStates, s) }
 
 // HistoryQuery selects deliveries, newest first.
 type HistoryQuery struct {
@@ -217,6 +215,8 @@ type HistoryQuery struct {
 	// Limit is the most deliveries returned (at least 1).
 	Limit int
 	// Before is the Next of the previous page; empty starts at the newest.
+	// A QueueHistory gets a delivery's ID in it: its page starts with the
+	// delivery after that one.
 	Before string
 }
 
@@ -224,6 +224,9 @@ type HistoryQuery struct {
 type HistoryPage struct {
 	Deliveries []DeliveryRecord `json:"deliveries"`
 	// Next, when not empty, is the HistoryQuery.Before of the next page.
+	// A QueueHistory sets it to the ID of the page's last delivery: the
+	// Server merges the queue's pages with the requests it keeps in memory,
+	// and resumes the queue's list from the last delivery it showed.
 	Next string `json:"next,omitempty"`
 }
 

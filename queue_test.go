@@ -218,8 +218,9 @@ func TestHealthz(t *testing.T) {
 		{name: "sync", code: 200, want: `{"status":"ok"}`},
 		{name: "queue without health", opts: []Option{WithQueue(&fakeQueue{})}, code: 200, want: `{"status":"ok"}`},
 		{name: "healthy queue", opts: []Option{WithQueue(&healthQueue{})}, code: 200, want: `{"status":"ok"}`},
-		{name: "unavailable queue", opts: []Option{WithQueue(&healthQueue{err: errors.New("queue: database is locked")})},
-			code: 503, want: `{"status":"unavailable","error":"queue: database is locked"}`},
+		// Everyone may read /healthz: the cause (a path, a host) is logged, not shown.
+		{name: "unavailable queue", opts: []Option{WithQueue(&healthQueue{err: errors.New("queue: /secret/path is locked")})},
+			code: 503, want: `{"status":"unavailable"}`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -232,6 +233,9 @@ func TestHealthz(t *testing.T) {
 			body, _ := io.ReadAll(resp.Body)
 			if resp.StatusCode != tt.code || strings.TrimSpace(string(body)) != tt.want {
 				t.Errorf("GET /healthz = %d %s; want %d %s", resp.StatusCode, body, tt.code, tt.want)
+			}
+			if tt.code == 503 && !strings.Contains(ts.logs.String(), "/secret/path is locked") {
+				t.Errorf("the cause is not in the log:\n%s", ts.logs.String())
 			}
 		})
 	}
@@ -278,5 +282,16 @@ func TestDeliveriesPageSizeIsCapped(t *testing.T) {
 	code, out, _ := post(t, "GET", ts.URL+"/api/deliveries?limit=501", nil, nil)
 	if want := "limit must be at most 500, got 501: page through with before"; code != http.StatusBadRequest || out["error"] != want {
 		t.Errorf("limit=501: %d %v; want 400 %q", code, out, want)
+	}
+}
+
+// TestDeliveriesBadState: an unknown state is a 400 that names every state,
+// ignored included.
+func TestDeliveriesBadState(t *testing.T) {
+	ts := newTestServer(t)
+	code, out, _ := post(t, "GET", ts.URL+"/api/deliveries?state=done", nil, nil)
+	want := `state must be one of queued, running, retrying, succeeded, failed, rejected, ignored; got "done"`
+	if code != http.StatusBadRequest || out["error"] != want {
+		t.Errorf("state=done: %d %v; want 400 %q", code, out, want)
 	}
 }

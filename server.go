@@ -373,13 +373,7 @@ func (s *Server) newEndpoint(spec EndpointSpec) (*endpoint, error) {
 
 // Endpoints returns the names of the registered endpoints, sorted.
 func (s *Server) Endpoints() []string {
-	routes := *s.routes.Load()
-	names := make([]string, 0, len(routes))
-	for name := range routes {
-		names = append(names, name)
-	}
-	slices.Sort(names)
-	return names
+	return slices.Sorted(maps.Keys(*s.routes.Load()))
 }
 
 // ServeHTTP routes deliveries to their endpoints' handlers and everything else

@@ -1171,3 +1171,41 @@ func serveLoopback(t *testing.T, s *Server) (base string, cancel context.CancelF
 	go func() { errc <- s.Serve(ctx, ln) }()
 	return "http://" + ln.Addr().String(), cancel, errc
 }
+
+// TestPageWhileEndpointsChange: the landing page lists the endpoints of one
+// set, even while ReplaceEndpoints swaps sets under it (a reload of
+// hooks.yaml), and never fails on an endpoint that just went away.
+func TestPageWhileEndpointsChange(t *testing.T) {
+	t.Parallel()
+	s := NewServer(WithAccess(AccessPublic), WithLogger(slog.New(slog.DiscardHandler)))
+	nop := func(context.Context, *Delivery) (any, error) { return nil, nil }
+	sets := [][]EndpointSpec{{{Name: "a", Handler: nop}}, {{Name: "b", Handler: nop}}}
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			if err := s.ReplaceEndpoints(sets[i%2]); err != nil {
+				t.Error(err)
+				return
+			}
+		}
+	}()
+	defer func() {
+		close(stop)
+		wg.Wait()
+	}()
+	for range 2000 {
+		rec := httptest.NewRecorder()
+		s.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/", nil))
+		if rec.Code != http.StatusOK {
+			t.Fatalf("GET / = %d", rec.Code)
+		}
+	}
+}

@@ -130,7 +130,8 @@ func WithUnclaimedExpiry(d time.Duration) Option {
 
 // WithCreateRate limits channel creation per client address: a burst of
 // burst channels, then one more each every. More is answered 429 with
-// Retry-After. A burst that is not positive turns the limit off.
+// Retry-After. A burst that is not positive turns the limit off; an every
+// that is not positive keeps the default.
 func WithCreateRate(burst int, every time.Duration) Option {
 	return func(c *config) {
 		c.createBurst = burst

@@ -281,13 +281,14 @@ func (s *Server) serveCreate(w http.ResponseWriter, r *http.Request) {
 	if !full {
 		s.channels[ch.id] = ch
 	}
+	rec := ch.stored()
 	s.mu.Unlock()
 	s.forgetStored(gone)
 	if full {
 		writeError(w, http.StatusServiceUnavailable, fmt.Sprintf("the relay holds its maximum of %d channels; try again when one expires, or raise --max-channels", s.cfg.maxChannels))
 		return
 	}
-	if err := s.save(ch.stored()); err != nil {
+	if err := s.save(rec); err != nil {
 		s.mu.Lock()
 		delete(s.channels, ch.id)
 		s.mu.Unlock()
@@ -482,15 +483,14 @@ func (s *Server) attach(ch *channel, st *stream) {
 func (s *Server) touch(ch *channel, st *stream) {
 	now := time.Now()
 	s.mu.Lock()
-	due := ch.stream == st && now.Sub(ch.lastSeen) >= touchEvery
-	if due {
-		ch.lastSeen = now
+	if ch.stream != st || now.Sub(ch.lastSeen) < touchEvery {
+		s.mu.Unlock()
+		return
 	}
+	ch.lastSeen = now
 	rec := ch.stored()
 	s.mu.Unlock()
-	if due {
-		_ = s.save(rec)
-	}
+	_ = s.save(rec)
 }
 
 // detach removes st as the channel's listener. It answers 503 at once the

@@ -69,10 +69,10 @@ line is printed per delivery.
 listen outlives the relay's restarts and outages: when the relay is down or
 answers 5xx, it reconnects with backoff (1 s doubling to 30 s, jittered),
 and logs one line when the connection is lost and one when it is back. If
-the relay restarted without --state and forgot the channel, listen creates
-a new one and prints its URL (and, with --watch, points the temporary
-webhook at it). With --max-reconnects N it gives up after N failed
-attempts in a row.
+the relay no longer knows the channel (it expired, or the relay restarted
+without --state), listen creates a new one and prints its URL (and, with
+--watch, points the temporary webhook at it). With --max-reconnects N it
+gives up after N failed attempts in a row.
 
 A new channel is created unless --channel and --channel-token name one that
 listen printed before; its URL then stays the same.
@@ -191,7 +191,7 @@ func runListen(ctx context.Context, opts *listenOptions) error {
 		OnChannel: func(ch relay.Channel) {
 			mu.Lock()
 			defer mu.Unlock()
-			fmt.Fprintln(opts.IO.Out, "The relay forgot the channel (it restarted without --state): listening on a new one.")
+			fmt.Fprintln(opts.IO.Out, "The relay no longer knows the channel (it expired, or the relay restarted without --state): listening on a new one.")
 			printChannel(opts, ch, temp != nil)
 			if temp != nil {
 				temp.retarget(ctx, opts.IO, ch)
@@ -304,7 +304,7 @@ func createTemporary(ctx context.Context, s *ioStreams, client *hub.Client, ch r
 func (w *temporaryWebhook) retarget(ctx context.Context, s *ioStreams, ch relay.Channel) {
 	url := relay.TemporaryWebhookURL(ch.URL + w.path)
 	if _, err := w.client.UpdateWebhook(ctx, w.id, hub.UpdateWebhookOptions{URL: &url}); err != nil {
-		fmt.Fprintf(s.ErrOut, "Could not point webhook %s at the new channel: %v\nDo it with: hfhooks webhooks update %s --url %s\n", w.id, redact.Error(err), w.id, ch.URL+w.path)
+		fmt.Fprintf(s.ErrOut, "Could not point webhook %s at the new channel: %v\nDo it with: hfhooks webhooks update %s --url '%s'\n", w.id, redact.Error(err), w.id, url)
 		return
 	}
 	fmt.Fprintf(s.Out, "Updated webhook %s: it delivers to the new channel.\n", w.id)

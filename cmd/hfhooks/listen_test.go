@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"io"
 	"log/slog"
@@ -304,6 +305,8 @@ func TestListenUsageErrors(t *testing.T) {
 		{"relay_extra_arg", []string{"relay", "extra"}},
 		{"relay_negative_expiry", []string{"relay", "--unclaimed-expiry", "-1m"}},
 		{"relay_buffer_under_body", []string{"relay", "--max-buffered-bytes", "1000", "--max-body-bytes", "2000"}},
+		{"relay_zero_channels", []string{"relay", "--max-channels", "0"}},
+		{"relay_zero_create_every", []string{"relay", "--create-every", "0"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -371,4 +374,19 @@ func newRelayServer(t *testing.T) *relay.Server {
 		t.Fatal(err)
 	}
 	return rs
+}
+
+// TestRetargetFailureHint: when the Hub refuses to point a temporary
+// webhook at the new channel, the command it prints sets the URL the
+// listener would have set (quoted for the shell), with the marker that lets a later listen find
+// the webhook if a crash leaves it behind.
+func TestRetargetFailureHint(t *testing.T) {
+	_, client := newTestHub(t)
+	var out, errOut bytes.Buffer
+	w := &temporaryWebhook{client: client, id: "0123456789abcdef01234567", path: "/webhooks/inbox"}
+	w.retarget(t.Context(), &ioStreams{Out: &out, ErrOut: &errOut}, relay.Channel{ID: "NEW", URL: "https://relay.example/c/NEW"})
+	want := "Do it with: hfhooks webhooks update 0123456789abcdef01234567 --url 'https://relay.example/c/NEW/webhooks/inbox?hfhooks-listen=1'\n"
+	if !strings.HasSuffix(errOut.String(), want) {
+		t.Errorf("stderr = %q; want it to end with %q", errOut.String(), want)
+	}
 }

@@ -148,6 +148,10 @@ func (o *relayOptions) check() error {
 		return usageErrorf("--idle-expiry, --unclaimed-expiry and --create-every cannot be negative")
 	case o.createBurst < 0 || o.trustedProxies < 0:
 		return usageErrorf("--create-burst and --trusted-proxies cannot be negative")
+	case o.maxChannels < 1 || o.maxPending < 1 || o.maxBodyBytes < 1:
+		return usageErrorf("--max-channels, --max-pending and --max-body-bytes must be at least 1")
+	case o.createBurst > 0 && o.createEvery == 0:
+		return usageErrorf("--create-every 0 would give no address another channel after its burst: give a duration, or turn the limit off with --create-burst 0")
 	case o.maxBufferedBytes < o.maxBodyBytes:
 		return usageErrorf("--max-buffered-bytes (%d) is under --max-body-bytes (%d): no delivery of the largest size could ever pass", o.maxBufferedBytes, o.maxBodyBytes)
 	}

@@ -23,8 +23,8 @@ import (
 //
 // The local server never stops because of the relay. When the relay is
 // down or restarting, the listener reconnects with backoff, logging each
-// change of state with logger; when the relay forgot the channel, it
-// creates a new one, prints its URLs and points the temporary webhooks at
+// change of state with logger; when the relay no longer knows the
+// channel, it creates a new one, prints its URLs and points the temporary webhooks at
 // it; when the relay refuses it for good, that is logged, and the local
 // server and its queue go on.
 func serveViaRelay(ctx context.Context, opts *serveOptions, srv *hfhooks.Server, watched []hub.WatchedItem, logger *slog.Logger) error {
@@ -67,7 +67,7 @@ func serveViaRelay(ctx context.Context, opts *serveOptions, srv *hfhooks.Server,
 		ForwardTo:  web.ListenURL(ln.Addr()),
 		Logger:     logger,
 		OnChannel: func(ch relay.Channel) {
-			printPublicURLs(s.Out, "The relay forgot the channel (it restarted without --state). New public URLs:", ch, srv.Endpoints())
+			printPublicURLs(s.Out, "The relay no longer knows the channel (it expired, or the relay restarted without --state). New public URLs:", ch, srv.Endpoints())
 			for _, w := range temps {
 				w.retarget(ctx, s, ch)
 			}

@@ -151,7 +151,7 @@ func TestServeRelayOutlivesRelay(t *testing.T) {
 	if err != nil || d.State != hubtest.StateDelivered {
 		t.Errorf("delivery through the new channel: %+v, %v\n%s", d, err, errOut)
 	}
-	if !strings.Contains(out.String(), "The relay forgot the channel (it restarted without --state). New public URLs:\n  - POST "+relayURL+"/c/") ||
+	if !strings.Contains(out.String(), "The relay no longer knows the channel (it expired, or the relay restarted without --state). New public URLs:\n  - POST "+relayURL+"/c/") ||
 		!strings.Contains(out.String(), "Updated webhook "+hooks[0].ID+": it delivers to the new channel.") {
 		t.Errorf("serve's output: %s", out)
 	}
@@ -190,7 +190,7 @@ func TestRelayStateRestart(t *testing.T) {
 	restartRelay(t, r, relayURL, "--state", state)
 	waitFor(t, "the listener to reconnect", func() bool { return strings.Contains(errOut.String(), "reconnected to the relay") })
 	deliver("after the restart")
-	if strings.Contains(out.String(), "forgot the channel") {
+	if strings.Contains(out.String(), "no longer knows the channel") {
 		t.Errorf("listen replaced its channel: %s", out.String())
 	}
 }
@@ -220,7 +220,7 @@ func TestListenNewChannel(t *testing.T) {
 	if len(after) != 1 || after[0].URL == before.URL || !relay.IsTemporaryWebhookURL(after[0].URL, relayURL) {
 		t.Errorf("webhooks: %+v; want the one webhook on a new channel of the relay", after)
 	}
-	if !strings.Contains(out.String(), "The relay forgot the channel (it restarted without --state): listening on a new one.\nForwarding "+strings.TrimSuffix(after[0].URL, "?hfhooks-listen=1")+" -> ") {
+	if !strings.Contains(out.String(), "The relay no longer knows the channel (it expired, or the relay restarted without --state): listening on a new one.\nForwarding "+strings.TrimSuffix(after[0].URL, "?hfhooks-listen=1")+" -> ") {
 		t.Errorf("listen's output: %s", out.String())
 	}
 }

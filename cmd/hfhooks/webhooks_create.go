@@ -8,7 +8,7 @@ import (
 	"github.com/spf13/cobra"
 )
 
-// createOptions are the inputs of "webhooks create".
+// webhooksCreateOptions are the inputs of "webhooks create".
 type webhooksCreateOptions struct {
 	IO        *ioStreams
 	HubClient func() (*hub.Client, error)

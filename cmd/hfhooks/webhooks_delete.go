@@ -8,7 +8,7 @@ import (
 	"github.com/spf13/cobra"
 )
 
-// deleteOptions are the inputs of "webhooks delete".
+// webhooksDeleteOptions are the inputs of "webhooks delete".
 type webhooksDeleteOptions struct {
 	IO        *ioStreams
 	HubClient func() (*hub.Client, error)

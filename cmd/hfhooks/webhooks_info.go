@@ -10,7 +10,7 @@ import (
 	"github.com/spf13/cobra"
 )
 
-// infoOptions are the inputs of "webhooks info".
+// webhooksInfoOptions are the inputs of "webhooks info".
 type webhooksInfoOptions struct {
 	IO        *ioStreams
 	HubClient func() (*hub.Client, error)

@@ -9,7 +9,7 @@ import (
 	"github.com/spf13/cobra"
 )
 
-// listOptions are the inputs of "webhooks list".
+// webhooksListOptions are the inputs of "webhooks list".
 type webhooksListOptions struct {
 	IO        *ioStreams
 	HubClient func() (*hub.Client, error)

@@ -8,7 +8,8 @@ import (
 	"github.com/spf13/cobra"
 )
 
-// toggleOptions are the inputs of "webhooks enable" and "webhooks disable".
+// webhooksToggleOptions are the inputs of "webhooks enable" and "webhooks
+// disable".
 type webhooksToggleOptions struct {
 	IO        *ioStreams
 	HubClient func() (*hub.Client, error)

@@ -8,8 +8,8 @@ import (
 	"github.com/spf13/cobra"
 )
 
-// updateOptions are the inputs of "webhooks update"; a nil field is left as
-// it is on the Hub.
+// webhooksUpdateOptions are the inputs of "webhooks update"; a nil field is
+// left as it is on the Hub.
 type webhooksUpdateOptions struct {
 	IO        *ioStreams
 	HubClient func() (*hub.Client, error)

@@ -129,7 +129,7 @@ func (g *Gate) tokenSignIn(w http.ResponseWriter, r *http.Request) {
 		g.renderPage(w, r, http.StatusTooManyRequests, pageData{Error: tooManyGuesses(wait)})
 		return
 	case !ok:
-		g.cfg.Logger.Warn("sign-in with a wrong operator token", "remote", r.RemoteAddr)
+		g.cfg.Logger.Warn("sign-in with a wrong operator token", "address", g.clientAddr(r))
 		g.renderPage(w, r, http.StatusUnauthorized, pageData{Error: "That is not the operator token."})
 		return
 	}
@@ -137,7 +137,7 @@ func (g *Gate) tokenSignIn(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "starting the session: "+err.Error(), http.StatusInternalServerError)
 		return
 	}
-	g.cfg.Logger.Info("signed in with the operator token", "remote", r.RemoteAddr)
+	g.cfg.Logger.Info("signed in with the operator token", "address", g.clientAddr(r))
 	http.Redirect(w, r, safeNext(r.PostFormValue("next"), prefix), http.StatusSeeOther)
 }
 

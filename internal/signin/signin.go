@@ -382,11 +382,7 @@ func (g *Gate) check(r *http.Request) verdict {
 // Past maxGuesses wrong ones from r's address, tok is not compared: wait
 // says when the address may guess again.
 func (g *Gate) checkToken(r *http.Request, tok string) (ok bool, wait time.Duration) {
-	trusted := 0
-	if g.cfg.OnSpace {
-		trusted = 1 // the Space's proxy appends the client to X-Forwarded-For
-	}
-	addr, now := ratelimit.ClientAddr(r, trusted), time.Now()
+	addr, now := g.clientAddr(r), time.Now()
 	if wait := g.guesses.Wait(addr, now); wait > 0 {
 		return false, wait
 	}
@@ -398,6 +394,17 @@ func (g *Gate) checkToken(r *http.Request, tok string) (ok bool, wait time.Durat
 		g.cfg.Logger.Warn("wrong operator tokens: further guesses from this address are refused for a while", "address", addr, "retry_after", wait.Round(time.Second))
 	}
 	return false, 0
+}
+
+// clientAddr is the address r came from, as the wrong tokens are counted
+// and the log names it: on a Space, the client's, which the Space's proxy
+// appends to X-Forwarded-For, not the proxy's.
+func (g *Gate) clientAddr(r *http.Request) string {
+	trusted := 0
+	if g.cfg.OnSpace {
+		trusted = 1
+	}
+	return ratelimit.ClientAddr(r, trusted)
 }
 
 // tooManyGuesses is the answer to an address past its wrong tokens.

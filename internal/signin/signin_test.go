@@ -1,7 +1,9 @@
 package signin
 
 import (
+	"bytes"
 	"context"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -270,5 +272,30 @@ func TestWrongTokensAreLimited(t *testing.T) {
 		if rec := form("203.0.113.9", token); rec.Code != http.StatusSeeOther {
 			t.Errorf("space=%v: the form from another address: %d, want 303", onSpace, rec.Code)
 		}
+	}
+}
+
+// TestTokenSignInLogsTheClient: on a Space, the log lines of the token form
+// name the client, as X-Forwarded-For from the Space's proxy says, not the
+// proxy.
+func TestTokenSignInLogsTheClient(t *testing.T) {
+	t.Parallel()
+	var logs bytes.Buffer
+	g := newTestGate(t, Config{Mode: Private, Token: "the-operator-token", OnSpace: true, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	h := g.Handler(http.NotFoundHandler())
+	for _, tok := range []string{"wrong", "the-operator-token"} {
+		r := httptest.NewRequest(http.MethodPost, SignInPath, strings.NewReader(url.Values{"token": {tok}}.Encode()))
+		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		r.RemoteAddr = "10.0.0.1:1234" // the Space's proxy
+		r.Header.Set("X-Forwarded-For", "198.51.100.7")
+		h.ServeHTTP(httptest.NewRecorder(), r)
+	}
+	for _, line := range strings.Split(strings.TrimSpace(logs.String()), "\n") {
+		if !strings.Contains(line, "address=198.51.100.7") || strings.Contains(line, "10.0.0.1") {
+			t.Errorf("log line %q: want the client's address, not the proxy's", line)
+		}
+	}
+	if n := strings.Count(logs.String(), "\n"); n != 2 {
+		t.Errorf("%d log lines, want 2:\n%s", n, logs.String())
 	}
 }
