@@ -39,7 +39,8 @@ type Message struct {
 	// its scheme and host.
 	URL string
 	// Text is the message, made by ParseTemplate (or any template executed
-	// on the *hfhooks.Payload). A text that renders blank posts nothing.
+	// on the *hfhooks.Payload). A text that renders blank posts nothing;
+	// without one, every post is an error.
 	Text *template.Template
 	// Timeout bounds each request; zero means DefaultForwardTimeout.
 	Timeout time.Duration
@@ -102,6 +103,9 @@ func (m Message) sender() func(ctx context.Context, data any) (*ForwardResult, e
 	}
 	p := newPoster(fmt.Sprintf("notify %s %s", m.Platform, redact.Origin(m.URL)), m.URL, http.Header{}, m.Client, m.Timeout)
 	return func(ctx context.Context, data any) (*ForwardResult, error) {
+		if m.Text == nil {
+			return nil, fmt.Errorf("%s: the message has no text (Message.Text is nil)", p.what)
+		}
 		text, err := render(m.Text, data)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", p.what, err)

@@ -139,6 +139,21 @@ func TestNotifySkipsBlankText(t *testing.T) {
 	}
 }
 
+// TestNotifyWithoutText checks that a Message without a text is an error
+// that says so, not a panic in text/template.
+func TestNotifyWithoutText(t *testing.T) {
+	t.Parallel()
+	c := newChat(t, http.StatusOK)
+	d := eventDelivery(t, "discussion.create", "")
+	_, err := Notify(Message{Platform: Slack, URL: c.URL})(context.Background(), d)
+	if err == nil || !strings.Contains(err.Error(), "no text") {
+		t.Errorf("error = %v, want one saying the message has no text", err)
+	}
+	if len(c.bodies) != 0 {
+		t.Error("a message was posted")
+	}
+}
+
 func TestTemplates(t *testing.T) {
 	t.Parallel()
 	d := eventDelivery(t, "discussion.comment.create", "model:acme/llm", "comment.content=héllo wörld")

@@ -45,8 +45,8 @@ func (r DiscussionRef) repoType() RepoType {
 }
 
 // path returns the API path of resource on the discussion, checking the
-// reference first. The repository's segments are escaped, so that they
-// cannot reach another path.
+// reference first. The repository's segments are escaped, and may not be
+// "." or "..", so that they cannot reach another path.
 func (r DiscussionRef) path(resource string) (string, error) {
 	switch t := r.repoType(); t {
 	case RepoModel, RepoDataset, RepoSpace:
@@ -54,7 +54,7 @@ func (r DiscussionRef) path(resource string) (string, error) {
 		return "", &ArgumentError{Arg: "repo_type", Problem: fmt.Sprintf("invalid type %q; valid types: model, dataset, space", t)}
 	}
 	owner, name, ok := strings.Cut(r.RepoID, "/")
-	if !ok || owner == "" || name == "" || strings.Contains(name, "/") {
+	if !ok || owner == "" || name == "" || strings.Contains(name, "/") || dotSegment(owner) || dotSegment(name) {
 		return "", &ArgumentError{Arg: "repo_id", Problem: fmt.Sprintf("%q is not owner/name", r.RepoID)}
 	}
 	if r.Num <= 0 {
@@ -271,5 +271,13 @@ func commentResource(id, verb string) (string, error) {
 	if id == "" {
 		return "", &ArgumentError{Arg: "comment_id", Problem: "a comment id is required"}
 	}
+	if dotSegment(id) {
+		return "", &ArgumentError{Arg: "comment_id", Problem: fmt.Sprintf("invalid comment id %q", id)}
+	}
 	return "comment/" + url.PathEscape(strings.ToLower(id)) + "/" + verb, nil
 }
+
+// dotSegment reports whether s is a path segment that the server would
+// resolve against the ones before it: escaping leaves "." and ".." as they
+// are.
+func dotSegment(s string) bool { return s == "." || s == ".." }

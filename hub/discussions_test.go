@@ -151,6 +151,19 @@ func TestDiscussionArguments(t *testing.T) {
 			_, err := c.CommentDiscussion(t.Context(), DiscussionRef{RepoID: "acme/a/../b", Num: 1}, "x")
 			return err
 		}},
+		{"repo_id", func() error {
+			_, err := c.CommentDiscussion(t.Context(), DiscussionRef{RepoID: "acme/..", Num: 1}, "x")
+			return err
+		}},
+		{"repo_id", func() error {
+			_, err := c.CommentDiscussion(t.Context(), DiscussionRef{RepoID: "../settings", Num: 1}, "x")
+			return err
+		}},
+		{"repo_id", func() error {
+			_, err := c.CommentDiscussion(t.Context(), DiscussionRef{RepoID: "./b", Num: 1}, "x")
+			return err
+		}},
+		{"comment_id", func() error { _, err := c.HideDiscussionComment(t.Context(), ok, ".."); return err }},
 		{"repo_type", func() error {
 			_, err := c.CommentDiscussion(t.Context(), DiscussionRef{RepoType: "kernel", RepoID: "a/b", Num: 1}, "x")
 			return err

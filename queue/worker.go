@@ -111,8 +111,9 @@ func (w *worker) Work(ctx context.Context, job *river.Job[deliveryArgs]) error {
 	start := time.Now()
 	v, err := w.q.exec.Execute(ctx, d)
 	took := time.Since(start)
+	outcome := outcomeOf(err, job)
 	if obs != nil {
-		obs.ObserveRun(job.Args.Endpoint, outcomeOf(err, job), took)
+		obs.ObserveRun(job.Args.Endpoint, outcome, took)
 	}
 	out := hfhooks.OutputOf(v, err)
 	if out != "" {
@@ -120,15 +121,15 @@ func (w *worker) Work(ctx context.Context, job *river.Job[deliveryArgs]) error {
 			log.Warn("recording a delivery's output", "err", rerr)
 		}
 	}
-	switch {
-	case err == nil:
+	switch outcome {
+	case hfhooks.RunSucceeded:
 		log.Info("delivery succeeded", "attempt", job.Attempt, "duration", took.Round(time.Microsecond))
 		return nil
-	case permanent(err):
+	case hfhooks.RunFailed:
 		log.Error("delivery failed; giving up", "attempts", job.Attempt, "err", redact.Error(err))
 		w.giveUp(ctx, job, rivertype.JobStateCancelled, out, err)
 		return river.JobCancel(err)
-	case job.Attempt >= job.MaxAttempts:
+	case hfhooks.RunGaveUp:
 		log.Error("delivery failed; giving up", "attempts", job.Attempt, "err", redact.Error(err))
 		w.giveUp(ctx, job, rivertype.JobStateDiscarded, out, err)
 	default:
@@ -138,7 +139,8 @@ func (w *worker) Work(ctx context.Context, job *river.Job[deliveryArgs]) error {
 	return err
 }
 
-// outcomeOf is the outcome of an attempt of job that returned err.
+// outcomeOf is the outcome of an attempt of job that returned err, which
+// decides what Work does next.
 func outcomeOf(err error, job *river.Job[deliveryArgs]) hfhooks.RunOutcome {
 	switch {
 	case err == nil:
