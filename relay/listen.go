@@ -28,6 +28,9 @@ const (
 	// forwardTimeout bounds one forward to the local server; the relay
 	// stops waiting earlier (DefaultResponseTimeout).
 	forwardTimeout = 30 * time.Second
+	// createTimeout bounds asking the relay for a channel, so that a relay
+	// that hangs fails a start-up or a reconnection instead of blocking it.
+	createTimeout = 30 * time.Second
 	// missedHeartbeats is how many heartbeats may go unheard before the
 	// listener takes its connection for dead.
 	missedHeartbeats = 3
@@ -40,7 +43,8 @@ var ErrReplaced = errors.New("relay: another listener took over the channel")
 // CreateChannel asks the relay at relayURL for a new channel. relayToken is
 // the relay's token when it requires one (see [WithCreateToken]). The
 // returned channel's URL is built from relayURL, the address the caller
-// reaches the relay by. A nil client means http.DefaultClient.
+// reaches the relay by. A nil client means http.DefaultClient. It waits at
+// most 30 s for the relay's answer.
 func CreateChannel(ctx context.Context, client *http.Client, relayURL, relayToken string) (Channel, error) {
 	ch, err := createChannel(ctx, client, relayURL, relayToken)
 	return ch, redact.Error(err)
@@ -52,6 +56,8 @@ func createChannel(ctx context.Context, client *http.Client, relayURL, relayToke
 		client = http.DefaultClient
 	}
 	base := strings.TrimRight(relayURL, "/")
+	ctx, cancel := context.WithTimeout(ctx, createTimeout)
+	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+"/channels", nil)
 	if err != nil {
 		return Channel{}, fmt.Errorf("relay: %w", err)

@@ -712,3 +712,23 @@ func (b *syncBuffer) String() string {
 	defer b.mu.Unlock()
 	return b.b.String()
 }
+
+// TestCreateChannelHasADeadline: asking a relay for a channel is bounded in
+// time, so that a relay that hangs cannot block a start-up or a
+// reconnection.
+func TestCreateChannelHasADeadline(t *testing.T) {
+	t.Parallel()
+	var deadline time.Time
+	var hasDeadline bool
+	client := &http.Client{Transport: roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		deadline, hasDeadline = r.Context().Deadline()
+		return nil, errors.New("no relay here")
+	})}
+	start := time.Now()
+	if _, err := relay.CreateChannel(context.Background(), client, "http://relay.example", ""); err == nil {
+		t.Fatal("CreateChannel succeeded without a relay")
+	}
+	if !hasDeadline || deadline.Sub(start) > time.Minute {
+		t.Errorf("the request's deadline = %v (set: %v), want within a minute", deadline.Sub(start), hasDeadline)
+	}
+}
