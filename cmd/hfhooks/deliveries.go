@@ -9,7 +9,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -20,7 +19,7 @@ import (
 )
 
 // defaultServer is where "hfhooks serve" listens by default.
-const defaultServer = "http://127.0.0.1:7860"
+const defaultServer = "http://127.0.0.1:" + hfhooks.DefaultPort
 
 // deliveriesOptions are the inputs of the "hfhooks deliveries" commands.
 type deliveriesOptions struct {
@@ -262,11 +261,7 @@ func (o *deliveriesOptions) call(ctx context.Context, method, path string, v any
 		return err
 	}
 	req.Header.Set("Accept", "application/json")
-	token := o.uiToken
-	if token == "" {
-		token = os.Getenv("HFHOOKS_UI_TOKEN")
-	}
-	if token != "" {
+	if token := envDefault(o.uiToken, "HFHOOKS_UI_TOKEN"); token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
 	resp, err := o.httpClient.Do(req)

@@ -97,10 +97,7 @@ func runRelay(ctx context.Context, opts *relayOptions) error {
 	}
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	token := opts.token
-	if token == "" {
-		token = os.Getenv(relayTokenEnv)
-	}
+	token := envDefault(opts.token, relayTokenEnv)
 	relayOpts := []relay.Option{
 		relay.WithCreateToken(token),
 		relay.WithMaxChannels(opts.maxChannels),
